@@ -1,0 +1,5 @@
+"""``python -m formfit``."""
+
+from formfit.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Statistical models. Only this package imports statsmodels, and lazily (``formfit --help`` stays instant)."""

@@ -1,0 +1,290 @@
+"""Result objects: frozen dataclasses whose ``to_dict()`` is the contract's JSON result.
+
+Every renderer takes an :class:`AnalysisResult` (or its dict) and nothing else. Numbers are
+rounded to 6 significant digits on serialisation so that the JSON is byte-identical across runs
+and platforms; NaN and infinities never reach JSON (they become ``null``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SCHEMA_VERSION = 1
+
+Evidence = Literal["randomized", "observational", "aliased", "none"]
+Verdict = Literal["drop", "keep", "make_optional", "test", "protected"]
+VERDICT_ORDER: tuple[str, ...] = ("keep", "make_optional", "test", "drop", "protected")
+
+
+def clean_number(x: Any) -> Any:
+    """Round floats to 6 significant digits; NaN/inf -> None; numpy scalars -> Python."""
+    if x is None or isinstance(x, bool):
+        return x
+    if hasattr(x, "item") and not isinstance(x, (list, tuple, dict)):
+        x = x.item()
+    if isinstance(x, float):
+        if not math.isfinite(x):
+            return None
+        return float(f"{x:.6g}") if x != 0 else 0.0
+    return x
+
+
+def clean(obj: Any) -> Any:
+    """Recursively make an object JSON-ready and deterministic."""
+    if isinstance(obj, Mapping):
+        return {str(k): clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [clean(v) for v in obj]
+    if hasattr(obj, "to_dict") and not isinstance(obj, type):
+        return clean(obj.to_dict())
+    return clean_number(obj)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with its 95% interval; all None when it cannot be estimated."""
+
+    estimate: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    p_value: float | None = None
+    code: str | None = None  # why it is null, or a caveat: NO_VARIATION, NO_VIEWS, ...
+    with_p: bool = True  # conversion_pp / win_rate_pp carry a p-value key; the others do not
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"estimate": self.estimate, "ci_low": self.ci_low,
+                             "ci_high": self.ci_high}
+        if self.with_p:
+            d["p_value"] = self.p_value
+        if self.code:
+            d["code"] = self.code
+        return d
+
+    @property
+    def known(self) -> bool:
+        return self.estimate is not None and self.ci_low is not None and self.ci_high is not None
+
+
+def null_estimate(code: str, with_p: bool = True) -> Estimate:
+    return Estimate(code=code, with_p=with_p)
+
+
+@dataclass(frozen=True)
+class DropEffect:
+    evidence: Evidence = "none"
+    aliased_with: tuple[str, ...] = ()
+    conversion_pp: Estimate = field(default_factory=lambda: null_estimate("NO_VARIATION"))
+    win_rate_pp: Estimate = field(default_factory=lambda: null_estimate("NO_VARIATION"))
+    wins_per_1k_views: Estimate = field(
+        default_factory=lambda: null_estimate("NO_VARIATION", with_p=False))
+    revenue_per_1k_views: Estimate = field(
+        default_factory=lambda: null_estimate("NO_VARIATION", with_p=False))
+    # what the numbers rest on, in words (e.g. "randomized: experiment demo, 2 variants")
+    basis: str = ""
+    # for aliased fields: the joint effect of removing the whole group
+    group: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "evidence": self.evidence,
+            "aliased_with": list(self.aliased_with),
+            "basis": self.basis,
+            "conversion_pp": self.conversion_pp.to_dict(),
+            "win_rate_pp": self.win_rate_pp.to_dict(),
+            "wins_per_1k_views": self.wins_per_1k_views.to_dict(),
+            "revenue_per_1k_views": self.revenue_per_1k_views.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class ValueRate:
+    value: str
+    leads: int
+    wins: int
+    win_rate: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "leads": self.leads, "wins": self.wins,
+                "win_rate": self.win_rate, "ci_low": self.ci_low, "ci_high": self.ci_high}
+
+
+@dataclass(frozen=True)
+class Predictive:
+    information_value: float | None = None
+    lr_p_value: float | None = None
+    q_value: float | None = None
+    win_rate_by_value: tuple[ValueRate, ...] = ()
+    kind: str = "unknown"  # categorical | numeric | text | personal | constant
+    leads: int = 0  # mature leads this rests on
+    codes: tuple[str, ...] = ()  # SMALL_SAMPLE, SEPARATION, POSSIBLE_LEAKAGE, NO_OUTCOMES, ...
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "information_value": self.information_value,
+            "lr_p_value": self.lr_p_value,
+            "q_value": self.q_value,
+            "kind": self.kind,
+            "leads": self.leads,
+            "codes": list(self.codes),
+            "win_rate_by_value": [v.to_dict() for v in self.win_rate_by_value],
+        }
+
+
+@dataclass(frozen=True)
+class TestPlan:
+    views_per_arm: int
+    days: int | None  # None when the forms' traffic is unknown
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"views_per_arm": self.views_per_arm, "days": self.days}
+
+
+@dataclass(frozen=True)
+class FieldResult:
+    field: str
+    forms: tuple[str, ...]
+    protected: bool = False
+    required: bool = True  # required on at least one form that shows it
+    fill_rate: float | None = None
+    junk_rate: float | None = None
+    drop_effect: DropEffect = field(default_factory=DropEffect)
+    predictive: Predictive = field(default_factory=Predictive)
+    verdict: Verdict = "test"
+    reason: str = ""
+    test_plan: TestPlan | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "forms": list(self.forms),
+            "protected": self.protected,
+            "required": self.required,
+            "fill_rate": self.fill_rate,
+            "junk_rate": self.junk_rate,
+            "drop_effect": self.drop_effect.to_dict(),
+            "predictive": self.predictive.to_dict(),
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "test_plan": self.test_plan.to_dict() if self.test_plan else None,
+        }
+
+
+@dataclass(frozen=True)
+class FormSummary:
+    form_id: str
+    views: int | None
+    submissions: int
+    conversion_rate: float | None
+    ci_low: float | None = None  # Wilson 95%
+    ci_high: float | None = None
+    experiment: str | None = None
+    fields: tuple[str, ...] = ()  # fields shown (latest version)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"form_id": self.form_id, "views": self.views, "submissions": self.submissions,
+                "conversion_rate": self.conversion_rate, "ci_low": self.ci_low,
+                "ci_high": self.ci_high, "experiment": self.experiment,
+                "fields": list(self.fields)}
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    formfit_version: str
+    as_of: str | None
+    settings: Mapping[str, Any]
+    inputs: Mapping[str, Any]  # role -> accounting dict
+    forms: tuple[FormSummary, ...]
+    fields: tuple[FieldResult, ...]
+    warnings: tuple[Mapping[str, Any], ...] = ()
+    models: Mapping[str, Any] = field(default_factory=dict)
+    schema_version: int = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = clean({
+            "schema_version": self.schema_version,
+            "formfit_version": self.formfit_version,
+            "as_of": self.as_of,
+            "settings": self.settings,
+            "inputs": self.inputs,
+            "forms": [f.to_dict() for f in self.forms],
+            "fields": [f.to_dict() for f in self.fields],
+            "warnings": list(self.warnings),
+            "models": self.models,
+        })
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+    def to_frame(self) -> pd.DataFrame:
+        """One tidy row per field: the numbers a notebook user wants to sort and plot."""
+        import pandas as pd
+
+        rows = []
+        for f in self.fields:
+            de = f.drop_effect
+            row: dict[str, Any] = {"field": f.field, "forms": ",".join(f.forms),
+                                   "protected": f.protected, "fill_rate": f.fill_rate,
+                                   "junk_rate": f.junk_rate, "evidence": de.evidence}
+            for name in ("conversion_pp", "win_rate_pp", "wins_per_1k_views",
+                         "revenue_per_1k_views"):
+                est: Estimate = getattr(de, name)
+                row[name] = est.estimate
+                row[f"{name}_ci_low"] = est.ci_low
+                row[f"{name}_ci_high"] = est.ci_high
+            row.update(information_value=f.predictive.information_value,
+                       lr_p_value=f.predictive.lr_p_value, q_value=f.predictive.q_value,
+                       verdict=f.verdict, reason=f.reason)
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def verdict_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for f in self.fields:
+            counts[f.verdict] = counts.get(f.verdict, 0) + 1
+        return counts
+
+    def __repr__(self) -> str:
+        c = self.verdict_counts()
+        parts = ", ".join(f"{c[v]} {v}" for v in VERDICT_ORDER if c.get(v))
+        return f"<AnalysisResult: {len(self.fields)} fields{', ' + parts if parts else ''}>"
+
+
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """What `formfit validate` reports: accounting, forms and fields seen, and warnings."""
+
+    formfit_version: str
+    settings: Mapping[str, Any]
+    inputs: Mapping[str, Any]
+    forms: tuple[Mapping[str, Any], ...]  # form_id, experiment, versions, fields
+    fields: tuple[str, ...]
+    forms_inferred: bool
+    warnings: tuple[Mapping[str, Any], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = clean({
+            "schema_version": SCHEMA_VERSION,
+            "formfit_version": self.formfit_version,
+            "settings": self.settings,
+            "inputs": self.inputs,
+            "forms": list(self.forms),
+            "forms_inferred": self.forms_inferred,
+            "fields": list(self.fields),
+            "warnings": list(self.warnings),
+        })
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
