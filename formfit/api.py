@@ -61,7 +61,7 @@ def analyze(submissions: PathLike | None = None, *, settings: Settings | None = 
             **kwargs: Any) -> AnalysisResult:
     """The whole job: per-field friction, qualification, net effect and verdict."""
     from formfit.io import load_inputs as _load
-    from formfit.pipeline import run_analysis
+    from formfit.analysis import run_analysis
 
     s = _settings(settings, submissions=submissions, **kwargs)
     return run_analysis(_load(s), s)

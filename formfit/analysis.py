@@ -1,0 +1,185 @@
+"""The analysis pipeline: loaded inputs -> cells -> models -> verdicts -> one AnalysisResult.
+
+This module wires the stages together and owns nothing statistical itself: every number comes
+from `formfit.models.*`, every verdict from `formfit.decide`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from formfit.config import Settings
+from formfit.inputs import Inputs, Notice
+from formfit.results import (
+    AnalysisResult,
+    DropEffect,
+    Estimate,
+    FieldResult,
+    FormSummary,
+    Predictive,
+    null_estimate,
+)
+
+
+def shown_matrix(inputs: Inputs, versions: pd.Series) -> pd.DataFrame:
+    """Boolean frame (leads x fields): was the field on the form version each lead submitted?"""
+    subs = inputs.submissions
+    out = pd.DataFrame(False, index=subs.index, columns=list(inputs.fields))
+    keys = pd.DataFrame({"form_id": subs["form_id"].astype(str), "version": versions})
+    for (form_id, version), idx in keys.groupby(["form_id", "version"], sort=True).groups.items():
+        spec = inputs.forms.forms.get(str(form_id))
+        if spec is None:
+            continue
+        shown = [f for f in spec.versions[int(version)].fields if f in out.columns]
+        if shown:
+            out.loc[idx, shown] = True
+    return out
+
+
+def _forms_showing(inputs: Inputs, field: str) -> tuple[str, ...]:
+    return tuple(fid for fid, spec in inputs.forms.forms.items() if field in spec.all_fields())
+
+
+def _required_anywhere(inputs: Inputs, field: str) -> bool:
+    return any(field in v.required() for spec in inputs.forms.forms.values()
+               for v in spec.versions)
+
+
+def _dedupe(notices: Sequence[Notice]) -> tuple[dict[str, Any], ...]:
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for n in notices:
+        seen.setdefault((n.code, n.message), n.to_dict())
+    return tuple(seen.values())
+
+
+def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
+    """Fit every model on the loaded inputs and decide a verdict per field."""
+    from formfit import __version__
+    from formfit.decide import FieldContext, decide
+    from formfit.leads import lead_outcomes
+    from formfit.models.forms_summary import form_summaries
+    from formfit.models.predictive import assess_fields
+
+    notices: list[Notice] = list(inputs.notices)
+    fields = list(inputs.fields)
+    segments = list(inputs.segments)
+    models: dict[str, Any] = {}
+
+    # Friction: conversion per view, from the views' cells.
+    conv: Mapping[str, Any] = {}
+    cells = None
+    if inputs.view_counts is not None and len(inputs.view_counts):
+        from formfit.aggregate import view_cells
+        from formfit.models.effects import drop_effects
+        from formfit.models.srm import sample_ratio_checks
+
+        cells = view_cells(inputs)
+        conv_fit = drop_effects(cells, successes="submissions", trials="views",
+                                forms=inputs.forms, fields=fields, segments=segments, scale=100.0)
+        conv = conv_fit.effects
+        notices += conv_fit.notices
+        models["conversion"] = conv_fit.model
+        srm, srm_notices = sample_ratio_checks(inputs.view_counts, inputs.forms)
+        models["srm"] = srm
+        notices += srm_notices
+    else:
+        notices.append(Notice("NO_VIEWS", "No views file: conversion effects and wins per "
+                              "1,000 views cannot be estimated; win rates per submission can."))
+
+    # Qualification: which leads are won within h, and the effects of presence on winning.
+    outcomes = lead_outcomes(inputs, settings)
+    notices += outcomes.notices
+    wins_effects = None
+    if inputs.deals is not None:
+        from formfit.models.wins import win_effects
+
+        wins_effects = win_effects(inputs, outcomes, cells)
+        notices += wins_effects.notices
+        models["wins"] = wins_effects.model
+
+    leads = outcomes.leads
+    shown = shown_matrix(inputs, leads["version"])
+    assessed = assess_fields(inputs.submissions, fields, shown, leads["won"])
+    for a in assessed.values():
+        notices += a.notices
+
+    results: list[FieldResult] = []
+    contexts: dict[str, FieldContext] = {}
+    for f in inputs.forms.shown_fields():
+        c = conv.get(f)
+        wr = wins_effects.win_rate.get(f) if wins_effects else None
+        wv = wins_effects.wins_per_1k.get(f) if wins_effects else None
+        rev = wins_effects.revenue_per_1k.get(f) if wins_effects else None
+        basis_fit = c or wr
+        evidence = basis_fit.evidence if basis_fit else "none"
+        drop = DropEffect(
+            evidence=evidence,
+            aliased_with=tuple(basis_fit.aliased_with) if basis_fit else (),
+            group=tuple(basis_fit.group) if basis_fit else (),
+            basis=basis_fit.basis if basis_fit else "",
+            conversion_pp=c.estimate if c else null_estimate("NO_VIEWS"),
+            win_rate_pp=wr.estimate if wr else null_estimate("NO_OUTCOMES"),
+            wins_per_1k_views=(wv.estimate if wv else
+                               null_estimate("NO_VIEWS" if cells is None else "NO_OUTCOMES",
+                                             with_p=False)),
+            revenue_per_1k_views=rev if isinstance(rev, Estimate) else
+            null_estimate("NO_AMOUNTS", with_p=False),
+        )
+        a = assessed.get(f)
+        results.append(FieldResult(
+            field=f,
+            forms=_forms_showing(inputs, f),
+            protected=inputs.forms.is_protected(f),
+            required=_required_anywhere(inputs, f),
+            fill_rate=a.fill_rate if a else None,
+            junk_rate=a.junk_rate if a else None,
+            drop_effect=drop,
+            predictive=a.predictive if a else Predictive(codes=("NOT_IN_DATA",)),
+        ))
+        contexts[f] = FieldContext(
+            baseline_wins_per_1k=wins_effects.baseline_wins_per_1k.get(f) if wins_effects else None,
+            daily_views=_daily_views(cells, inputs, f),
+            horizon_days=outcomes.horizon_days,
+        )
+    decided = decide(results, margin=settings.margin, context=contexts)
+
+    protected_reasons = {n: s.protected for n, s in inputs.forms.fields.items() if s.protected}
+    models["protected"] = protected_reasons
+    models["horizon_days"] = outcomes.horizon_days
+    models["horizon_basis"] = outcomes.horizon_basis
+    subs_per_form = inputs.submissions.groupby("form_id", sort=True).size()
+    forms: tuple[FormSummary, ...] = form_summaries(inputs.view_counts, subs_per_form, inputs.forms)
+    accounting = {role: acc.to_dict() for role, acc in inputs.accounting.items()}
+    if "submissions" in accounting:
+        accounting["submissions"]["held_out_from_win_analysis"] = dict(sorted(
+            outcomes.held_out.items()))
+    settings_dict = settings.to_dict()
+    settings_dict["maturity_days_used"] = outcomes.horizon_days
+    settings_dict["forms_inferred"] = inputs.forms.inferred
+    return AnalysisResult(
+        formfit_version=__version__,
+        as_of=outcomes.as_of.isoformat() if outcomes.as_of else None,
+        settings=settings_dict,
+        inputs=accounting,
+        forms=forms,
+        fields=tuple(decided),
+        warnings=_dedupe(notices),
+        models=models,
+    )
+
+
+def _daily_views(cells: pd.DataFrame | None, inputs: Inputs, field: str) -> float | None:
+    """Mean daily views, over the last 28 days of data, of the forms that show the field now."""
+    if cells is None or not len(cells):
+        return None
+    forms = [fid for fid, spec in inputs.forms.forms.items() if field in spec.versions[-1].fields]
+    sub = cells[cells["form_id"].isin(forms)]
+    if not len(sub) or sub["date"].isna().all():
+        return None
+    last = sub["date"].max()
+    recent = sub[sub["date"] > last - pd.Timedelta(days=28)]
+    days = recent["date"].nunique()
+    return float(recent["views"].sum()) / days if days else None
