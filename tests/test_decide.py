@@ -1,0 +1,303 @@
+"""Decision rules as data: (evidence, effects, predictive value, protection, margin) -> verdict.
+
+Also a simulation of the false "safe to drop" rate for fields whose true effect on won deals
+sits exactly at the margin. Run ``python tests/test_decide.py`` for a larger loop with figures.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from formfit.decide import (
+    FieldContext,
+    decide,
+    margin_per_1k,
+    noninferiority_p,
+    parse_margin,
+    views_per_arm,
+)
+from formfit.errors import UsageError
+from formfit.results import DropEffect, Estimate, FieldResult, Predictive
+
+Z = 1.959963984540054
+CTX = FieldContext(baseline_wins_per_1k=10.0, daily_views=1000.0, horizon_days=60)
+NONE3 = (None, None, None)
+
+
+def make_field(name: str = "phone", evidence: str = "randomized",
+               wins: tuple[float | None, float | None, float | None] = NONE3,
+               conv: tuple[float | None, float | None, float | None] = NONE3,
+               q: float | None = None, required: bool = True, protected: bool = False,
+               aliased_with: tuple[str, ...] = ()) -> FieldResult:
+    """A FieldResult with just the numbers the rules read."""
+    return FieldResult(
+        field=name, forms=("demo-a", "demo-b"), protected=protected, required=required,
+        drop_effect=DropEffect(
+            evidence=evidence,  # type: ignore[arg-type]
+            aliased_with=aliased_with,
+            conversion_pp=Estimate(*conv),
+            wins_per_1k_views=Estimate(*wins, with_p=False)),
+        predictive=Predictive(q_value=q))
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    evidence: str
+    wins: tuple[float | None, float | None, float | None]
+    conv: tuple[float | None, float | None, float | None]
+    q: float | None
+    required: bool
+    protected: bool
+    margin: str
+    expected: str
+
+
+SIG = (2.0, 0.5, 3.5)      # removing it raises conversion, significantly
+NOSIG = (1.0, -0.5, 2.5)   # conversion change not significant
+# baseline 10 wins per 1k views: margin "2%" is 0.2 wins per 1k; "0.5" is 0.5 wins per 1k
+CASES = [
+    Case("safe: lower end above -m", "randomized", (0.05, -0.1, 0.2), SIG, 0.5, True, False,
+         "2%", "drop"),
+    Case("lower end below -m: undecided", "randomized", (0.0, -0.25, 0.25), SIG, 0.5, True,
+         False, "2%", "test"),
+    Case("costs more than m", "randomized", (-2.0, -3.0, -1.0), SIG, 0.5, True, False, "2%",
+         "keep"),
+    Case("costs something, maybe less than m", "randomized", (-0.3, -0.5, -0.1), NOSIG, 0.5,
+         True, False, "2%", "test"),
+    Case("observational counts for drop", "observational", (0.0, -0.4, 0.4), NOSIG, 0.5, True,
+         False, "0.5", "drop"),
+    Case("same, tighter relative margin", "observational", (0.0, -0.4, 0.4), NOSIG, 0.5, True,
+         False, "2%", "test"),
+    Case("aliased group can be dropped", "aliased", (0.0, -0.1, 0.1), SIG, 0.5, True, False,
+         "2%", "drop"),
+    Case("never dropped on none evidence", "none", (0.0, -0.01, 0.01), NOSIG, 0.5, True, False,
+         "2%", "test"),
+    Case("none evidence, predictive: keep", "none", NONE3, NONE3, 0.01, True, False, "2%",
+         "keep"),
+    Case("none evidence, not predictive: test", "none", NONE3, NONE3, 0.3, True, False, "2%",
+         "test"),
+    Case("none evidence, no outcomes: test", "none", NONE3, NONE3, None, True, False, "2%",
+         "test"),
+    Case("protected beats drop", "randomized", (0.05, -0.1, 0.2), SIG, 0.5, True, True, "2%",
+         "protected"),
+    Case("protected beats keep", "randomized", (-2.0, -3.0, -1.0), SIG, 0.01, True, True, "2%",
+         "protected"),
+    Case("protected without evidence", "none", NONE3, NONE3, None, True, True, "2%",
+         "protected"),
+    Case("friction + predictive + required", "randomized", (-0.1, -0.5, 0.3), SIG, 0.01, True,
+         False, "2%", "make_optional"),
+    Case("already optional: test", "randomized", (-0.1, -0.5, 0.3), SIG, 0.01, False, False,
+         "2%", "test"),
+    Case("friction not significant: test", "randomized", (-0.1, -0.5, 0.3), NOSIG, 0.01, True,
+         False, "2%", "test"),
+    Case("values not predictive: test", "randomized", (-0.1, -0.5, 0.3), SIG, 0.2, True, False,
+         "2%", "test"),
+    Case("keep wins over make_optional", "randomized", (-2.0, -3.0, -1.0), SIG, 0.01, True,
+         False, "2%", "keep"),
+    Case("drop wins over make_optional", "randomized", (0.05, -0.1, 0.2), SIG, 0.01, True, False,
+         "2%", "drop"),
+    Case("wins unknown: test", "randomized", NONE3, SIG, 0.5, True, False, "2%", "test"),
+    Case("upper end exactly at -m is not keep", "randomized", (-0.4, -0.6, -0.2 + 1e-12), NOSIG,
+         0.5, True, False, "2%", "test"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_verdict_table(case: Case) -> None:
+    f = make_field(evidence=case.evidence, wins=case.wins, conv=case.conv, q=case.q,
+                   required=case.required, protected=case.protected)
+    (out,) = decide([f], margin=case.margin, context={"phone": CTX})
+    assert out.verdict == case.expected, out.reason
+    assert out.reason.endswith(".") and ". " not in out.reason  # one sentence
+    assert "phone" in out.reason
+    if out.verdict in ("test", "make_optional"):
+        assert out.test_plan is not None and out.test_plan.views_per_arm > 0
+    else:
+        assert out.test_plan is None
+
+
+def test_reason_cites_numbers_like_a_marketer_reads_them() -> None:
+    f = make_field(wins=(-2.1, -3.3, -0.9), conv=(1.8, 0.6, 3.0), q=0.5)
+    (out,) = decide([f], margin="2%", context={"phone": CTX})
+    assert out.reason == ("Removing phone would cost 2.1 won deals per 1,000 views "
+                          "(95% CI 0.9 to 3.3), more than the 0.2 margin, for 1.8 pp more "
+                          "submissions: keep it.")
+
+
+def test_protected_reason_cites_the_protection_and_the_numbers() -> None:
+    f = make_field(name="email", wins=(-5.0, -7.0, -3.0), protected=True)
+    ctx = FieldContext(10.0, 1000.0, 60, protected_reason="needed to contact the lead")
+    (out,) = decide([f], context={"email": ctx})
+    assert out.verdict == "protected"
+    assert "needed to contact the lead" in out.reason and "5.0" in out.reason
+
+
+def test_none_evidence_keep_reason_says_cost_unmeasured() -> None:
+    (out,) = decide([make_field(evidence="none", q=0.004)], context={"phone": CTX})
+    assert out.verdict == "keep" and "never removed" in out.reason and "0.004" in out.reason
+
+
+def test_aliased_group_gets_one_verdict_said_in_each_reason() -> None:
+    joint = dict(evidence="aliased", wins=(-0.3, -0.6, 0.0), conv=(1.0, 0.2, 1.8))
+    first = make_field("first_name", aliased_with=("last_name",), q=0.5, **joint)  # type: ignore[arg-type]
+    last = make_field("last_name", aliased_with=("first_name",), q=0.01, **joint)  # type: ignore[arg-type]
+    out = decide([first, last], margin="2%", context={"first_name": CTX, "last_name": CTX})
+    assert {o.verdict for o in out} == {"make_optional"}  # group: required, friction, predictive
+    assert "decided together with last_name: they always appear together" in out[0].reason
+    assert "decided together with first_name" in out[1].reason
+    assert out[0].test_plan == out[1].test_plan
+
+
+def test_aliased_group_with_a_protected_member_is_never_dropped() -> None:
+    joint = dict(evidence="aliased", wins=(0.0, -0.05, 0.05), conv=(1.0, 0.2, 1.8))
+    email = make_field("email", aliased_with=("name",), protected=True, **joint)  # type: ignore[arg-type]
+    name = make_field("name", aliased_with=("email",), q=0.5, **joint)  # type: ignore[arg-type]
+    out = decide([email, name], context={"email": CTX, "name": CTX})
+    assert [o.verdict for o in out] == ["protected", "test"]
+    assert "protected" in out[1].reason
+
+
+def test_holm_holds_drops_together() -> None:
+    """Each field alone would be dropped (lower end just above -m); together Holm holds both."""
+    m = 0.2
+    se = 0.1
+    est = -m + 2.1 * se  # one-sided p = 0.018 each: below 0.025 alone, 0.036 after Holm
+    wins = (est, est - Z * se, est + Z * se)
+    a, b = make_field("a", wins=wins, q=0.5), make_field("b", wins=wins, q=0.5)
+    ctx = {"a": CTX, "b": CTX}
+    assert decide([a], context=ctx)[0].verdict == "drop"
+    assert [o.verdict for o in decide([a, b], context=ctx)] == ["test", "test"]
+    # a clearly safe field next to it is still dropped, and then Holm frees the second one
+    safe = make_field("c", wins=(0.0, -0.01, 0.01), q=0.5)
+    out = decide([a, safe], context={**ctx, "c": CTX})
+    assert [o.verdict for o in out] == ["drop", "drop"]
+
+
+def test_single_field_matches_the_interval_rule_exactly() -> None:
+    for low in (-0.2001, -0.1999):
+        f = make_field(wins=(0.0, low, -low), q=0.5)
+        (out,) = decide([f], context={"phone": CTX})
+        assert (out.verdict == "drop") == (low > -0.2)
+
+
+def test_asymmetric_interval_uses_its_lower_half_width() -> None:
+    p = noninferiority_p(Estimate(0.0, -0.2, 5.0), 0.2)
+    assert p == pytest.approx(0.025, abs=1e-9)
+
+
+def test_parse_margin() -> None:
+    assert parse_margin("2%") == ("relative", 0.02)
+    assert parse_margin(" 10 % ") == ("relative", 0.1)
+    assert parse_margin("0.5") == ("absolute", 0.5)
+    assert parse_margin(".25") == ("absolute", 0.25)
+    for bad in ("", "two", "-1", "0", "0%", "150%", "2%%", "1e-3"):
+        with pytest.raises(UsageError) as err:
+            parse_margin(bad)
+        assert "--margin" in err.value.message and err.value.hint
+
+
+def test_bad_margin_raises_usage_error_from_decide() -> None:
+    with pytest.raises(UsageError):
+        decide([make_field()], margin="lots", context={})
+
+
+def test_margin_per_1k() -> None:
+    assert margin_per_1k("relative", 0.02, 10.0) == pytest.approx(0.2)
+    assert margin_per_1k("relative", 0.02, None) is None
+    assert margin_per_1k("absolute", 0.5, None) == 0.5
+
+
+def test_views_per_arm_matches_the_arcsine_formula() -> None:
+    """n = 2 ((z_.975 + z_.80) / h)^2, h = 2 asin(sqrt p) - 2 asin(sqrt(p - m)) (Cohen's h)."""
+    p, m = 0.01, 0.001  # 10 wins per 1k views, 10% relative margin
+    h = 2 * math.asin(math.sqrt(p)) - 2 * math.asin(math.sqrt(p - m))
+    expected = 2 * ((1.959964 + 0.841621) / h) ** 2
+    n = views_per_arm(10.0, 1.0)
+    assert n is not None and abs(n - expected) / expected < 1e-3
+    assert 140_000 < n < 150_000  # 122,000 at one-sided 5%; ours is 5% two-sided
+
+
+def test_test_plan_days_include_the_maturity_window() -> None:
+    f = make_field(wins=(0.0, -1.5, 1.5), q=0.5)
+    (out,) = decide([f], margin="10%", context={"phone": CTX})
+    assert out.test_plan is not None
+    n = out.test_plan.views_per_arm
+    assert out.test_plan.days == math.ceil(2 * n / 1000.0) + 60
+    assert f"{n:,} views per arm" in out.reason and "60-day maturity window" in out.reason
+
+
+def test_no_plan_without_daily_views_or_baseline() -> None:
+    f = make_field(wins=(0.0, -0.5, 0.5), q=0.5)
+    (out,) = decide([f], margin="0.5", context={"phone": FieldContext(10.0, None, 60)})
+    assert out.test_plan is not None and out.test_plan.days is None
+    g = make_field(evidence="none", q=0.3)
+    g = FieldResult(**{**g.__dict__, "drop_effect": DropEffect(
+        wins_per_1k_views=Estimate(code="NO_OUTCOMES", with_p=False))})
+    (out,) = decide([g], margin="2%", context={"phone": FieldContext(None, 500.0, None)})
+    assert out.verdict == "test" and out.test_plan is None
+    assert "needs outcomes" in out.reason
+
+
+def test_missing_context_is_not_an_error() -> None:
+    (out,) = decide([make_field(wins=(0.0, -0.1, 0.1))], context={})
+    assert out.verdict == "test" and out.test_plan is None
+
+
+def test_order_kept_and_inputs_untouched() -> None:
+    fields = [make_field(n, wins=(0.0, -0.1, 0.1), q=0.5) for n in ("b", "a", "c")]
+    out = decide(fields, context={n: CTX for n in "abc"})
+    assert [o.field for o in out] == ["b", "a", "c"]
+    assert all(f.reason == "" for f in fields)
+    assert decide(fields, context={n: CTX for n in "abc"}) == out
+
+
+# --- false "drop" rate at the margin ------------------------------------------------------------
+
+def false_drop_rates(k: int, runs: int, seed: int, margin: float = 0.2,
+                     se: float = 0.15) -> tuple[float, float]:
+    """Fields whose true change in wins per 1k sits exactly at -margin, k per run.
+
+    Estimates are drawn from N(-margin, se^2) with 95% intervals est ± 1.96 se; every run decides
+    its k fields together. Returns (share of fields dropped, share of runs with any drop).
+    """
+    rng = np.random.default_rng(seed)
+    names = [f"f{i}" for i in range(k)]
+    ctx = {n: FieldContext(baseline_wins_per_1k=margin / 0.02, daily_views=None,
+                           horizon_days=None) for n in names}
+    dropped = any_run = 0
+    for _ in range(runs):
+        est = rng.normal(-margin, se, size=k)
+        fields = [make_field(n, wins=(float(e), float(e - Z * se), float(e + Z * se)), q=0.5)
+                  for n, e in zip(names, est, strict=True)]
+        verdicts = [f.verdict for f in decide(fields, margin="2%", context=ctx)]
+        d = verdicts.count("drop")
+        dropped += d
+        any_run += d > 0
+    return dropped / (k * runs), any_run / runs
+
+
+def test_false_drop_rate_single_field_is_the_nominal_2_5_percent() -> None:
+    per_field, _ = false_drop_rates(k=1, runs=4000, seed=1)
+    # nominal 0.025; Monte Carlo SE 0.0025
+    assert per_field <= 0.025 + 3 * 0.0025
+
+
+def test_false_drop_rate_with_holm_over_ten_fields() -> None:
+    per_field, family = false_drop_rates(k=10, runs=1000, seed=2)
+    assert family <= 0.025 + 3 * 0.005  # Holm: family-wise at most 2.5%
+    assert per_field <= 0.025
+
+
+if __name__ == "__main__":  # larger loop: python tests/test_decide.py [runs]
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
+    for k in (1, 5, 10, 20):
+        pf, fw = false_drop_rates(k=k, runs=runs, seed=k)
+        mcse = math.sqrt(0.025 * 0.975 / runs)
+        print(f"k={k:>2} fields at the margin per run, {runs} runs: false drops per field "
+              f"{pf:.4f}; runs with any false drop {fw:.4f} (nominal <= 0.025, MC SE {mcse:.4f})")
