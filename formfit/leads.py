@@ -1,0 +1,334 @@
+"""Which leads are won: deals joined to leads, with open deals and young leads handled honestly.
+
+Estimand: Q_h(x) = P(the lead has a won deal within h days of its submission | field set x).
+
+* **Maturity window.** h is ``settings.maturity_days`` or, when not set, derived from the data:
+  the 90th percentile of observed submission-to-win times (the lead's first won deal), rounded
+  up to whole weeks, at least 14 days. Wins are slower than losses, so h is set by the wins.
+  Observed win times are themselves cut short by the export date (the slowest wins of recent
+  leads are not in yet), so the derived h leans short; set ``--maturity-days`` when you know
+  your sales cycle.
+* **Judged leads.** A lead submitted at least h days before ``as_of`` is *mature*: whether it
+  was won within h is fully observed. It is won if a won deal closed within h days of the
+  submission; a deal still open at ``as_of``, a deal won later than h, or no deal at all means
+  "not won within h". That is the estimand, not an open deal counted as lost: every judged lead
+  had its full h days. Younger leads are held out (``too_young``); they still enter the
+  Aalen-Johansen cumulative incidence (:mod:`formfit.models.censoring`), censored at ``as_of``.
+* **State at as_of.** When ``as_of`` is earlier than the export, deals are read as they stood
+  on ``as_of``: created later -> ignored; closed later -> still open.
+* **Without submission dates** no window exists: a lead whose deals are all closed (or that has
+  no deal) is judged, won if any deal is won; a lead with an open deal and no won deal is held
+  out (``open_deal_no_dates``), never counted as lost. The estimand becomes "won, among leads
+  whose outcome is known" and the notice NO_MATURITY_WINDOW says so.
+* **Without outcomes** nothing is judged (``won`` is NaN) and the notice NO_OUTCOMES says so.
+* **Revenue** of a lead is the sum of the amounts of its won deals (within h when there is a
+  window); the table keeps the raw sum, ``revenue_capped`` winsorises it at the P99.9 of won
+  leads' revenue for the effect models (amounts are heavy-tailed).
+* A won deal without a close date cannot be placed in time: it counts as won within h (it was
+  won by ``as_of``), and the notice WON_WITHOUT_CLOSE_DATE counts such leads.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from formfit.config import Settings
+from formfit.inputs import Inputs, Notice
+from formfit.models.censoring import CENSORED, LOST, WON, cumulative_incidence_table
+
+DEFAULT_HORIZON_DAYS = 90
+MIN_HORIZON_DAYS = 14
+HORIZON_QUANTILE = 0.9
+REVENUE_CAP_QUANTILE = 0.999
+
+TOO_YOUNG = "too_young"
+AFTER_AS_OF = "submitted_after_as_of"
+NO_SUBMISSION_DATE = "no_submission_date"
+OPEN_NO_DATES = "open_deal_no_dates"
+NO_OUTCOMES = "no_outcomes"
+
+
+@dataclass(frozen=True, eq=False)
+class LeadOutcomes:
+    """Per-lead outcomes and how they were decided.
+
+    ``leads`` has the index of ``inputs.submissions`` and the columns ``lead_key``, ``form_id``,
+    ``version``, ``date`` (submission day), the segment columns, ``judged``, ``won`` (1.0/0.0,
+    NaN when not judged), ``revenue`` (raw), ``revenue_capped`` (winsorised), ``has_deal``,
+    ``held_out_reason`` (NA when judged), and for the cumulative incidence ``event`` (0
+    censored, 1 won, 2 lost; NA without dates) and ``event_days``.
+    """
+
+    leads: pd.DataFrame
+    held_out: Mapping[str, int]
+    horizon_days: int | None
+    horizon_basis: str
+    as_of: date | None
+    notices: tuple[Notice, ...] = ()
+    # per form (version NA) and per form version: Aalen-Johansen P(won within h), with the
+    # maturity cut-off estimate beside it (columns cutoff_leads, cutoff_rate)
+    cumulative_incidence: pd.DataFrame = field(default_factory=pd.DataFrame)
+    has_outcomes: bool = True
+    window: bool = True  # a maturity window was applied (submission dates exist)
+    segments: tuple[str, ...] = ()
+    revenue_cap: float | None = None
+
+    @property
+    def cutoff_date(self) -> pd.Timestamp | None:
+        """The last submission day of a mature lead (as_of - h), None without a window."""
+        if not self.window or self.as_of is None or self.horizon_days is None:
+            return None
+        return pd.Timestamp(self.as_of) - pd.Timedelta(days=self.horizon_days)
+
+    def judged(self) -> pd.DataFrame:
+        return self.leads.loc[self.leads["judged"]]
+
+    def __repr__(self) -> str:
+        n = len(self.leads)
+        j = int(self.leads["judged"].sum()) if n else 0
+        return (f"<LeadOutcomes: {n} leads, {j} judged, h={self.horizon_days} days, "
+                f"held out {dict(self.held_out)}>")
+
+
+def _versions(leads: pd.DataFrame, inputs: Inputs) -> pd.Series:
+    """FormSpec.version_index of each lead's submission day, vectorised per form."""
+    version = pd.Series(0, index=leads.index, dtype="int64")
+    day = leads["date"]
+    for form_id, spec in inputs.forms.forms.items():
+        mask = (leads["form_id"] == form_id).to_numpy()
+        if not mask.any() or len(spec.versions) < 2:
+            continue
+        v = np.zeros(int(mask.sum()), dtype=np.int64)
+        d = day[mask]
+        for i, ver in enumerate(spec.versions):
+            cond = np.ones(len(d), dtype=bool) if ver.since is None else (
+                (d >= pd.Timestamp(ver.since)).to_numpy(dtype=bool, na_value=False))
+            v[cond] = i
+        v[d.isna().to_numpy()] = spec.version_index(None)
+        version[mask] = v
+    return version
+
+
+def derive_horizon(win_days: pd.Series) -> tuple[int, str]:
+    """h from observed submission-to-win times: P90, rounded up to whole weeks, >= 14 days."""
+    x = win_days.dropna().to_numpy(dtype=float)
+    if x.size == 0:
+        return DEFAULT_HORIZON_DAYS, (
+            f"default of {DEFAULT_HORIZON_DAYS} days: no won deal with a close date to "
+            "derive it from; set --maturity-days")
+    q = float(np.quantile(np.clip(x, 0, None), HORIZON_QUANTILE))
+    h = max(MIN_HORIZON_DAYS, 7 * math.ceil(q / 7.0))
+    basis = (f"90th percentile of {x.size:,} observed submission-to-win times "
+             f"({q:.0f} days), rounded up to whole weeks")
+    if h == MIN_HORIZON_DAYS and 7 * math.ceil(q / 7.0) < MIN_HORIZON_DAYS:
+        basis += f", raised to the {MIN_HORIZON_DAYS}-day floor"
+    return h, basis
+
+
+def _deals_at(deals: pd.DataFrame, as_of: date | None, dated: bool) -> pd.DataFrame:
+    """Deals as they stood on as_of: later-created ones dropped, later-closed ones open."""
+    d = deals.copy()
+    d["outcome"] = d["outcome"].astype("str").str.strip().str.lower()
+    for col in ("created_at", "closed_at"):
+        if col not in d.columns:
+            d[col] = pd.NaT
+        d[col] = pd.to_datetime(d[col]).dt.normalize()
+    if "amount" not in d.columns:
+        d["amount"] = np.nan
+    d["amount"] = pd.to_numeric(d["amount"], errors="coerce").astype(float)
+    if as_of is not None and dated:
+        cut = pd.Timestamp(as_of)
+        d = d.loc[~(d["created_at"] > cut)].copy()
+        later = (d["closed_at"] > cut) & d["outcome"].isin(["won", "lost"])
+        d.loc[later, "outcome"] = "open"
+    d.loc[d["outcome"] == "open", "closed_at"] = pd.NaT
+    return d
+
+
+def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
+    """Decide, for every analysed lead, whether it is judged and whether it was won within h."""
+    subs = inputs.submissions
+    segments = tuple(s for s in inputs.segments if s in subs.columns)
+    leads = pd.DataFrame(index=subs.index)
+    leads["lead_key"] = subs["lead_key"].astype("str")
+    leads["form_id"] = subs["form_id"].astype("str")
+    if "submitted_at" in subs.columns:
+        leads["date"] = pd.to_datetime(subs["submitted_at"]).dt.normalize().astype(
+            "datetime64[ns]")
+    else:
+        leads["date"] = pd.Series(pd.NaT, index=subs.index, dtype="datetime64[ns]")
+    leads["version"] = _versions(leads, inputs)
+    for s in segments:
+        leads[s] = subs[s]
+    leads = leads[["lead_key", "form_id", "version", "date", *segments]].copy()
+
+    dated = bool(leads["date"].notna().any())
+    as_of = settings.as_of or inputs.as_of
+    if as_of is None and dated:
+        as_of = pd.Timestamp(leads["date"].max()).date()
+    notices: list[Notice] = []
+    n = len(leads)
+    reason = pd.Series(pd.NA, index=leads.index, dtype="str")
+    won = pd.Series(np.nan, index=leads.index, dtype=float)
+    revenue = pd.Series(0.0, index=leads.index, dtype=float)
+    has_deal = pd.Series(False, index=leads.index, dtype=bool)
+    event = pd.Series(pd.NA, index=leads.index, dtype="Int64")
+    event_days = pd.Series(np.nan, index=leads.index, dtype=float)
+
+    def finish(h: int | None, basis: str, window: bool, cif: pd.DataFrame | None = None,
+               cap: float | None = None) -> LeadOutcomes:
+        leads["judged"] = reason.isna().to_numpy()
+        leads["won"] = won.where(leads["judged"])
+        leads["revenue"] = revenue.where(leads["judged"], 0.0)
+        leads["revenue_capped"] = (leads["revenue"].clip(upper=cap) if cap is not None
+                                   else leads["revenue"])
+        leads["has_deal"] = has_deal
+        leads["held_out_reason"] = reason
+        leads["event"] = event
+        leads["event_days"] = event_days
+        held = {str(k): int(v) for k, v in reason.value_counts(sort=False).sort_index().items()}
+        return LeadOutcomes(
+            leads=leads, held_out=held, horizon_days=h, horizon_basis=basis, as_of=as_of,
+            notices=tuple(notices),
+            cumulative_incidence=cif if cif is not None else pd.DataFrame(),
+            has_outcomes=inputs.deals is not None, window=window, segments=segments,
+            revenue_cap=cap)
+
+    if inputs.deals is None:
+        reason[:] = NO_OUTCOMES
+        notices.append(Notice("NO_OUTCOMES", (
+            "No outcomes file: no lead can be judged won or lost, so win effects are not "
+            "estimated. Give --outcomes with one row per deal."), {"leads": n}))
+        h = settings.maturity_days
+        return finish(h, "set by maturity_days" if h else "no outcomes", dated and h is not None)
+
+    deals = _deals_at(inputs.deals, as_of, dated)
+    sub_day = leads.set_index("lead_key")["date"]
+    deals = deals.loc[deals["lead_key"].isin(sub_day.index)].copy()
+    deals["days"] = (deals["closed_at"] - deals["lead_key"].map(sub_day)).dt.days
+    is_won = deals["outcome"] == "won"
+    per = pd.DataFrame({
+        "n": deals.groupby("lead_key", observed=True).size(),
+        "open": (deals["outcome"] == "open").groupby(deals["lead_key"], observed=True).sum(),
+        "won_any": is_won.groupby(deals["lead_key"], observed=True).any(),
+        "won_undated": (is_won & deals["closed_at"].isna()).groupby(
+            deals["lead_key"], observed=True).any(),
+        "first_win": deals["days"].where(is_won).groupby(deals["lead_key"], observed=True).min(),
+        "last_close": deals["days"].groupby(deals["lead_key"], observed=True).max(),
+        "closed_undated": ((deals["outcome"] != "open") & deals["closed_at"].isna()).groupby(
+            deals["lead_key"], observed=True).any(),
+    })
+    key = leads["lead_key"]
+    n_deals = key.map(per["n"]).fillna(0).astype(int)
+    has_deal[:] = (n_deals > 0).to_numpy()
+    n_open = key.map(per["open"]).fillna(0).astype(int)
+    won_any = key.map(per["won_any"]).fillna(False).astype(bool)
+    won_undated = key.map(per["won_undated"]).fillna(False).astype(bool)
+    first_win = key.map(per["first_win"]).astype(float)
+
+    if settings.maturity_days is not None:
+        h, basis = int(settings.maturity_days), "set by maturity_days"
+    elif dated:
+        h, basis = derive_horizon(first_win[won_any & leads["date"].notna()])
+    else:
+        h, basis = DEFAULT_HORIZON_DAYS, "no submission dates: no maturity window"
+
+    if int(won_undated.sum()):
+        notices.append(Notice("WON_WITHOUT_CLOSE_DATE", (
+            f"{int(won_undated.sum()):,} won leads have a won deal without a close date; they "
+            f"count as won within the {h}-day window, which cannot be checked for them."),
+            {"leads": int(won_undated.sum())}))
+
+    if not dated:
+        open_unwon = (n_open > 0) & ~won_any
+        reason[open_unwon] = OPEN_NO_DATES
+        won[:] = won_any.astype(float).to_numpy()
+        won_amount = deals.loc[is_won].groupby("lead_key", observed=True)["amount"].sum()
+        revenue[:] = key.map(won_amount).fillna(0.0).to_numpy()
+        notices.append(Notice("NO_MATURITY_WINDOW", (
+            "The submissions have no submitted_at dates, so no maturity window can be applied: "
+            f"won means won at export time, among leads whose deals are closed. "
+            f"{int(open_unwon.sum()):,} leads with open deals are held out, not counted as lost; "
+            "if they win more often than the rest, win rates are understated."),
+            {"held_out": int(open_unwon.sum())}))
+        return finish(None, "no submission dates: no maturity window", False,
+                      cap=_revenue_cap(revenue, won, reason))
+
+    assert as_of is not None
+    age = (pd.Timestamp(as_of) - leads["date"]).dt.days
+    reason[leads["date"].isna()] = NO_SUBMISSION_DATE
+    reason[(age < 0).fillna(False)] = AFTER_AS_OF
+    reason[((age >= 0) & (age < h)).fillna(False)] = TOO_YOUNG
+    deals["in_h"] = is_won & ((deals["days"] <= h) | deals["closed_at"].isna())
+    won_h = key.map(deals.groupby("lead_key", observed=True)["in_h"].any()).fillna(False)
+    won[:] = won_h.astype(float).to_numpy()
+    won_amount = deals.loc[deals["in_h"]].groupby("lead_key", observed=True)["amount"].sum()
+    revenue[:] = key.map(won_amount).fillna(0.0).to_numpy()
+    if int((leads["date"].isna()).sum()):
+        notices.append(Notice("NO_SUBMISSION_DATE", (
+            f"{int(leads['date'].isna().sum()):,} leads have no submission date and are held "
+            "out of the win models: their maturity cannot be judged."),
+            {"leads": int(leads["date"].isna().sum())}))
+
+    # Competing risks per lead, for the Aalen-Johansen check (see formfit.models.censoring).
+    in_clock = (age >= 0).fillna(False)
+    last_close = key.map(per["last_close"]).astype(float)
+    closed_undated = key.map(per["closed_undated"]).fillna(False).astype(bool)
+    agef = age.astype(float)
+    st = pd.Series(CENSORED, index=leads.index, dtype="int64")
+    t = agef.copy()
+    lost = (n_deals > 0) & (n_open == 0) & ~won_any
+    st[lost] = LOST
+    t[lost] = last_close[lost].where(~closed_undated[lost], agef[lost])
+    st[won_any] = WON
+    t[won_any] = first_win[won_any]
+    undated_win = won_any & first_win.isna()  # placed as the cut-off counts them: won by h
+    t[undated_win] = np.minimum(agef[undated_win], h)
+    t = t.clip(lower=0.0)
+    event[in_clock] = st[in_clock].to_numpy()
+    event_days[in_clock] = t[in_clock].to_numpy()
+    cif = _cif_table(leads.assign(event=event, event_days=event_days, won=won, reason=reason),
+                     h)
+    return finish(h, basis, True, cif=cif, cap=_revenue_cap(revenue, won, reason))
+
+
+def _revenue_cap(revenue: pd.Series, won: pd.Series, reason: pd.Series) -> float | None:
+    r = revenue[(won == 1.0) & reason.isna() & (revenue > 0)]
+    if r.empty:
+        return None
+    return float(np.quantile(r.to_numpy(dtype=float), REVENUE_CAP_QUANTILE))
+
+
+def _cif_table(frame: pd.DataFrame, h: int) -> pd.DataFrame:
+    """AJ estimate per form and per form version, with the maturity cut-off estimate beside."""
+    f = frame.loc[frame["event"].notna()]
+    by_form = cumulative_incidence_table(f, ["form_id"], h)
+    by_form.insert(1, "version", pd.Series(pd.NA, index=by_form.index, dtype="Int64"))
+    by_version = cumulative_incidence_table(f, ["form_id", "version"], h)
+    by_version["version"] = by_version["version"].astype("Int64")
+    table = pd.concat([by_form, by_version], ignore_index=True)
+    mature = frame.loc[frame["reason"].isna()]
+    cut_form = mature.groupby("form_id", observed=True)["won"].agg(["size", "mean"])
+    cut_ver = mature.groupby(["form_id", "version"], observed=True)["won"].agg(["size", "mean"])
+    sizes: list[int] = []
+    rates: list[float] = []
+    for fid, ver in zip(table["form_id"], table["version"], strict=True):
+        k: object = fid if pd.isna(ver) else (fid, int(ver))
+        src = cut_form if pd.isna(ver) else cut_ver
+        if k in src.index:
+            row = src.loc[[k]]
+            sizes.append(int(row["size"].iloc[0]))
+            rates.append(float(row["mean"].iloc[0]))
+        else:
+            sizes.append(0)
+            rates.append(float("nan"))
+    table["cutoff_leads"] = sizes
+    table["cutoff_rate"] = rates
+    return table.sort_values(["form_id", "version"], na_position="first", kind="mergesort",
+                             ignore_index=True)
