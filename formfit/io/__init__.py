@@ -1,0 +1,163 @@
+"""Read, map, validate and account for every input: files -> :class:`formfit.inputs.Inputs`.
+
+``load_inputs(settings)`` is the one entry point. It reads each file (any supported format and
+encoding), renames columns to contract names, decides the lead key, loads submissions, views
+and outcomes in that order (views and outcomes need the analysed leads), and collects coded
+warnings. Bad input raises :class:`formfit.errors.InputError`, whose message names the file,
+the row or column, and the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from formfit.config import Settings
+from formfit.errors import UsageError
+from formfit.inputs import Inputs, Notice
+from formfit.io.columns import fold, map_columns, require
+from formfit.io.forms import read_forms_file
+from formfit.io.outcomes import load_outcomes
+from formfit.io.readers import RawTable, read_table
+from formfit.io.submissions import apply_constants, load_submissions
+from formfit.io.views import load_views
+
+__all__ = ["load_inputs"]
+
+
+@contextmanager
+def _status(settings: Settings, text: str) -> Iterator[None]:
+    """A spinner on stderr while a long step runs (only when settings.progress is on)."""
+    if not settings.progress:
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(text):
+        yield
+
+
+def _read(path: Path, role: str, settings: Settings) -> RawTable:
+    with _status(settings, f"Reading {role} ({path.name}) ..."):
+        return read_table(path, role)
+
+
+def choose_key(subs: RawTable, outcomes: RawTable | None) -> str:
+    """lead_id when both inputs have it; email when only email is shared; else a clear error."""
+    cols = set(subs.frame.columns)
+    has_id, has_email = "lead_id" in cols, "email" in cols
+    if outcomes is None:
+        return "lead_id" if has_id or not has_email else "email"
+    out = set(outcomes.frame.columns)
+    if has_id and "lead_id" in out:
+        return "lead_id"
+    if has_email and "email" in out:
+        return "email"
+    if has_id or has_email:
+        # name the key the submissions can offer, so the error shows how to map it
+        require(outcomes, [("lead_id", "email") if has_id and has_email
+                           else ("lead_id" if has_id else "email")])
+    return "lead_id"
+
+
+def load_inputs(settings: Settings) -> Inputs:
+    """Load every input named in ``settings`` into validated, accounted-for frames."""
+    if settings.submissions is None:
+        raise UsageError("no submissions file given.",
+                         "Pass --submissions FILE; views, outcomes and forms are optional.")
+    forms_file = read_forms_file(settings.forms) if settings.forms is not None else None
+    subs_raw = _read(settings.submissions, "submissions", settings)
+    views_raw = _read(settings.views, "views", settings) if settings.views else None
+    out_raw = _read(settings.outcomes, "outcomes", settings) if settings.outcomes else None
+
+    used_map: set[str] = set()
+    for table in (subs_raw, views_raw, out_raw):
+        if table is not None:
+            used_map |= map_columns(table, settings.column_map, settings.segments)
+    apply_constants(subs_raw, settings.constants, settings.segments)
+    key = choose_key(subs_raw, out_raw)
+
+    notices: list[Notice] = []
+    with _status(settings, "Checking submissions ..."):
+        subs = load_submissions(subs_raw, settings, forms_file, key)
+    notices.extend(subs.notices)
+    accounting = {"submissions": subs.accounting}
+
+    view_counts = None
+    view_level = None
+    if views_raw is not None:
+        with _status(settings, "Counting views ..."):
+            views = load_views(views_raw, settings, subs.forms, subs)
+        view_counts, view_level = views.counts, views.level
+        accounting["views"] = views.accounting
+        notices.extend(views.notices)
+
+    deals = None
+    if out_raw is not None:
+        with _status(settings, "Joining outcomes ..."):
+            outcomes = load_outcomes(out_raw, settings, key, subs.frame["lead_key"])
+        deals = outcomes.deals
+        accounting["outcomes"] = outcomes.accounting
+        notices.extend(outcomes.notices)
+
+    notices.extend(_unused_settings(settings, used_map,
+                                    [t for t in (subs_raw, views_raw, out_raw) if t is not None]))
+    if forms_file is not None:
+        notices.extend(_forms_without_data(subs.frame, view_counts, list(forms_file.forms)))
+    segments = tuple(s for s in settings.segments
+                     if s in subs.frame.columns or (view_counts is not None
+                                                    and s in view_counts.columns))
+    return Inputs(
+        submissions=subs.frame, fields=subs.fields, forms=subs.forms,
+        view_counts=view_counts, view_level=view_level, deals=deals, segments=segments,
+        accounting=accounting, notices=notices,
+        as_of=settings.as_of or latest_date(subs.frame, view_counts, deals),
+    )
+
+
+def latest_date(submissions: pd.DataFrame, view_counts: pd.DataFrame | None,
+                deals: pd.DataFrame | None) -> date | None:
+    """The latest date in any input (submitted_at, view dates, created_at, closed_at)."""
+    stamps = [submissions["submitted_at"].max()]
+    if view_counts is not None and len(view_counts):
+        stamps.append(view_counts["date"].max())
+    if deals is not None and len(deals):
+        stamps += [deals["created_at"].max(), deals["closed_at"].max()]
+    known = [pd.Timestamp(t) for t in stamps if t is not None and not pd.isna(t)]
+    return max(known).date() if known else None
+
+
+def _unused_settings(settings: Settings, used_map: set[str],
+                     tables: list[RawTable]) -> list[Notice]:
+    """Map entries and ignore names that match no column are probably typos: say so."""
+    all_cols = {fold(c) for t in tables for c in (*t.frame.columns, *t.original.values())}
+    stale_map = [old for old, new in settings.column_map
+                 if fold(old) not in used_map and fold(old) != fold(new)]
+    stale_ignore = [c for c in settings.ignore_columns if fold(c) not in all_cols]
+    if not stale_map and not stale_ignore:
+        return []
+    parts = []
+    if stale_map:
+        parts.append(f"column map entries {stale_map}")
+    if stale_ignore:
+        parts.append(f"ignored columns {stale_ignore}")
+    return [Notice("SETTING_NOT_USED",
+                   f"{' and '.join(parts)} match no column in any input (check the spelling).",
+                   {"map": stale_map, "ignore": stale_ignore})]
+
+
+def _forms_without_data(subs: pd.DataFrame, view_counts: pd.DataFrame | None,
+                        form_ids: Iterable[str]) -> list[Notice]:
+    seen = set(subs["form_id"].unique().tolist())
+    if view_counts is not None:
+        seen |= set(view_counts["form_id"].unique().tolist())
+    missing = sorted(f for f in form_ids if f not in seen)
+    if not missing:
+        return []
+    return [Notice("FORM_WITHOUT_DATA",
+                   f"{len(missing)} form(s) in the forms file have no submissions and no views "
+                   "in the inputs.", {"form_ids": missing[:20], "count": len(missing)})]

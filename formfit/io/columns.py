@@ -1,0 +1,142 @@
+"""Column names: case-insensitive matching, the user's column map, and required columns.
+
+Every input goes through :func:`map_columns` before anything reads a column: contract names are
+matched after trimming and case-folding, and ``settings.column_map`` (export name -> contract
+name, also case-insensitive) renames anything else. Missing required columns are reported all at
+once, with the closest existing name and the ``--map`` option that fixes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from formfit.errors import InputError, closest
+from formfit.io.readers import RawTable
+
+# Every name the contract gives a meaning to, in any input.
+CONTRACT_NAMES: tuple[str, ...] = (
+    "lead_id", "email", "form_id", "submitted_at", "session_id",
+    "viewed_at", "submitted", "date", "views", "submissions",
+    "outcome", "is_won", "is_closed", "stage", "amount", "created_at", "closed_at",
+)
+# Submission columns that are never form fields, unless a forms file shows them.
+OUTCOME_LIKE: tuple[str, ...] = ("is_won", "is_closed", "outcome", "stage", "amount",
+                                 "created_at", "closed_at")
+KEY_LIKE: tuple[str, ...] = ("lead_id", "email", "form_id", "submitted_at", "session_id",
+                             "lead_key")
+
+MAX_LISTED = 25
+BLANK_SEGMENT = "(blank)"  # a blank segment value is its own level, never silently dropped
+
+
+def listing(names: Sequence[str], limit: int = 8) -> str:
+    """Names for a message: 'a', 'b' and 3 more."""
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def fold(name: str) -> str:
+    """The matching key of a column name: trimmed and case-folded."""
+    return str(name).strip().casefold()
+
+
+def map_columns(table: RawTable, column_map: Sequence[tuple[str, str]],
+                segments: Sequence[str] = ()) -> set[str]:
+    """Rename ``table.frame``'s columns to contract names in place; return the map keys used.
+
+    A column named in the map takes the mapped name; any column whose name matches a contract
+    name or a declared segment (case-insensitively) takes that name's canonical spelling.
+    """
+    user = {fold(old): new.strip() for old, new in column_map}
+    canonical = {fold(n): n for n in (*CONTRACT_NAMES, *segments)}
+    used: set[str] = set()
+    renamed: list[str] = []
+    origin: dict[str, list[str]] = {}
+    for col in table.frame.columns:
+        name = str(col)
+        key = fold(name)
+        if key in user:
+            used.add(key)
+            name = user[key]
+        name = canonical.get(fold(name), name.strip())
+        renamed.append(name)
+        origin.setdefault(fold(name), []).append(str(col))
+    clashes = {k: v for k, v in origin.items() if len(v) > 1}
+    if clashes:
+        parts = [f"{' and '.join(repr(c) for c in cols)} all become {renamed_name(k, renamed)!r}"
+                 for k, cols in sorted(clashes.items())]
+        raise InputError(
+            f"{table.role} file {table.name}: two columns end up with one name: "
+            f"{'; '.join(parts)}.",
+            "Map only one of them to the contract name (check --map and `columns:` in the "
+            "config), or rename the other in the export.")
+    table.original = {new: str(old) for new, old in zip(renamed, table.frame.columns, strict=True)}
+    table.frame.columns = renamed
+    return used
+
+
+def renamed_name(key: str, names: Iterable[str]) -> str:
+    for n in names:
+        if fold(n) == key:
+            return n
+    return key
+
+
+def require(table: RawTable, needed: Sequence[str | tuple[str, ...]], *,
+            extra_hint: Mapping[str, str] | None = None) -> None:
+    """Raise one InputError listing every needed column the table lacks.
+
+    ``needed`` items are a column name or a tuple of alternatives (any one will do).
+    ``extra_hint`` adds advice for particular missing names (e.g. constants for form_id).
+    """
+    have = {fold(c) for c in table.frame.columns}
+    missing: list[tuple[str, ...]] = []
+    for item in needed:
+        alts = (item,) if isinstance(item, str) else tuple(item)
+        if not any(fold(a) in have for a in alts):
+            missing.append(alts)
+    if not missing:
+        return
+    raise missing_columns_error(table, missing, extra_hint or {})
+
+
+def missing_columns_error(table: RawTable, missing: Sequence[tuple[str, ...]],
+                          extra_hint: Mapping[str, str]) -> InputError:
+    """The teaching error for missing columns: what exists, what is closest, how to map."""
+    existing = [str(c) for c in table.frame.columns]
+    names = [" or ".join(alts) for alts in missing]
+    guesses: list[tuple[str, str]] = []  # (existing column, contract name)
+    for alts in missing:
+        for alt in alts:
+            hit = closest(alt, [c for c in existing if fold(c) not in CONTRACT_NAMES])
+            if hit:
+                guesses.append((hit[0], alt))
+                break
+    noun = "a required column" if len(missing) == 1 else f"{len(missing)} required columns"
+    msg = f"{table.role} file {table.name} lacks {noun}: {'; '.join(names)}."
+    if table.header_looks_like_data:
+        msg += (" Its first line looks like data, not column names, so the file probably has "
+                "no header row.")
+        return InputError(msg, "Add a header row with the column names the contract uses "
+                               "(see `formfit validate --help`), then map any others with --map.")
+    shown = ", ".join(repr(c) for c in existing[:MAX_LISTED])
+    if len(existing) > MAX_LISTED:
+        shown += f", ... ({len(existing) - MAX_LISTED} more)"
+    msg += f" Its columns are: {shown}."
+    if guesses:
+        msg += " Closest match: " + "; ".join(f"{g!r} for {n}" for g, n in guesses) + "."
+        example = " ".join(f'--map "{g}={n}"' for g, n in guesses)
+    else:
+        example = f'--map "Your Column={missing[0][0]}"'
+    hint = (f"Map export names to contract names with {example} (repeatable, applies to "
+            "every input) or with `columns:` in the config file.")
+    for alts in missing:
+        for alt in alts:
+            if alt in extra_hint:
+                hint += " " + extra_hint[alt]
+    return InputError(msg, hint)
+
+
+def present(table: RawTable, name: str) -> bool:
+    """Whether the (already mapped) table has a column named ``name``."""
+    return name in table.frame.columns

@@ -1,0 +1,152 @@
+"""Outcomes: one row per deal, with won / lost / open resolved from any of three layouts.
+
+``outcome`` (won, lost, open, any case; other values through the config's stage map),
+Salesforce-style ``is_won`` / ``is_closed`` booleans, or a CRM ``stage`` with a stage map.
+Deals join to submissions on the same lead key; deals that match no analysed lead are counted
+(``no_matching_lead``) and reported, never silently dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from formfit.config import Settings
+from formfit.errors import InputError
+from formfit.inputs import Accounting, Notice
+from formfit.io.columns import require
+from formfit.io.readers import RawTable
+from formfit.io.submissions import normalise_key
+from formfit.io.values import parse_bools, parse_dates, parse_numbers
+
+OUTCOMES = ("won", "lost", "open")
+MAX_VALUES = 10
+
+
+@dataclass
+class OutcomesLoad:
+    deals: pd.DataFrame
+    accounting: Accounting
+    notices: list[Notice] = field(default_factory=list)
+
+
+def load_outcomes(table: RawTable, settings: Settings, key: str,
+                  leads: Collection[str]) -> OutcomesLoad:
+    """Validate and account for a deals export; keep the deals of analysed leads."""
+    require(table, [key, ("outcome", "is_won", "stage")], extra_hint={
+        "outcome": "Outcomes need `outcome` (won/lost/open), or `is_won` (with `is_closed`), "
+                   "or `stage` with a `stages:` map in the config."})
+    df = table.frame
+    acc = Accounting(rows_read=len(df))
+    notices: list[Notice] = []
+    outcome = _resolve_outcome(table, settings)
+    amount = (parse_numbers(table, "amount", counts=False) if "amount" in df.columns
+              else pd.Series(np.nan, index=df.index, dtype="float64"))
+    dates = {c: (parse_dates(table, c) if c in df.columns
+                 else pd.Series(np.full(len(df), np.datetime64("NaT"), "datetime64[ns]"),
+                                index=df.index))
+             for c in ("created_at", "closed_at")}
+
+    dup = df.duplicated(keep="first").to_numpy()
+    acc.exclude("duplicate_row", int(dup.sum()))
+    lead_key = normalise_key(df[key], key)
+    no_key = ~dup & lead_key.isna().to_numpy()
+    acc.exclude("missing_lead_key", int(no_key.sum()))
+    keyed = ~dup & ~no_key
+    lead_set = pd.Index(pd.unique(np.asarray(list(leads), dtype=object)))
+    matched = np.asarray(lead_key.isin(lead_set).to_numpy(), dtype=bool)
+    unmatched = keyed & ~matched
+    n_unmatched = int(unmatched.sum())
+    acc.exclude("no_matching_lead", n_unmatched)
+    if n_unmatched:
+        share = n_unmatched / max(int(keyed.sum()), 1)
+        msg = (f"{n_unmatched:,} deals ({share:.1%} of deals with a lead key) match no analysed "
+               "lead and are left out.")
+        if share == 1:
+            msg += (f" None matched: check that {table.name} and the submissions use the same "
+                    f"{key} values.")
+        notices.append(Notice("UNMATCHED_OUTCOMES", msg,
+                              {"input": "outcomes", "rows": n_unmatched, "share": share}))
+    keep = keyed & matched
+    deals = pd.DataFrame({
+        "lead_key": lead_key[keep].astype("str"),
+        "outcome": outcome[keep].astype("str"),
+        "amount": amount[keep].astype("float64"),
+        "created_at": dates["created_at"][keep],
+        "closed_at": dates["closed_at"][keep],
+    }).reset_index(drop=True)
+    return OutcomesLoad(deals, acc, notices)
+
+
+def _resolve_outcome(table: RawTable, settings: Settings) -> pd.Series:
+    df = table.frame
+    stage_map = {k.casefold(): v for k, v in settings.stage_map}
+    if "outcome" in df.columns:
+        return _map_words(table, "outcome", {**stage_map, **{o: o for o in OUTCOMES}})
+    if "is_won" in df.columns:
+        won = parse_bools(table, "is_won")
+        if "is_closed" in df.columns:
+            closed = parse_bools(table, "is_closed")
+        elif settings.all_closed:
+            closed = pd.Series(True, index=df.index)
+        else:
+            raise InputError(
+                f"outcomes file {table.name} has is_won but no is_closed column, so open deals "
+                "cannot be told from lost ones.",
+                "If every deal in the export is closed (won or lost), say so with `outcomes: "
+                "{all_closed: true}` in the config file; otherwise export is_closed too "
+                "(or map a column to it with --map).")
+        out = np.where(won.to_numpy(), "won", np.where(closed.to_numpy(), "lost", "open"))
+        return pd.Series(out, index=df.index, dtype="str")
+    if not stage_map:
+        values = _distinct(df["stage"])
+        example = "\n".join(f"    {v}: {_guess(v)}" for v in list(values)[:MAX_VALUES])
+        raise InputError(
+            f"outcomes file {table.name} has a stage column but no stage map; its stages are: "
+            f"{_list_values(values)}.",
+            "Tell formfit what each stage means in the config file (--config), e.g.\n"
+            f"  stages:\n{example}")
+    return _map_words(table, "stage", stage_map)
+
+
+def _map_words(table: RawTable, column: str, mapping: Mapping[str, str]) -> pd.Series:
+    s = table.frame[column]
+    low = s.str.strip().str.casefold()
+    mapped = low.map(dict(mapping))
+    bad = mapped.isna().to_numpy()
+    if bad.any():
+        values = _distinct(s[bad].fillna("(blank)"))
+        pos = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"outcomes file {table.name}: {column} has values that are not won, lost or open: "
+            f"{_list_values(values)}; the first is in {table.unit} {table.number(pos):,} "
+            f"({table.convention}).",
+            "Map each CRM value in the config file (--config), e.g.\n  stages:\n"
+            + "\n".join(f"    {v}: {_guess(v)}" for v in list(values)[:MAX_VALUES]))
+    return mapped.astype("str")
+
+
+def _distinct(s: pd.Series) -> dict[str, int]:
+    counts = s.astype("str").str.strip().value_counts(dropna=False)
+    return {str(k): int(v) for k, v in counts.items()}
+
+
+def _list_values(values: Mapping[str, int]) -> str:
+    items = list(values.items())
+    text = ", ".join(f"{k!r} ({v:,} rows)" for k, v in items[:MAX_VALUES])
+    if len(items) > MAX_VALUES:
+        text += f", and {len(items) - MAX_VALUES} more"
+    return text
+
+
+def _guess(value: str) -> str:
+    """A starting guess for the stage map: the user checks it before use."""
+    low = value.casefold()
+    if "won" in low or "win" in low or "closed won" in low:
+        return "won"
+    if "lost" in low or "lose" in low or "dead" in low or "disqualif" in low:
+        return "lost"
+    return "open"

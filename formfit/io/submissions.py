@@ -1,0 +1,231 @@
+"""Submissions: one row per analysed lead, with every input row accounted for.
+
+Rows leave in this order, each counted under its reason: exact duplicate rows (``duplicate_row``,
+export glitches: one copy is kept), rows without a lead key (``missing_lead_key``), rows without a
+form id (``missing_form_id``), rows of forms the forms file does not know (``unknown_form``), and
+a lead's later submissions (``repeat_submission``: the first by submitted_at, then file order, is
+the one analysed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from formfit.config import Settings
+from formfit.errors import InputError
+from formfit.inputs import Accounting, FormsConfig, Notice
+from formfit.io.columns import (
+    BLANK_SEGMENT,
+    CONTRACT_NAMES,
+    KEY_LIKE,
+    OUTCOME_LIKE,
+    fold,
+    listing,
+    require,
+)
+from formfit.io.forms import infer_forms
+from formfit.io.readers import RawTable
+from formfit.io.values import blank_to_na, parse_dates
+
+MAX_NAMES = 20
+
+
+@dataclass
+class SubmissionsLoad:
+    """What the other loaders need from the submissions file."""
+
+    frame: pd.DataFrame  # Inputs.submissions
+    fields: tuple[str, ...]
+    forms: FormsConfig
+    accounting: Accounting
+    notices: list[Notice] = field(default_factory=list)
+    # every submission of a known form (duplicates removed, repeats kept): for counting
+    # conversions in views; columns form_id, submitted_at, session_id?, segments
+    all_submissions: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def normalise_key(values: pd.Series, key: str) -> pd.Series:
+    """lead_id trimmed; email trimmed and lower-cased. Blank -> missing."""
+    s = values.astype("str").str.strip()
+    if key == "email":
+        s = s.str.lower()
+    return s.where(s.str.len() > 0)
+
+
+def apply_constants(table: RawTable, constants: Sequence[tuple[str, str]],
+                    segments: Sequence[str] = ()) -> None:
+    """Add ``constants`` as columns (or fill the blanks of an existing column with them)."""
+    canonical = {fold(n): n for n in (*CONTRACT_NAMES, *segments)}
+    existing = {fold(c): str(c) for c in table.frame.columns}
+    for name, value in constants:
+        col = existing.get(fold(name)) or canonical.get(fold(name), name.strip())
+        if col in table.frame.columns:
+            table.frame[col] = table.frame[col].fillna(value)
+        else:
+            table.frame[col] = pd.Series(value, index=table.frame.index, dtype="str")
+            table.original[col] = f"{col} (constant)"
+
+
+def _segment_text(s: pd.Series) -> pd.Series:
+    return blank_to_na(s).fillna(BLANK_SEGMENT)
+
+
+def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfig | None,
+                     key: str) -> SubmissionsLoad:
+    """Validate, de-duplicate and account for submissions; decide the field columns."""
+    require(table, [("lead_id", "email"), "form_id"], extra_hint={
+        "form_id": "If every row comes from one form, add `constants: {form_id: my-form}` "
+                   "to the config file instead."})
+    df = table.frame
+    acc = Accounting(rows_read=len(df))
+    notices: list[Notice] = []
+
+    dup = df.duplicated(keep="first").to_numpy()
+    acc.exclude("duplicate_row", int(dup.sum()))
+    lead_key = normalise_key(df[key], key)
+    form_id = blank_to_na(df["form_id"])
+    has_dates = "submitted_at" in df.columns
+    if has_dates:
+        submitted_at = parse_dates(table, "submitted_at")
+    else:
+        submitted_at = pd.Series(np.full(len(df), np.datetime64("NaT"), "datetime64[ns]"),
+                                 index=df.index)
+        notices.append(Notice("NO_SUBMISSION_DATES",
+                              f"{table.name} has no submitted_at column, so no maturity window "
+                              "can be applied: every lead is judged on all its deals so far.",
+                              {"input": "submissions"}))
+
+    no_key = ~dup & lead_key.isna().to_numpy()
+    acc.exclude("missing_lead_key", int(no_key.sum()))
+    no_form = ~dup & ~no_key & form_id.isna().to_numpy()
+    acc.exclude("missing_form_id", int(no_form.sum()))
+    valid = ~dup & ~no_key & ~no_form
+
+    # --- which columns are fields ---------------------------------------------------------
+    reserved = {fold(n) for n in (*KEY_LIKE, *OUTCOME_LIKE, *settings.segments)}
+    ignore = {fold(n) for n in settings.ignore_columns}
+    ignored = [c for c in df.columns
+               if fold(c) in ignore or fold(table.original.get(c, c)) in ignore]
+    candidates = [c for c in df.columns if fold(c) not in reserved and c not in ignored]
+
+    if forms_file is not None:
+        forms = forms_file
+        known = np.asarray(form_id.isin(list(forms.forms)).to_numpy(), dtype=bool)
+        unknown = valid & ~known
+        if unknown.any():
+            ids = sorted(form_id[unknown].unique().tolist())
+            acc.exclude("unknown_form", int(unknown.sum()))
+            notices.append(Notice(
+                "UNKNOWN_FORM",
+                f"{int(unknown.sum()):,} submission rows are from form id(s) the forms file does "
+                f"not list ({listing(ids)}); they are left out.",
+                {"input": "submissions", "rows": int(unknown.sum()), "form_ids": ids[:MAX_NAMES]}))
+        valid = valid & known
+        fields, field_columns, more = _fields_from_forms(df, forms, candidates)
+        notices.extend(more)
+    else:
+        infer_cols = [c for c in df.columns if c == "email" or c in candidates]
+        rows = pd.DataFrame({c: blank_to_na(df[c])[valid] for c in infer_cols})
+        rows["form_id"] = form_id[valid]
+        forms = infer_forms(rows, infer_cols)
+        shown = set(forms.shown_fields())
+        fields = tuple(c for c in infer_cols if c in shown)
+        field_columns = {f: f for f in fields}
+        empty = [c for c in candidates if c not in shown]
+        notices.append(Notice(
+            "FORMS_INFERRED",
+            f"No forms file: which fields each form shows ({len(forms.forms)} forms) was "
+            "inferred from the submissions (a field is on a form if any of its submissions has "
+            "a value). Pass --forms to state it, with experiments and versions.",
+            {"forms": len(forms.forms), "fields": len(fields)}))
+        if empty:
+            notices.append(Notice(
+                "EMPTY_COLUMNS",
+                f"{len(empty)} column(s) of {table.name} are blank in every submission, so no "
+                f"form shows them; they are not analysed: {listing(empty)}.",
+                {"input": "submissions", "columns": empty[:MAX_NAMES], "count": len(empty)}))
+
+    # --- a lead's first submission is the one analysed -----------------------------------
+    pos = np.arange(len(df))
+    order = pd.DataFrame({"k": lead_key.to_numpy(), "t": submitted_at.to_numpy(), "p": pos})[valid]
+    order = order.sort_values(["t", "p"], na_position="last", kind="stable")
+    first = ~order.duplicated(subset="k", keep="first")
+    repeat_pos = order.loc[~first, "p"].to_numpy()
+    acc.exclude("repeat_submission", len(repeat_pos))
+    keep = valid.copy()
+    keep[repeat_pos] = False
+
+    out = pd.DataFrame({
+        "lead_key": lead_key[keep].astype("str"),
+        "form_id": form_id[keep].astype("str"),
+        "submitted_at": submitted_at[keep],
+    })
+    if "session_id" in df.columns:
+        out["session_id"] = blank_to_na(df["session_id"])[keep]
+    for seg in settings.segments:
+        if seg in df.columns:
+            out[seg] = _segment_text(df[seg])[keep]
+    for f in fields:
+        col = field_columns.get(f)
+        out[f] = (blank_to_na(df[col])[keep] if col is not None
+                  else pd.Series(pd.NA, index=out.index, dtype="str"))
+    out = out.reset_index(drop=True)
+
+    if has_dates:
+        undated = int(out["submitted_at"].isna().sum())
+        if undated:
+            notices.append(Notice(
+                "MISSING_SUBMISSION_DATES",
+                f"{undated:,} analysed leads have a blank submitted_at; no maturity window can "
+                "be applied to them.", {"input": "submissions", "rows": undated}))
+
+    # every submission of a known form counts as a conversion, keyed or not, repeat or not
+    counted = ~dup & ~form_id.isna().to_numpy()
+    if forms_file is not None:
+        counted &= np.asarray(form_id.isin(list(forms.forms)).to_numpy(), dtype=bool)
+    all_subs = pd.DataFrame({"form_id": form_id[counted], "submitted_at": submitted_at[counted]})
+    if "session_id" in df.columns:
+        all_subs["session_id"] = blank_to_na(df["session_id"])[counted]
+    for seg in settings.segments:
+        if seg in df.columns:
+            all_subs[seg] = _segment_text(df[seg])[counted]
+
+    return SubmissionsLoad(frame=out, fields=fields, forms=forms, accounting=acc,
+                           notices=notices, all_submissions=all_subs)
+
+
+def _fields_from_forms(df: pd.DataFrame, forms: FormsConfig, candidates: Sequence[str]
+                       ) -> tuple[tuple[str, ...], dict[str, str | None], list[Notice]]:
+    """Match the forms file's fields to data columns (case-insensitive, trimmed)."""
+    by_fold = {fold(c): str(c) for c in df.columns}
+    fields = forms.shown_fields()
+    forbidden = {"form_id", "submitted_at", "session_id", "lead_key"}
+    bad = [f for f in fields if fold(f) in forbidden]
+    if bad:
+        raise InputError(f"forms file {forms.source} lists {bad} as form fields, but "
+                         f"{'it is' if len(bad) == 1 else 'they are'} bookkeeping columns.",
+                         "Remove them from the forms' `fields` lists.")
+    columns: dict[str, str | None] = {f: by_fold.get(fold(f)) for f in fields}
+    notices: list[Notice] = []
+    absent = [f for f, c in columns.items() if c is None]
+    if absent:
+        notices.append(Notice(
+            "FIELD_NOT_IN_DATA",
+            f"{len(absent)} field(s) that the forms file shows have no column in the "
+            f"submissions ({listing(absent)}), so their fill and value statistics cannot be computed (their "
+            "columns are left blank).",
+            {"input": "submissions", "fields": absent[:MAX_NAMES], "count": len(absent)}))
+    used = {c for c in columns.values() if c is not None}
+    extra = [c for c in candidates if c not in used]
+    if extra:
+        notices.append(Notice(
+            "COLUMN_NOT_A_FIELD",
+            f"{len(extra)} submission column(s) are not shown on any form in the forms file, "
+            f"so they are not analysed as fields: {listing(extra)}. Add them to a form's fields, or list them "
+            "under `ignore:` in the config to silence this.",
+            {"input": "submissions", "columns": extra[:MAX_NAMES], "count": len(extra)}))
+    return fields, columns, notices

@@ -1,0 +1,151 @@
+"""Parse text columns into dates, counts, amounts and booleans, with errors that name the row.
+
+Each parser works on the distinct values of a column (exports repeat dates and small counts a
+lot, so this keeps million-row files fast) and, on a bad value, raises an InputError naming the
+file, the row as a spreadsheet user sees it, the column and the value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import numpy as np
+import pandas as pd
+
+from formfit.errors import InputError
+from formfit.io.readers import RawTable
+
+TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
+FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0"})
+DATE_HINT = ("Write dates as ISO 8601: YYYY-MM-DD or YYYY-MM-DD HH:MM:SS, optionally with a "
+             "time zone such as +02:00 or Z. Day-first forms such as 31/01/2025 are not read "
+             "because 01/02/2025 could be either day.")
+_PRIVATE = ("lead_id", "email", "session_id")
+
+
+def shown(value: object, column: str) -> str:
+    """A value for a message: quoted and shortened, or withheld for key columns."""
+    if column in _PRIVATE:
+        return "(value withheld: it identifies a person)"
+    text = str(value)
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def _first_pos(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def parse_dates(table: RawTable, column: str) -> pd.Series:
+    """The column as datetime64[ns], naive UTC (aware values converted); NaT where blank."""
+    s = table.frame[column]
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        naive: pd.Series = s.dt.tz_convert("UTC").dt.tz_localize(None)
+        return naive.astype("datetime64[ns]")
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return s.astype("datetime64[ns]")
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    uniq = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
+    parsed = pd.to_datetime(uniq, format="ISO8601", utc=True, errors="coerce")
+    bad = parsed.isna().to_numpy() & uniq.notna().to_numpy()
+    if bad.any():
+        bad_codes = np.flatnonzero(bad)
+        pos = _first_pos(np.isin(codes, bad_codes))
+        n_bad = int(np.isin(codes, bad_codes).sum())
+        more = f" ({n_bad:,} rows have values that are not dates)" if n_bad > 1 else ""
+        raise InputError(
+            f"{table.where(pos)}: {column} {shown(s.iloc[pos], column)} is not a date{more}. "
+            f"({table.convention}.)", DATE_HINT)
+    values = parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
+    arr = values.to_numpy()
+    out = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[ns]")
+    ok = codes >= 0
+    out[ok] = arr[codes[ok]]
+    return pd.Series(out, index=s.index, name=column)
+
+
+def _numeric_text(uniq: pd.Series, decimal_comma: bool, currency: bool) -> pd.Series:
+    t = uniq.str.replace("\u00a0", "", regex=False).str.replace(" ", "", regex=False)
+    if currency:
+        t = t.str.replace(r"^[$€£¥]|[$€£¥]$", "", regex=True)
+    if decimal_comma:
+        t = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        thousands = t.str.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d*)?", na=False)
+        t = t.where(~thousands, t.str.replace(",", "", regex=False))
+    return t
+
+
+def parse_numbers(table: RawTable, column: str, *, counts: bool) -> pd.Series:
+    """Counts (int64, blank and negative and fractional are errors) or amounts (float, NaN blank).
+
+    Semicolon CSVs from European Excel write ``1.234,5``: in those, '.' groups thousands and ','
+    is the decimal mark.
+    """
+    s = table.frame[column]
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    uniq = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
+    text = _numeric_text(uniq, table.decimal_comma, currency=not counts)
+    nums = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64")
+    bad = np.isnan(nums) | np.isinf(nums)
+    what = "is not a number"
+    if counts:
+        finite = ~bad
+        with np.errstate(invalid="ignore"):
+            neg = finite & (nums < 0)
+            frac = finite & ~neg & (np.mod(nums, 1) != 0)
+        if not bad.any() and neg.any():
+            bad, what = neg, "is negative"
+        elif not bad.any() and frac.any():
+            bad, what = frac, "is not a whole number"
+    if bad.any():
+        hit = np.isin(codes, np.flatnonzero(bad))
+        pos = _first_pos(hit)
+        n_bad = int(hit.sum())
+        more = f" ({n_bad:,} rows have such values)" if n_bad > 1 else ""
+        hint = ("Counts must be whole numbers of 0 or more." if counts
+                else "Amounts must be numbers; leave the cell blank when unknown.")
+        if table.decimal_comma:
+            hint += " This file is semicolon-separated, so ',' is read as the decimal mark."
+        raise InputError(f"{table.where(pos)}: {column} {shown(s.iloc[pos], column)} {what}"
+                         f"{more}. ({table.convention}.)", hint)
+    if counts and (codes < 0).any():
+        pos = _first_pos(codes < 0)
+        raise InputError(f"{table.where(pos)}: {column} is blank. ({table.convention}.)",
+                         f"Every row needs a count in {column}; write 0 for none.")
+    full = np.where(codes >= 0, nums[np.maximum(codes, 0)] if len(nums) else np.nan, np.nan)
+    if counts:
+        return pd.Series(full.astype("int64"), index=s.index, name=column)
+    return pd.Series(full, index=s.index, name=column, dtype="float64")
+
+
+def parse_bools(table: RawTable, column: str, *, allowed_blank: bool = False) -> pd.Series:
+    """true/false, 1/0, yes/no (any case) as a bool Series; unknown words are an error."""
+    s = table.frame[column]
+    low = s.str.casefold()
+    is_true = low.isin(TRUE_WORDS).to_numpy()
+    is_false = low.isin(FALSE_WORDS).to_numpy()
+    blank = s.isna().to_numpy()
+    bad = ~(is_true | is_false) & (~blank if allowed_blank else np.ones(len(s), dtype=bool))
+    if bad.any():
+        pos = _first_pos(bad)
+        distinct = sorted(low[bad].dropna().unique().tolist())
+        values = ", ".join(repr(v) for v in distinct[:10]) or "blank cells"
+        raise InputError(
+            f"{table.where(pos)}: {column} must be true/false (also 1/0, yes/no); found "
+            f"{values} in {int(bad.sum()):,} rows. ({table.convention}.)",
+            f"Fix those cells, or map a different column to {column}.")
+    return pd.Series(is_true, index=s.index, name=column)
+
+
+def blank_to_na(s: pd.Series) -> pd.Series:
+    """Text column as ``str`` dtype with blanks as missing (date-times become ISO text)."""
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        out = s.astype("str")
+        return out.where(s.notna())
+    return s.astype("str")
+
+
+def distinct_counts(s: pd.Series, exclude: Collection[str] = ()) -> dict[str, int]:
+    """Distinct non-blank values with counts, most common first (for error messages)."""
+    counts = s.dropna().value_counts()
+    return {str(k): int(v) for k, v in counts.items() if str(k) not in exclude}

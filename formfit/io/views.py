@@ -1,0 +1,238 @@
+"""Views: row-level or daily counts, both aggregated to ``Inputs.view_counts``.
+
+Row level (one row per view: form_id, viewed_at, optional session_id, submitted, segments) is
+aggregated here to (form_id, day, segments) with views and submissions; an export that already
+holds daily counts (detected by a ``views`` column) is validated and summed to the same cells.
+A view converted when its ``submitted`` flag is set; else when a submission carries its
+session_id; else submissions are counted per form and day from the submissions file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from formfit.config import Settings
+from formfit.errors import InputError
+from formfit.inputs import Accounting, FormsConfig, Notice
+from formfit.io.columns import BLANK_SEGMENT, listing, require
+from formfit.io.readers import RawTable
+from formfit.io.submissions import SubmissionsLoad
+from formfit.io.values import blank_to_na, parse_bools, parse_dates, parse_numbers
+
+MAX_NAMES = 20
+MAX_CELLS_LISTED = 5
+
+
+@dataclass
+class ViewsLoad:
+    counts: pd.DataFrame
+    level: Literal["row", "aggregated"]
+    accounting: Accounting
+    notices: list[Notice] = field(default_factory=list)
+
+
+def load_views(table: RawTable, settings: Settings, forms: FormsConfig,
+               subs: SubmissionsLoad) -> ViewsLoad:
+    """Validate and account for a views export and return counts per (form, day, segments)."""
+    aggregated = "views" in table.frame.columns
+    segments = list(settings.segments)
+    if aggregated:
+        require(table, ["form_id", "date", "views", *segments])
+    else:
+        require(table, ["form_id", "viewed_at", *segments], extra_hint={
+            "viewed_at": "A views file holds one row per view (form_id, viewed_at) or daily "
+                         "counts (form_id, date, views, submissions)."})
+    df = table.frame
+    acc = Accounting(rows_read=len(df))
+    notices: list[Notice] = []
+    date_col = "date" if aggregated else "viewed_at"
+    when = parse_dates(table, date_col)
+    form_id = blank_to_na(df["form_id"])
+    seg_values = {s: blank_to_na(df[s]).fillna(BLANK_SEGMENT) for s in segments}
+
+    keep = np.ones(len(df), dtype=bool)
+    if not aggregated and _dedupe_exact(df, when):
+        dup = df.duplicated(keep="first").to_numpy()
+        acc.exclude("duplicate_row", int(dup.sum()))
+        keep &= ~dup
+    no_form = keep & form_id.isna().to_numpy()
+    acc.exclude("missing_form_id", int(no_form.sum()))
+    keep &= ~no_form
+    no_date = keep & when.isna().to_numpy()
+    acc.exclude("missing_date", int(no_date.sum()))
+    keep &= ~no_date
+    known = np.asarray(form_id.isin(list(forms.forms)).to_numpy(), dtype=bool)
+    unknown = keep & ~known
+    if unknown.any():
+        ids = sorted(form_id[unknown].unique().tolist())
+        acc.exclude("unknown_form", int(unknown.sum()))
+        why = ("have no submissions, so their fields are unknown (pass --forms to state them)"
+               if forms.inferred else "are not in the forms file")
+        notices.append(Notice(
+            "UNKNOWN_FORM",
+            f"{int(unknown.sum()):,} view rows are from form id(s) that {why} "
+            f"({listing(ids)}); they are left out.",
+            {"input": "views", "rows": int(unknown.sum()), "form_ids": ids[:MAX_NAMES]}))
+    keep &= known
+    if no_date.any():
+        notices.append(Notice(
+            "MISSING_VIEW_DATES", f"{int(no_date.sum()):,} view rows have a blank {date_col} "
+            "and are left out.", {"input": "views", "rows": int(no_date.sum())}))
+
+    cells = pd.DataFrame({"form_id": form_id[keep].astype("str"),
+                          "date": when[keep].dt.normalize()})
+    for s in segments:
+        cells[s] = seg_values[s][keep].astype("str")
+    keys = ["form_id", "date", *segments]
+
+    if aggregated:
+        views = parse_numbers(table, "views", counts=True)
+        cells["views"] = views[keep]
+        if "submissions" in df.columns:
+            subs_n = parse_numbers(table, "submissions", counts=True)
+            over = (subs_n > views).to_numpy()
+            if over.any():
+                raise _over_rows_error(table, np.flatnonzero(over), views, subs_n)
+            cells["submissions"] = subs_n[keep]
+            counts = _sum_cells(cells, keys)
+        else:
+            counts = _sum_cells(cells, keys)
+            counts = _from_submissions(counts, subs, keys, table, notices)
+        return ViewsLoad(counts, "aggregated", acc, notices)
+
+    if "session_id" in df.columns and "submitted" not in df.columns:
+        # one view is one session on the form: further rows of a session are the same view
+        sess = blank_to_na(df["session_id"])
+        order = pd.DataFrame({"f": form_id, "s": sess, "t": when,
+                              "p": np.arange(len(df))})[keep & sess.notna().to_numpy()]
+        order = order.sort_values(["t", "p"], kind="stable")
+        again = order.duplicated(subset=["f", "s"], keep="first")
+        pos = order.loc[again, "p"].to_numpy()
+        acc.exclude("repeat_view", len(pos))
+        keep[pos] = False
+        cells = cells.drop(index=df.index[pos])
+    cells["views"] = np.int64(1)
+    if "submitted" in df.columns:
+        cells["submissions"] = parse_bools(table, "submitted")[keep].astype("int64")
+        counts = _sum_cells(cells, keys)
+    elif "session_id" in df.columns and "session_id" in subs.all_submissions.columns:
+        converted_sessions = pd.unique(subs.all_submissions["session_id"].dropna())
+        sess = blank_to_na(df["session_id"])[keep]
+        cells["submissions"] = sess.isin(converted_sessions).astype("int64")
+        counts = _sum_cells(cells, keys)
+        if counts["submissions"].sum() == 0 and len(subs.all_submissions):
+            notices.append(Notice(
+                "NO_SESSION_MATCHES",
+                "No view's session_id appears in the submissions, so every view counts as not "
+                "converted. Check that both exports hold the same session ids.",
+                {"input": "views"}))
+    else:
+        counts = _sum_cells(cells, keys)
+        counts = _from_submissions(counts.drop(columns="submissions"), subs, keys, table,
+                                   notices)
+    return ViewsLoad(counts, "row", acc, notices)
+
+
+def _dedupe_exact(df: pd.DataFrame, when: pd.Series) -> bool:
+    """Exact duplicate view rows are export glitches only when rows can differ at all.
+
+    Rows of a date-only export without session ids are identical by design (two people seeing
+    one form on one day), so they are kept.
+    """
+    if "session_id" in df.columns:
+        return True
+    w = when.dropna()
+    return bool(len(w) and (w != w.dt.normalize()).any())
+
+
+def _sum_cells(cells: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    value_cols = [c for c in ("views", "submissions") if c in cells.columns]
+    if "submissions" not in cells.columns:
+        cells = cells.assign(submissions=np.int64(0))
+        value_cols.append("submissions")
+    grouped = (cells.groupby(list(keys), sort=True, observed=True, dropna=False)[value_cols]
+               .sum().reset_index())
+    grouped["views"] = grouped["views"].astype("int64")
+    grouped["submissions"] = grouped["submissions"].astype("int64")
+    grouped["date"] = grouped["date"].astype("datetime64[ns]")
+    for k in keys:
+        if k != "date":
+            grouped[k] = grouped[k].astype("str")
+    return grouped[[*keys, "views", "submissions"]]
+
+
+def _from_submissions(counts: pd.DataFrame, subs: SubmissionsLoad, keys: Sequence[str],
+                      table: RawTable, notices: list[Notice]) -> pd.DataFrame:
+    """Submissions per (form, day, segments) counted from the submissions file."""
+    all_subs = subs.all_submissions
+    segs = [k for k in keys if k not in ("form_id", "date")]
+    if all_subs["submitted_at"].isna().all():
+        raise InputError(
+            f"views file {table.name} says nothing about conversions (no submitted column, no "
+            "session_id), and the submissions have no submitted_at to count them by day.",
+            "Add a 0/1 `submitted` column or a `session_id` to the views (and session_id to the "
+            "submissions), or a submitted_at column to the submissions.")
+    lacking = [s for s in segs if s not in all_subs.columns]
+    if lacking:
+        raise InputError(
+            f"views file {table.name} has no conversion column, so submissions are counted from "
+            f"the submissions file, but that file lacks the segment column(s) {lacking}.",
+            "Add the segment columns to the submissions export, or a 0/1 `submitted` column "
+            "to the views.")
+    s = all_subs.dropna(subset=["submitted_at"])
+    s = pd.DataFrame({"form_id": s["form_id"].astype("str"),
+                      "date": s["submitted_at"].dt.normalize().astype("datetime64[ns]"),
+                      **{g: s[g].astype("str") for g in segs}})
+    # submissions outside the days the views export covers say nothing about these views
+    span = counts.groupby("form_id", observed=True)["date"].agg(["min", "max"])
+    lo = s["form_id"].map(span["min"])
+    hi = s["form_id"].map(span["max"])
+    inside = (s["date"] >= lo) & (s["date"] <= hi)
+    outside = int((~inside).sum())
+    s = s[inside.fillna(False).to_numpy(dtype=bool)]
+    per_cell = (s.groupby(list(keys), sort=True, observed=True, dropna=False).size()
+                .rename("submissions").reset_index())
+    merged = counts.merge(per_cell, on=list(keys), how="outer", sort=True)
+    merged["views"] = merged["views"].fillna(0).astype("int64")
+    merged["submissions"] = merged["submissions"].fillna(0).astype("int64")
+    merged = merged[[*keys, "views", "submissions"]].reset_index(drop=True)
+    over = merged[merged["submissions"] > merged["views"]]
+    if len(over):
+        raise InputError(
+            f"views file {table.name} has fewer views than the submissions file has submissions "
+            f"in {len(over):,} (form, day) cell(s), e.g. {_cells_text(over, keys)}.",
+            "Check that the views export covers every form and day, and that form ids are "
+            "spelled the same in both files; or add a 0/1 `submitted` column to the views.")
+    notices.append(Notice(
+        "CONVERSION_FROM_SUBMISSIONS",
+        "The views export has no conversion column, so submissions per form and day were "
+        "counted from the submissions file"
+        + (f" ({outside:,} submissions fall outside the days the views cover and are not "
+           "counted)." if outside else "."),
+        {"input": "views", "outside_view_days": outside}))
+    return merged
+
+
+def _cells_text(rows: pd.DataFrame, keys: Sequence[str]) -> str:
+    parts = []
+    for _, r in rows.head(MAX_CELLS_LISTED).iterrows():
+        where = ", ".join(f"{k}={r[k].date() if k == 'date' else r[k]}" for k in keys)
+        parts.append(f"[{where}: {r['views']} views, {r['submissions']} submissions]")
+    return "; ".join(parts)
+
+
+def _over_rows_error(table: RawTable, positions: np.ndarray, views: pd.Series,
+                     subs: pd.Series) -> InputError:
+    shown = "; ".join(f"{table.unit} {table.number(int(p)):,}: {int(views.iloc[p])} views, "
+                      f"{int(subs.iloc[p])} submissions" for p in positions[:MAX_CELLS_LISTED])
+    more = f" and {len(positions) - MAX_CELLS_LISTED:,} more" if len(positions) > 5 else ""
+    return InputError(
+        f"views file {table.name} has more submissions than views in {len(positions):,} "
+        f"row(s): {shown}{more}. ({table.convention}.)",
+        "Each row counts the views of one form on one day and the submissions among them; "
+        "check that the two columns are not swapped and cover the same traffic.")
