@@ -1,0 +1,187 @@
+"""Views and the two behavioural models: who submits (friction) and who wins (qualification).
+
+Per view v with latent intent z (normal around its channel's and form's mean):
+
+    logit P(submit | v, S) = a_form + device + channel + trend(day) + weekend + shock(group, day)
+                             + β z  −  Σ_{f in S} c_f(required/optional) · exp(−λ z)
+    P(win | submitted, v, S) = 0                                    if email not in S
+                             = σ(w) + 1[phone in S]·(1 − j)·(σ(w + ρ) − σ(w))   otherwise
+    w = b_form + channel_win + γ z
+
+where S is the field set the view's form shows that day, j the junk rate of phone numbers (a
+junk number cannot be called) and ρ the routing value of a usable phone number. Intent drives
+both submitting and winning, so friction selects: a weak lead gives up first.
+Everything here is vectorised over views; the only Python loops run over forms and fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from formfit.simulate.design import (
+    CHANNEL_CONV,
+    CHANNEL_INTENT,
+    CHANNEL_SHARE,
+    CHANNEL_WIN,
+    DEVICE_CONV,
+    DEVICE_SHARE,
+    FIELDS,
+    FormDesign,
+    WorldParams,
+)
+
+FIELD_ORDER: tuple[str, ...] = tuple(FIELDS)
+FIELD_INDEX: dict[str, int] = {f: i for i, f in enumerate(FIELD_ORDER)}
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+
+
+def sigmoid(x: FloatArray) -> FloatArray:
+    """The logistic function."""
+    out: FloatArray = 1.0 / (1.0 + np.exp(-x))
+    return out
+
+
+@dataclass
+class Views:
+    """One entry per simulated view (arrays of equal length), plus its field set."""
+
+    day: IntArray  # days since params.start
+    second: IntArray  # second of the day
+    form: IntArray  # index into the forms tuple
+    version: IntArray  # index into that form's versions
+    device: IntArray  # index into DEVICES
+    channel: IntArray  # index into CHANNELS
+    z: FloatArray  # latent intent
+    eta: FloatArray  # logit P(submit) before field costs
+    win_logit: FloatArray  # w: logit P(win | submitted) before routing
+    shown: BoolArray  # (views, fields): field shown on the view's form version
+    optional: BoolArray  # (views, fields): shown as optional
+    costs: FloatArray  # (views, fields): this view's friction per shown field, 0 if not shown
+    total_cost: FloatArray  # costs summed over fields
+
+    def __len__(self) -> int:
+        return int(self.day.shape[0])
+
+
+def realised_traffic(params: WorldParams, forms: tuple[FormDesign, ...]) -> dict[str, float]:
+    """Share of its experiment's views each variant actually gets."""
+    out: dict[str, float] = {}
+    demo = [f for f in forms if f.experiment is not None]
+    if params.broken_split:
+        for f, s in zip(demo, params.broken_shares, strict=True):
+            out[f.form_id] = float(s)
+    else:
+        total = sum(f.traffic or 0.0 for f in demo)
+        for f in demo:
+            out[f.form_id] = float((f.traffic or 0.0) / total)
+    return out
+
+
+def draw_views(params: WorldParams, forms: tuple[FormDesign, ...],
+               rng: np.random.Generator) -> Views:
+    """Simulate every view: when, which form, which segment, what intent, its base rates."""
+    n, nd = params.n_views, params.n_days
+    days = np.arange(nd)
+    weekday = (params.start.weekday() + days) % 7
+    weekend = weekday >= 5
+    weight = np.where(weekend, 0.6, 1.0) * (1.0 + 0.3 * days / nd)
+    day = rng.choice(nd, size=n, p=weight / weight.sum()).astype(np.int64)
+    hours = np.array([1, 1, 1, 1, 1, 2, 3, 5, 8, 10, 11, 11, 10, 10, 11, 11, 10, 8, 6, 5, 4, 3,
+                      2, 1], dtype=float)
+    second = (rng.choice(24, size=n, p=hours / hours.sum()) * 3600
+              + rng.integers(0, 3600, size=n)).astype(np.int64)
+
+    groups = list(dict.fromkeys(f.group for f in forms))
+    group = rng.choice(len(groups), size=n, p=np.asarray(params.group_shares) / sum(
+        params.group_shares))
+    form = np.empty(n, dtype=np.int64)
+    traffic = realised_traffic(params, forms)
+    u = rng.random(n)
+    for g, name in enumerate(groups):
+        members = [i for i, f in enumerate(forms) if f.group == name]
+        in_g = group == g
+        if len(members) == 1:
+            form[in_g] = members[0]
+            continue
+        cum = np.cumsum([traffic[forms[i].form_id] for i in members])
+        pick = np.minimum(np.searchsorted(cum / cum[-1], u[in_g], side="right"), len(members) - 1)
+        form[in_g] = np.asarray(members)[pick]
+
+    version = np.zeros(n, dtype=np.int64)
+    for i, f in enumerate(forms):
+        starts = np.asarray([s for s, _, _ in f.versions])
+        m = form == i
+        version[m] = np.searchsorted(starts, day[m], side="right") - 1
+
+    device = (rng.random(n) < DEVICE_SHARE[1]).astype(np.int64)
+    channel = rng.choice(len(CHANNEL_SHARE), size=n, p=np.asarray(CHANNEL_SHARE)).astype(np.int64)
+    intent_shift = np.asarray([f.intent_shift for f in forms])
+    z = intent_shift[form] + np.asarray(CHANNEL_INTENT)[channel] + rng.standard_normal(n)
+
+    shocks = rng.normal(0.0, params.day_shock_sd, size=(len(groups), nd)) \
+        if params.day_shock_sd > 0 else np.zeros((len(groups), nd))
+    group_of_form = np.asarray([groups.index(f.group) for f in forms])
+    conv_intercept = np.asarray([f.conv_intercept for f in forms])
+    eta = (conv_intercept[form] + np.asarray(DEVICE_CONV)[device]
+           + np.asarray(CHANNEL_CONV)[channel] + params.time_trend * day / max(nd - 1, 1)
+           + params.weekend_conv * weekend[day] + shocks[group_of_form[form], day]
+           + params.intent_conv * z)
+    if params.version_confound:
+        for i, f in enumerate(forms):
+            if len(f.versions) > 1:
+                eta = eta + params.version_confound * ((form == i) & (version >= 1))
+    win_intercept = np.asarray([f.win_intercept for f in forms])
+    win_logit = win_intercept[form] + np.asarray(CHANNEL_WIN)[channel] + params.intent_win * z
+
+    shown = np.zeros((n, len(FIELD_ORDER)), dtype=bool)
+    optional = np.zeros((n, len(FIELD_ORDER)), dtype=bool)
+    for i, f in enumerate(forms):
+        for k, (_, fields, opt) in enumerate(f.versions):
+            m = (form == i) & (version == k)
+            for name in fields:
+                shown[m, FIELD_INDEX[name]] = True
+            for name in opt:
+                optional[m, FIELD_INDEX[name]] = True
+    base_cost = np.asarray([FIELDS[f].cost for f in FIELD_ORDER])
+    opt_cost = np.asarray([FIELDS[f].cost_optional for f in FIELD_ORDER])
+    unit = np.where(optional, opt_cost[None, :], base_cost[None, :]) * shown
+    costs = unit * np.exp(-params.intent_friction * z)[:, None]
+    return Views(day=day, second=second, form=form, version=version, device=device,
+                 channel=channel, z=z, eta=eta, win_logit=win_logit, shown=shown,
+                 optional=optional, costs=costs, total_cost=costs.sum(axis=1))
+
+
+def phone_junk_rate(params: WorldParams) -> float:
+    """Probability that a submitted phone number is junk (cannot be called)."""
+    return FIELDS["phone"].junk_rate() * params.junk_scale
+
+
+def p_submit(v: Views, rows: IntArray | slice | None = None,
+             removed: tuple[str, ...] = ()) -> FloatArray:
+    """P(submit) for views ``rows`` with their own field set, minus the ``removed`` fields."""
+    sel = slice(None) if rows is None else rows
+    total = v.total_cost[sel]
+    if removed:
+        cols = [FIELD_INDEX[f] for f in removed]
+        part = v.costs[:, cols] if rows is None else v.costs[np.asarray(rows)[:, None], cols]
+        total = total - part.sum(axis=1)
+    return sigmoid(v.eta[sel] - total)
+
+
+def q_win(v: Views, params: WorldParams, rows: IntArray | slice | None = None,
+          removed: tuple[str, ...] = ()) -> FloatArray:
+    """P(win within the horizon | submitted) for views ``rows``, without ``removed`` fields."""
+    sel = slice(None) if rows is None else rows
+    w = v.win_logit[sel]
+    has_email = v.shown[sel, FIELD_INDEX["email"]] & ("email" not in removed)
+    has_phone = v.shown[sel, FIELD_INDEX["phone"]] & ("phone" not in removed)
+    base = sigmoid(w)
+    boost = (1.0 - phone_junk_rate(params)) * (sigmoid(w + params.phone_routing) - base)
+    q: FloatArray = np.where(has_email, base + has_phone * boost, 0.0)
+    return q
