@@ -130,10 +130,13 @@ def missing_columns_error(table: RawTable, missing: Sequence[tuple[str, ...]],
         example = f'--map "Your Column={missing[0][0]}"'
     hint = (f"Map export names to contract names with {example} (repeatable, applies to "
             "every input) or with `columns:` in the config file.")
+    extras: dict[str, None] = {}
     for alts in missing:
         for alt in alts:
             if alt in extra_hint:
-                hint += " " + extra_hint[alt]
+                extras[extra_hint[alt]] = None
+    for extra in extras:
+        hint += " " + extra
     return InputError(msg, hint)
 
 

@@ -48,7 +48,8 @@ def read_forms_file(path: Path) -> FormsConfig:
         raise InputError(f"forms file {path.name} is empty.",
                          "It needs at least `forms:` with one form and its `fields:`.")
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when built
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, loader)
     except json.JSONDecodeError as exc:
         raise InputError(f"forms file {path.name} line {exc.lineno} is not valid JSON: "
                          f"{exc.msg}.", "Fix the JSON syntax (commas, quotes, brackets).") from None
@@ -56,6 +57,9 @@ def read_forms_file(path: Path) -> FormsConfig:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "syntax error"
+        context = getattr(exc, "context_mark", None)
+        if context is not None and mark is not None and context.line != mark.line:
+            problem += f" (in the block that starts on line {context.line + 1})"
         raise InputError(f"forms file {path.name}{where} is not valid YAML: {problem}.",
                          "Check the indentation (spaces, not tabs), the colons after keys, and "
                          "quotes around values that contain ': ' or start with '*', '&', '!'."

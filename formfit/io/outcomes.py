@@ -136,7 +136,8 @@ def _distinct(s: pd.Series) -> dict[str, int]:
 
 def _list_values(values: Mapping[str, int]) -> str:
     items = list(values.items())
-    text = ", ".join(f"{k!r} ({v:,} rows)" for k, v in items[:MAX_VALUES])
+    text = ", ".join(f"{k!r} ({v:,} {'row' if v == 1 else 'rows'})"
+                     for k, v in items[:MAX_VALUES])
     if len(items) > MAX_VALUES:
         text += f", and {len(items) - MAX_VALUES} more"
     return text

@@ -72,8 +72,8 @@ class RawTable:
         return pos + self.first_number
 
     def where(self, pos: int) -> str:
-        """``'subs.csv row 1,204'``: how to find a record, header counted as row 1."""
-        return f"{self.name} {self.unit} {self.number(pos):,}"
+        """``'submissions file subs.csv row 1,204'``: how to find a record."""
+        return f"{self.role} file {self.name} {self.unit} {self.number(pos):,}"
 
     @property
     def convention(self) -> str:
@@ -194,7 +194,9 @@ def _read_delimited(data: bytes, path: Path, role: str, *, tab: bool) -> RawTabl
         tbl = pacsv.read_csv(
             io.BytesIO(utf8),
             read_options=pacsv.ReadOptions(column_names=internal, skip_rows=header_lines,
-                                           block_size=1 << 24),
+                                           block_size=1 << 24,
+                                           # threads only pay off on big files
+                                           use_threads=len(utf8) > 1 << 22),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(internal, pa.string()),
@@ -268,7 +270,7 @@ def _arrow_to_frame(tbl: pa.Table, names: Sequence[str]) -> pd.DataFrame:
         blank = pc.equal(trimmed, "")
         cols[name] = pc.if_else(blank, pa.scalar(None, pa.string()), trimmed).to_pandas()
     frame = pd.DataFrame(cols)
-    frame.columns = pd.Index(list(names), dtype=object)
+    frame.columns = pd.Index(list(names))
     return frame
 
 
@@ -347,7 +349,7 @@ def _read_xlsx(data: bytes, path: Path, role: str) -> RawTable:
     body = [list(r) + [None] * (width - len(r)) for r in rows[1:]]
     cols = {n: _column_from_objects([r[i] for r in body]) for i, n in enumerate(names)}
     frame = pd.DataFrame(cols, index=pd.RangeIndex(len(body)))
-    frame.columns = pd.Index(names, dtype=object)
+    frame.columns = pd.Index(names)
     return RawTable(frame, path, role, header_looks_like_data=looks_like_data(header[:width]))
 
 
@@ -393,7 +395,7 @@ def _read_jsonl(data: bytes, path: Path, role: str) -> RawTable:
     cols = {c: _column_from_objects([rec.get(r) for rec in records])
             for r, c in zip(raw_names, clean, strict=True)}
     frame = pd.DataFrame(cols, index=pd.RangeIndex(len(records)))
-    frame.columns = pd.Index(clean, dtype=object)
+    frame.columns = pd.Index(clean)
     return RawTable(frame, path, role, unit=unit, first_number=1,
                     numbers=np.asarray(numbers, dtype=np.int64))
 

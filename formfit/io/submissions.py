@@ -216,8 +216,8 @@ def _fields_from_forms(df: pd.DataFrame, forms: FormsConfig, candidates: Sequenc
         notices.append(Notice(
             "FIELD_NOT_IN_DATA",
             f"{len(absent)} field(s) that the forms file shows have no column in the "
-            f"submissions ({listing(absent)}), so their fill and value statistics cannot be computed (their "
-            "columns are left blank).",
+            f"submissions ({listing(absent)}), so their fill and value statistics cannot be "
+            "computed (their columns are left blank).",
             {"input": "submissions", "fields": absent[:MAX_NAMES], "count": len(absent)}))
     used = {c for c in columns.values() if c is not None}
     extra = [c for c in candidates if c not in used]
@@ -225,7 +225,7 @@ def _fields_from_forms(df: pd.DataFrame, forms: FormsConfig, candidates: Sequenc
         notices.append(Notice(
             "COLUMN_NOT_A_FIELD",
             f"{len(extra)} submission column(s) are not shown on any form in the forms file, "
-            f"so they are not analysed as fields: {listing(extra)}. Add them to a form's fields, or list them "
-            "under `ignore:` in the config to silence this.",
+            f"so they are not analysed as fields: {listing(extra)}. Add them to a form's "
+            "fields, or list them under `ignore:` in the config to silence this.",
             {"input": "submissions", "columns": extra[:MAX_NAMES], "count": len(extra)}))
     return fields, columns, notices

@@ -41,12 +41,14 @@ def load_views(table: RawTable, settings: Settings, forms: FormsConfig,
     """Validate and account for a views export and return counts per (form, day, segments)."""
     aggregated = "views" in table.frame.columns
     segments = list(settings.segments)
+    hints = {s: f"Segments ({', '.join(segments)}) are declared with --segment or `segments:` "
+                "in the config, so the views must carry them." for s in segments}
     if aggregated:
-        require(table, ["form_id", "date", "views", *segments])
+        require(table, ["form_id", "date", "views", *segments], extra_hint=hints)
     else:
-        require(table, ["form_id", "viewed_at", *segments], extra_hint={
-            "viewed_at": "A views file holds one row per view (form_id, viewed_at) or daily "
-                         "counts (form_id, date, views, submissions)."})
+        hints["viewed_at"] = ("A views file holds one row per view (form_id, viewed_at) or "
+                              "daily counts (form_id, date, views, submissions).")
+        require(table, ["form_id", "viewed_at", *segments], extra_hint=hints)
     df = table.frame
     acc = Accounting(rows_read=len(df))
     notices: list[Notice] = []
@@ -133,8 +135,7 @@ def load_views(table: RawTable, settings: Settings, forms: FormsConfig,
                 {"input": "views"}))
     else:
         counts = _sum_cells(cells, keys)
-        counts = _from_submissions(counts.drop(columns="submissions"), subs, keys, table,
-                                   notices)
+        counts = _from_submissions(counts, subs, keys, table, notices)
     return ViewsLoad(counts, "row", acc, notices)
 
 
@@ -169,6 +170,7 @@ def _sum_cells(cells: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
 def _from_submissions(counts: pd.DataFrame, subs: SubmissionsLoad, keys: Sequence[str],
                       table: RawTable, notices: list[Notice]) -> pd.DataFrame:
     """Submissions per (form, day, segments) counted from the submissions file."""
+    counts = counts.drop(columns="submissions")
     all_subs = subs.all_submissions
     segs = [k for k in keys if k not in ("form_id", "date")]
     if all_subs["submitted_at"].isna().all():

@@ -1,0 +1,171 @@
+"""Submissions: keys, duplicates, repeats, unknown forms, dates, and which columns are fields."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from formfit.config import Settings
+from formfit.errors import InputError
+from formfit.inputs import Inputs
+from formfit.io import load_inputs
+
+DATA = Path(__file__).parent / "data"
+
+
+def load(tmp_path: Path, subs: str, *, views: str | None = None, outcomes: str | None = None,
+         forms: str | None = None, **settings: Any) -> Inputs:
+    """Write the given texts to files and load them."""
+    paths: dict[str, Path] = {}
+    for role, text, name in (("submissions", subs, "subs.csv"), ("views", views, "views.csv"),
+                             ("outcomes", outcomes, "deals.csv"),
+                             ("forms", forms, "forms.yaml")):
+        if text is not None:
+            paths[role] = tmp_path / name
+            paths[role].write_text(text, encoding="utf-8")
+    return load_inputs(Settings(**paths, **settings))
+
+
+def codes(inputs: Inputs) -> list[str]:
+    return [n.code for n in inputs.notices]
+
+
+def notice(inputs: Inputs, code: str) -> dict[str, Any]:
+    return next(n.to_dict() for n in inputs.notices if n.code == code)
+
+
+def test_fixture_accounting_and_frame() -> None:
+    inputs = load_inputs(Settings(submissions=DATA / "submissions.csv", forms=DATA / "forms.yaml",
+                                  column_map=(("Form ID", "form_id"),)))
+    acc = inputs.accounting["submissions"].to_dict()
+    assert acc == {"rows_read": 9, "rows_used": 5, "excluded": {
+        "duplicate_row": 1, "missing_lead_key": 1, "repeat_submission": 1, "unknown_form": 1}}
+    subs = inputs.submissions
+    assert subs["lead_key"].tolist() == ["ann@example.com", "bob@example.com",
+                                         "cat@example.com", "dan@example.com",
+                                         "fay@example.com"]
+    # Ann's later demo-b submission (key ' Ann@Example.com ') is the repeat, not a new lead
+    assert subs.loc[0, "form_id"] == "demo-a"
+    # +02:00 converted to UTC, then naive
+    assert subs.loc[4, "submitted_at"] == pd.Timestamp("2025-03-03 07:00")
+    assert str(subs["submitted_at"].dtype) == "datetime64[ns]"
+    assert inputs.fields == ("email", "company_size", "phone", "consent", "budget",
+                             "how_did_you_hear")
+    assert subs["email"].tolist()[0] == "ann@example.com"  # email is a field the forms show
+    assert "utm_campaign" not in subs.columns
+    assert notice(inputs, "COLUMN_NOT_A_FIELD")["columns"] == ["utm_campaign"]
+    assert notice(inputs, "UNKNOWN_FORM")["form_ids"] == ["webinar"]
+    assert inputs.as_of == date(2025, 3, 5)
+
+
+def test_first_submission_by_date_not_file_order(tmp_path: Path) -> None:
+    inputs = load(tmp_path, "lead_id,form_id,submitted_at,x\n"
+                            "L1,b,2025-02-01,late\nL1,a,2025-01-01,early\nL2,a,,1\nL2,b,,2\n")
+    subs = inputs.submissions.set_index("lead_key")
+    assert subs.loc["L1", "x"] == "early"
+    assert subs.loc["L2", "x"] == "1"  # no dates: file order decides
+    assert inputs.accounting["submissions"].excluded == {"repeat_submission": 2}
+    assert "MISSING_SUBMISSION_DATES" in codes(inputs)
+
+
+def test_no_submitted_at_column_is_allowed_with_a_notice(tmp_path: Path) -> None:
+    inputs = load(tmp_path, "lead_id,form_id,x\nL1,a,1\n")
+    assert inputs.submissions["submitted_at"].isna().all()
+    assert "NO_SUBMISSION_DATES" in codes(inputs)
+    assert inputs.as_of is None
+
+
+def test_blank_form_id_is_counted(tmp_path: Path) -> None:
+    inputs = load(tmp_path, "lead_id,form_id,x\nL1,a,1\nL2,,1\n")
+    assert inputs.accounting["submissions"].excluded == {"missing_form_id": 1}
+
+
+def test_inferred_fields_per_form_with_email(tmp_path: Path) -> None:
+    inputs = load(tmp_path,
+                  "email,form_id,submitted_at,phone,size,is_won,amount,Lead Number,blank_col\n"
+                  "a@x.com,f1,2025-01-01,1,,1,5,10,\n"
+                  "b@x.com,f1,2025-01-02,,S,0,,11,\n"
+                  "c@x.com,f2,2025-01-03,,M,1,,12,\n",
+                  ignore_columns=("lead number",))
+    forms = inputs.forms
+    assert forms.inferred
+    assert forms.forms["f1"].versions[0].fields == ("email", "phone", "size")
+    assert forms.forms["f2"].versions[0].fields == ("email", "size")
+    assert inputs.fields == ("email", "phone", "size")
+    assert "FORMS_INFERRED" in codes(inputs)
+    assert notice(inputs, "EMPTY_COLUMNS")["columns"] == ["blank_col"]
+    for col in ("is_won", "amount", "Lead Number"):
+        assert col not in inputs.submissions.columns
+
+
+def test_forms_file_fields_match_case_insensitively(tmp_path: Path) -> None:
+    inputs = load(tmp_path, "lead_id,form_id,Company Size,PHONE\nL1,a,10,555\n",
+                  forms="forms:\n  a: {fields: [company size, phone, fax]}\n")
+    assert inputs.fields == ("company size", "phone", "fax")
+    subs = inputs.submissions
+    assert subs.loc[0, "company size"] == "10" and subs.loc[0, "phone"] == "555"
+    assert subs["fax"].isna().all()
+    assert notice(inputs, "FIELD_NOT_IN_DATA")["fields"] == ["fax"]
+
+
+def test_constants_add_or_fill_columns(tmp_path: Path) -> None:
+    inputs = load(tmp_path, "lead_id,x,channel\nL1,1,web\nL2,2,\n",
+                  constants=(("FORM_ID", "crm"), ("submitted_at", "2016-10-01"),
+                             ("channel", "unknown")),
+                  ignore_columns=("channel",))
+    subs = inputs.submissions
+    assert subs["form_id"].tolist() == ["crm", "crm"]
+    assert (subs["submitted_at"] == pd.Timestamp("2016-10-01")).all()
+    assert inputs.fields == ("x",)
+
+
+def test_segments_are_not_fields(tmp_path: Path) -> None:
+    inputs = load(tmp_path, "lead_id,form_id,Device,x\nL1,a,mobile,1\nL2,a,,2\n",
+                  segments=("device",))
+    assert inputs.fields == ("x",)
+    assert inputs.submissions["device"].tolist() == ["mobile", "(blank)"]
+    assert inputs.segments == ("device",)
+
+
+def test_key_falls_back_to_email_when_outcomes_only_have_email(tmp_path: Path) -> None:
+    inputs = load(tmp_path, "lead_id,email,form_id\nL1, A@X.com ,a\n",
+                  outcomes="EMAIL,outcome\na@x.com,won\n")
+    assert inputs.submissions["lead_key"].tolist() == ["a@x.com"]
+    assert inputs.deals is not None and inputs.deals["lead_key"].tolist() == ["a@x.com"]
+
+
+def test_key_mismatch_between_inputs_is_explained(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as err:
+        load(tmp_path, "lead_id,form_id\nL1,a\n", outcomes="email,outcome\na@x.com,won\n")
+    assert "outcomes" in err.value.message and "lead_id" in err.value.message
+
+
+def test_bad_date_names_row_column_and_value(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as err:
+        load_inputs(Settings(submissions=DATA / "bad_date.csv"))
+    msg = err.value.message
+    assert "bad_date.csv row 4" in msg and "submitted_at" in msg and "31/02/2025" in msg
+    assert "header is row 1" in msg
+    assert "YYYY-MM-DD" in err.value.hint
+
+
+@pytest.mark.parametrize("text", ["2025-01-02", "2025-01-02T03:04:05", "2025-01-02 03:04:05",
+                                  "2025-01-02T03:04:05Z", "2025-01-02T05:04:05+02:00",
+                                  "2025-01-02T03:04:05.123"])
+def test_iso_dates_accepted(tmp_path: Path, text: str) -> None:
+    inputs = load(tmp_path, f"lead_id,form_id,submitted_at\nL1,a,{text}\n")
+    got = inputs.submissions.loc[0, "submitted_at"]
+    assert got.date() == date(2025, 1, 2)
+    if len(text) > 10:
+        assert (got.hour, got.minute) == (3, 4)
+
+
+def test_unused_map_entries_and_ignores_are_reported(tmp_path: Path) -> None:
+    inputs = load(tmp_path, "lead_id,form_id,x\nL1,a,1\n",
+                  column_map=(("Lead Orign", "form_id"),), ignore_columns=("TotalVisits",))
+    n = notice(inputs, "SETTING_NOT_USED")
+    assert n["map"] == ["Lead Orign"] and n["ignore"] == ["TotalVisits"]

@@ -1,0 +1,165 @@
+"""Views: row-level and daily-count exports give the same cells; bad counts are errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_io_submissions import codes, load, notice
+
+from formfit.config import Settings
+from formfit.errors import InputError
+from formfit.io import load_inputs
+
+DATA = Path(__file__).parent / "data"
+SUBS = "lead_id,form_id,submitted_at,session_id,device\n" \
+       "L1,a,2025-01-01 10:00,s1,mobile\nL2,a,2025-01-02 09:00,s2,desktop\n" \
+       "L3,b,2025-01-02 12:00,s3,mobile\n"
+
+
+def _fixture(views: str) -> pd.DataFrame:
+    inputs = load_inputs(Settings(submissions=DATA / "submissions.csv", views=DATA / views,
+                                  forms=DATA / "forms.yaml",
+                                  column_map=(("Form ID", "form_id"),)))
+    assert inputs.view_counts is not None
+    return inputs.view_counts
+
+
+def test_row_level_and_aggregated_give_identical_counts() -> None:
+    rows, daily = _fixture("views_rows.csv"), _fixture("views_daily.csv")
+    pd.testing.assert_frame_equal(rows, daily)
+    assert list(rows.columns) == ["form_id", "date", "views", "submissions"]
+    assert str(rows["date"].dtype) == "datetime64[ns]"
+    assert rows["views"].dtype == np.int64 and rows["submissions"].dtype == np.int64
+    assert int(rows["views"].sum()) == 11 and int(rows["submissions"].sum()) == 7
+
+
+def test_identical_with_segments(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    n = 400
+    rows = pd.DataFrame({
+        "form_id": rng.choice(["a", "b"], n),
+        "viewed_at": pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 5 * 86400, n),
+                                                                  unit="s"),
+        "device": rng.choice(["mobile", "desktop", ""], n),
+        "submitted": rng.integers(0, 2, n),
+    })
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    daily = (rows.assign(date=rows["viewed_at"].dt.date, views=1)
+             .groupby(["form_id", "date", "device"], observed=True, dropna=False)
+             .agg(views=("views", "sum"), submissions=("submitted", "sum")).reset_index())
+    daily.to_csv(tmp_path / "daily.csv", index=False)
+    (tmp_path / "subs.csv").write_text(SUBS, encoding="utf-8")
+    got = []
+    for name in ("rows.csv", "daily.csv"):
+        inputs = load_inputs(Settings(submissions=tmp_path / "subs.csv", views=tmp_path / name,
+                                      segments=("device",)))
+        assert inputs.view_counts is not None
+        got.append(inputs.view_counts)
+    pd.testing.assert_frame_equal(got[0], got[1])
+    assert "(blank)" in set(got[0]["device"])
+    assert int(got[0]["views"].sum()) == n
+
+
+def test_session_join_and_repeat_views(tmp_path: Path) -> None:
+    inputs = load(tmp_path, SUBS, views="form_id,viewed_at,session_id\n"
+                                        "a,2025-01-01 09:58,s1\na,2025-01-01 09:59,s1\n"
+                                        "a,2025-01-01 11:00,x9\nb,2025-01-02 11:00,s3\n"
+                                        "b,2025-01-02 11:00,s3\n")
+    vc = inputs.view_counts
+    assert vc is not None and inputs.view_level == "row"
+    assert vc[["views", "submissions"]].to_numpy().tolist() == [[2, 1], [1, 1]]
+    assert inputs.accounting["views"].excluded == {"duplicate_row": 1, "repeat_view": 1}
+
+
+def test_no_session_matches_is_flagged(tmp_path: Path) -> None:
+    inputs = load(tmp_path, SUBS, views="form_id,viewed_at,session_id\na,2025-01-01,zz\n")
+    assert "NO_SESSION_MATCHES" in codes(inputs)
+
+
+def test_conversions_counted_from_submissions(tmp_path: Path) -> None:
+    inputs = load(tmp_path, SUBS, views="form_id,viewed_at\na,2025-01-01\na,2025-01-01\n"
+                                        "a,2025-01-02\nb,2025-01-02\nb,2025-01-02\n")
+    vc = inputs.view_counts
+    assert vc is not None
+    assert vc[["form_id", "views", "submissions"]].to_numpy().tolist() == [
+        ["a", 2, 1], ["a", 1, 1], ["b", 2, 1]]
+    # date-only views without sessions: identical rows are different people, all kept
+    assert inputs.accounting["views"].excluded == {}
+    assert "CONVERSION_FROM_SUBMISSIONS" in codes(inputs)
+
+
+def test_counting_from_submissions_needs_enough_views(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as err:
+        load(tmp_path, SUBS, views="form_id,viewed_at\na,2025-01-01\na,2025-01-02\n"
+                                   "b,2025-01-01\nb,2025-01-03\n"
+                                   "b,2025-01-03\nb,2025-01-03\n")
+    assert "fewer views" in err.value.message and "form_id=b" in err.value.message
+
+
+def test_counting_from_submissions_needs_dates(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="submitted_at"):
+        load(tmp_path, "lead_id,form_id\nL1,a\n", views="form_id,viewed_at\na,2025-01-01\n")
+
+
+def test_aggregated_without_submissions_column_counts_them(tmp_path: Path) -> None:
+    inputs = load(tmp_path, SUBS, views="form_id,date,views\na,2025-01-01,5\na,2025-01-02,5\n"
+                                        "b,2025-01-02,3\n")
+    vc = inputs.view_counts
+    assert vc is not None and inputs.view_level == "aggregated"
+    assert vc["submissions"].tolist() == [1, 1, 1]
+
+
+def test_semicolon_excel_counts_use_decimal_comma(tmp_path: Path) -> None:
+    (tmp_path / "subs.csv").write_text("email,form_id\nanna@example.de,kontakt\n",
+                                       encoding="utf-8")
+    inputs = load_inputs(Settings(submissions=tmp_path / "subs.csv",
+                                  views=DATA / "semicolon_excel_views.csv"))
+    vc = inputs.view_counts
+    assert vc is not None and vc["views"].tolist() == [1204, 17]
+
+
+@pytest.mark.parametrize("name, words", [
+    ("negative_views.csv", ["row 3", "views", "'-3'", "negative"]),
+    ("non_numeric_views.csv", ["row 3", "views", "'lots'", "not a number"]),
+    ("more_submissions_than_views.csv", ["row 3", "4 views", "9 submissions"]),
+])
+def test_bad_counts(name: str, words: list[str]) -> None:
+    with pytest.raises(InputError) as err:
+        load_inputs(Settings(submissions=DATA / "submissions.csv", views=DATA / name,
+                             column_map=(("Form ID", "form_id"),)))
+    for w in words:
+        assert w in err.value.message, (w, err.value.message)
+
+
+def test_fractional_and_blank_counts(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="whole number"):
+        load(tmp_path, SUBS, views="form_id,date,views,submissions\na,2025-01-01,2.5,1\n")
+    with pytest.raises(InputError, match="blank"):
+        load(tmp_path, SUBS, views="form_id,date,views,submissions\na,2025-01-01,,1\n")
+
+
+def test_declared_segments_missing_from_views(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as err:
+        load_inputs(Settings(submissions=DATA / "submissions.csv",
+                             views=DATA / "views_without_segments.csv",
+                             column_map=(("Form ID", "form_id"),),
+                             segments=("device", "channel")))
+    assert "device" in err.value.message and "channel" in err.value.message
+    assert "--segment" in err.value.hint
+
+
+def test_unknown_and_blank_views_are_accounted(tmp_path: Path) -> None:
+    inputs = load(tmp_path, SUBS, views="form_id,viewed_at,submitted\na,2025-01-01,1\n"
+                                        "zz,2025-01-01,0\n,2025-01-01,0\na,,0\n")
+    assert inputs.accounting["views"].to_dict() == {
+        "rows_read": 4, "rows_used": 1,
+        "excluded": {"missing_date": 1, "missing_form_id": 1, "unknown_form": 1}}
+    assert notice(inputs, "UNKNOWN_FORM")["input"] == "views"
+
+
+def test_bad_submitted_flag(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="true/false"):
+        load(tmp_path, SUBS, views="form_id,viewed_at,submitted\na,2025-01-01,maybe\n")

@@ -1,0 +1,206 @@
+"""`formfit validate` through the real CLI: exit codes, messages that teach, accounting of the
+real data sets, and the table and JSON renderings."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from formfit.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).parent / "data"
+REAL = Path("/work/shared/realdata")
+MAVEN = REAL / "maven_crm_sales_opportunities"
+LEADS = REAL / "x_education_leads" / "Leads.csv"
+needs_real = pytest.mark.skipif(not REAL.exists(), reason="real data sets not present")
+
+
+def invoke(*args: str | Path, env: dict[str, str] | None = None) -> Result:
+    return CliRunner(env=env).invoke(app, ["validate", *map(str, args)])
+
+
+def as_json(*args: str | Path) -> dict[str, Any]:
+    result = invoke(*args, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def fails(*args: str | Path) -> str:
+    """Run, expect exit 2 with a one-paragraph Error/Hint on stderr and no traceback."""
+    result = invoke(*args)
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: ") and "\nHint: " in result.stderr
+    return " ".join(result.stderr.split())
+
+
+SUBS = ("--submissions", DATA / "submissions.csv", "--map", "Form ID=form_id")
+
+
+@pytest.mark.parametrize("args, words", [
+    (("--submissions", DATA / "nope.csv"), ["does not exist"]),
+    (("--submissions", DATA / "forms.yaml"), ["unknown file type", ".csv, .tsv, .parquet"]),
+    (("--submissions", DATA / "empty.csv"), ["is empty"]),
+    (("--submissions", DATA / "header_only.csv"), ["no data rows"]),
+    (("--submissions", DATA / "no_header.csv"), ["no header row"]),
+    (("--submissions", DATA / "missing_form_id.csv"),
+     ["missing_form_id.csv", "form_id", "'Form' for form_id", '--map "Form=form_id"']),
+    (("--submissions", DATA / "bad_date.csv"), ["row 4", "submitted_at", "'31/02/2025'",
+                                                "header is row 1", "YYYY-MM-DD"]),
+    ((*SUBS, "--views", DATA / "negative_views.csv"), ["row 3", "negative"]),
+    ((*SUBS, "--views", DATA / "non_numeric_views.csv"), ["row 3", "'lots'", "not a number"]),
+    ((*SUBS, "--views", DATA / "more_submissions_than_views.csv"),
+     ["more submissions than views", "row 3", "4 views, 9 submissions"]),
+    ((*SUBS, "--views", DATA / "views_without_segments.csv", "--segment", "device"),
+     ["device", "--segment"]),
+    ((*SUBS, "--outcomes", DATA / "unknown_outcomes.csv"),
+     ["'Closed Won' (2 rows)", "'Pending' (1 row)", "row 3", "stages:"]),
+    ((*SUBS, "--outcomes", DATA / "is_won_without_is_closed.csv"),
+     ["no is_closed", "all_closed: true"]),
+    ((*SUBS, "--outcomes", DATA / "stage_without_map.csv"), ["no stage map", "stages:"]),
+    ((*SUBS, "--outcomes", DATA / "bad_amount.csv"), ["row 2", "amount", "not a number"]),
+    ((*SUBS, "--forms", DATA / "malformed_forms.yaml"), ["line 5", "not valid YAML"]),
+    ((*SUBS, "--forms", DATA / "forms_optional_not_shown.yaml"), ["'demo-a'", "optional"]),
+    ((*SUBS, "--forms", DATA / "forms_traffic_over_one.yaml"), ["'demo'", "more than 1"]),
+    ((*SUBS, "--forms", DATA / "forms_versions_without_since.yaml"), ["'pricing'", "since"]),
+    (("--submissions", DATA / "submissions.csv"), ["form_id", "'Form ID' for form_id"]),
+])
+def test_bad_input_exits_2_with_a_teaching_message(args: tuple[Any, ...],
+                                                   words: list[str]) -> None:
+    text = fails(*args)
+    for w in words:
+        assert w in text, (w, text)
+
+
+def test_no_personal_data_in_errors(tmp_path: Path) -> None:
+    path = tmp_path / "subs.csv"
+    path.write_text("email,form_id,submitted_at\nann@example.com,a,2025-01-01\n"
+                    "bob@example.com,a,yesterday\n", encoding="utf-8")
+    text = fails("--submissions", path)
+    assert "row 3" in text and "@" not in text
+
+
+def test_missing_submissions_flag_is_usage_error() -> None:
+    result = invoke()
+    assert result.exit_code == 2 and "--submissions" in result.stderr
+
+
+def test_json_is_pure_and_complete() -> None:
+    data = as_json(*SUBS, "--views", DATA / "views_rows.csv", "--outcomes",
+                   DATA / "outcomes.csv", "--forms", DATA / "forms.yaml")
+    assert data["schema_version"] == 1 and data["forms_inferred"] is False
+    assert data["inputs"]["submissions"] == {
+        "rows_read": 9, "rows_used": 5, "excluded": {
+            "duplicate_row": 1, "missing_lead_key": 1, "repeat_submission": 1,
+            "unknown_form": 1}}
+    assert data["inputs"]["views"]["rows_used"] == 11
+    assert data["inputs"]["outcomes"]["rows_used"] == 4
+    pricing = next(f for f in data["forms"] if f["form_id"] == "pricing")
+    assert [v["since"] for v in pricing["versions"]] == ["2025-01-01", "2025-03-01"]
+    demo = next(f for f in data["forms"] if f["form_id"] == "demo-a")
+    assert demo["experiment"] == "demo" and demo["traffic"] == 0.5
+    assert demo["versions"][0]["optional"] == ["phone"]
+    assert "email" in data["fields"]
+    assert {w["code"] for w in data["warnings"]} >= {"UNKNOWN_FORM", "COLUMN_NOT_A_FIELD",
+                                                      "UNMATCHED_OUTCOMES"}
+    assert "@" not in json.dumps(data["warnings"])
+
+
+def test_table_output_is_plain_and_fits_width() -> None:
+    result = invoke(*SUBS, "--views", DATA / "views_daily.csv", "--forms", DATA / "forms.yaml",
+                    env={"NO_COLOR": "1"})
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "Where every input row went" in out and "repeat_submission" in out
+    assert "demo-a" in out and "phone?" in out and "UNKNOWN_FORM" in out
+    assert "\x1b[" not in out
+    assert max(len(line) for line in out.splitlines()) <= 100
+
+
+def test_render_validation_width_and_json() -> None:
+    from formfit.api import validate
+    from formfit.render.validation import render_validation
+
+    result = validate(str(DATA / "submissions.csv"), column_map={"Form ID": "form_id"})
+    narrow = render_validation(result, "table", width=60)
+    assert max(len(line) for line in narrow.splitlines()) <= 60
+    assert json.loads(render_validation(result, "json"))["forms_inferred"] is True
+
+
+@needs_real
+def test_maven_crm_example() -> None:
+    data = as_json("--config", ROOT / "examples/maven_crm/config.yaml",
+                   "--submissions", MAVEN / "accounts.csv",
+                   "--outcomes", MAVEN / "sales_pipeline.csv")
+    assert data["inputs"]["submissions"] == {"rows_read": 85, "rows_used": 85, "excluded": {}}
+    assert data["inputs"]["outcomes"] == {"rows_read": 8800, "rows_used": 7375,
+                                          "excluded": {"missing_lead_key": 1425}}
+    assert data["fields"] == ["sector", "year_established", "revenue", "employees",
+                              "office_location", "subsidiary_of"]
+    assert [f["form_id"] for f in data["forms"]] == ["crm"]
+    assert "UNMATCHED_OUTCOMES" not in {w["code"] for w in data["warnings"]}
+
+
+@needs_real
+def test_maven_crm_frames() -> None:
+    from formfit.api import load_inputs
+
+    inputs = load_inputs(MAVEN / "accounts.csv", outcomes=MAVEN / "sales_pipeline.csv",
+                         config=ROOT / "examples/maven_crm/config.yaml")
+    deals = inputs.deals
+    assert deals is not None
+    assert deals["outcome"].value_counts().to_dict() == {"won": 4238, "lost": 2473, "open": 664}
+    assert str(inputs.as_of) == "2017-12-31"
+    assert deals["amount"].notna().sum() == 4238 + 2473
+
+
+@needs_real
+def test_x_education_example() -> None:
+    data = as_json("--config", ROOT / "examples/x_education/config.yaml",
+                   "--submissions", LEADS, "--outcomes", LEADS)
+    assert data["inputs"]["submissions"] == {"rows_read": 9240, "rows_used": 9240,
+                                             "excluded": {}}
+    assert data["inputs"]["outcomes"] == {"rows_read": 9240, "rows_used": 9240, "excluded": {}}
+    fields = set(data["fields"])
+    assert "is_won" not in fields and "Converted" not in fields
+    assert {"Tags", "Lead Quality", "Specialization", "City"} <= fields
+    assert not fields & {"Lead Number", "TotalVisits", "Lead Source",
+                         "Asymmetrique Activity Score"}
+    codes = {w["code"] for w in data["warnings"]}
+    assert {"FORMS_INFERRED", "NO_SUBMISSION_DATES"} <= codes
+    assert "SETTING_NOT_USED" not in codes
+    assert len(data["forms"]) == 5
+
+
+@needs_real
+def test_x_education_wins() -> None:
+    from formfit.api import load_inputs
+
+    inputs = load_inputs(LEADS, outcomes=LEADS, config=ROOT / "examples/x_education/config.yaml")
+    assert inputs.deals is not None
+    assert int((inputs.deals["outcome"] == "won").sum()) == 3561
+
+
+@needs_real
+@pytest.mark.parametrize("readme", ["examples/maven_crm/README.md",
+                                    "examples/x_education/README.md"])
+def test_readme_commands_run(readme: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    text = (ROOT / readme).read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)```", text, flags=re.S)
+    assert blocks
+    for block in blocks:
+        argv = shlex.split(block.replace("\\\n", " "))
+        assert argv[:2] == ["formfit", "validate"]
+        result = CliRunner().invoke(app, argv[1:])
+        assert result.exit_code == 0, result.output
