@@ -1,0 +1,51 @@
+"""The one-way data flow holds: renderers see only results, only models import statsmodels,
+nothing imports the CLI (design.md)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PKG = Path(__file__).resolve().parents[1] / "formfit"
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def _modules() -> list[tuple[str, set[str]]]:
+    return [(str(p.relative_to(PKG)), _imports(p)) for p in sorted(PKG.rglob("*.py"))]
+
+
+def test_only_models_import_statsmodels() -> None:
+    offenders = [m for m, imps in _modules()
+                 if any(i.startswith("statsmodels") for i in imps)
+                 and not m.startswith("models/") and m not in {"decide.py"}]
+    assert offenders == []
+
+
+def test_renderers_import_only_results() -> None:
+    bad = []
+    for m, imps in _modules():
+        if not m.startswith("render/") or m == "render/validation.py":
+            continue
+        for i in imps:
+            if i.startswith("formfit") and not (i == "formfit.results" or
+                                                 i.startswith("formfit.render")
+                                                 or i == "formfit.errors"):
+                bad.append((m, i))
+            if i.split(".")[0] in {"pandas", "statsmodels", "numpy", "scipy"}:
+                bad.append((m, i))
+    assert bad == []
+
+
+def test_nothing_imports_cli() -> None:
+    offenders = [m for m, imps in _modules() if "formfit.cli" in imps and m != "__main__.py"]
+    assert offenders == []
