@@ -16,11 +16,13 @@ drop            evidence is randomized, observational or aliased (never ``none``
                 it costs sales no more than ``m``, with 95% confidence, held jointly over the
                 run with Holm: per field the one-sided non-inferiority p-value
                 ``p = P(Z > (est + m) / se)``, ``se`` = lower CI half-width / 1.959964,
-                Holm-adjusted over every field (one per aliased group) with such evidence,
-                known numbers and a known margin; drop when adjusted ``p < 0.025``. With one
-                field Holm changes nothing, and ``p < 0.025`` one-sided is exactly "the lower
-                end of the 95% interval is above ``-m``". With k fields the family-wise chance
-                of calling any at-the-margin field safe stays at or below 2.5%.
+                Holm-adjusted over every unprotected field (one per aliased group) with
+                such evidence, known numbers and a known margin; drop when adjusted
+                ``p < 0.025``. Protected fields are not in the family: they are never
+                dropped, so they cannot make this error. With one field Holm changes
+                nothing, and ``p < 0.025`` one-sided is exactly "the lower end of the 95%
+                interval is above ``-m``". With k fields the family-wise chance of calling
+                any at-the-margin field safe stays at or below 2.5%.
 keep            removing it costs more than ``m`` with 95% confidence (upper end of the
                 interval below ``-m``); or the evidence is ``none`` (its cost was never
                 measured) and its values predict winning (``q_value < 0.05``).
