@@ -217,9 +217,10 @@ def _plan_clause(plan: TestPlan | None, missing: str, horizon: int | None) -> st
     text = f" with {plan.views_per_arm:,} views per arm"
     if plan.days is None:
         return text + " (duration unknown without daily views)"
-    if horizon:
-        return text + f" (about {plan.days:,} days, including the {horizon}-day maturity window)"
-    return text + f" (about {plan.days:,} days)"
+    window = f", including the {horizon}-day maturity window" if horizon else ""
+    slow = ": over a year at today's traffic, so consider a larger margin" \
+        if plan.days > 365 else ""
+    return text + f" (about {plan.days:,} days{window}{slow})"
 
 
 def _missing(f: FieldResult, ctx: FieldContext, m: float | None) -> str:
@@ -343,13 +344,16 @@ def _group_verdict(members: list[FieldResult], ctx: FieldContext, m: float | Non
         return "make_optional", core, plan
 
     if not evaluated:
-        why = ("{subject} was never removed from any form, so its cost is unmeasured, and its "
-               f"values do not clearly predict winning (q {_q(q)})")
-    elif not w.known:
+        why = ("{subject} was never removed from any form, so its cost is unmeasured, and "
+               + (f"its values do not clearly predict winning (q {_q(q)})" if q is not None
+                  else "whether its values predict winning is unknown"))
+    elif not w.known and c.estimate is not None:
         why = (f"Removing {{subject}} would bring {_conversion_clause(c)}, but its effect on won "
                "deals is unknown")
+    elif not w.known:
+        why = "The effect of removing {subject} could not be estimated"
     elif m is None:
-        why = _wins_clause("{subject}", w) + ", but the margin cannot be set"
+        why = _wins_clause("{subject}", w) + ", and the relative margin cannot be applied"
     else:
         why = _wins_clause("{subject}", w) + f": too uncertain to call against {mtxt}"
     why += "; test removing {it}" + _plan_clause(plan, missing, ctx.horizon_days)

@@ -244,6 +244,15 @@ def test_no_plan_without_daily_views_or_baseline() -> None:
     assert "needs outcomes" in out.reason
 
 
+def test_reason_when_nothing_could_be_estimated() -> None:
+    (out,) = decide([make_field(q=0.5)], context={"phone": CTX})
+    assert out.verdict == "test"
+    assert out.reason.startswith("The effect of removing phone could not be estimated; test")
+    (out,) = decide([make_field(conv=(1.0, 0.2, 1.8), q=0.5)], context={"phone": CTX})
+    assert out.reason.startswith("Removing phone would bring 1.0 pp more submissions, but its "
+                                 "effect on won deals is unknown; test removing it with ")
+
+
 def test_missing_context_is_not_an_error() -> None:
     (out,) = decide([make_field(wins=(0.0, -0.1, 0.1))], context={})
     assert out.verdict == "test" and out.test_plan is None
