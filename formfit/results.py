@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from dataclasses import field as _field  # FieldResult has an attribute named `field`
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -156,8 +157,8 @@ class FieldResult:
     required: bool = True  # required on at least one form that shows it
     fill_rate: float | None = None
     junk_rate: float | None = None
-    drop_effect: DropEffect = field(default_factory=DropEffect)
-    predictive: Predictive = field(default_factory=Predictive)
+    drop_effect: DropEffect = _field(default_factory=DropEffect)
+    predictive: Predictive = _field(default_factory=Predictive)
     verdict: Verdict = "test"
     reason: str = ""
     test_plan: TestPlan | None = None
