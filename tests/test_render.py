@@ -271,3 +271,9 @@ def test_nice_ticks_and_markers() -> None:
     assert nice_ticks(-3.6, 1.5)[0] == -3.0
     for shape in ("circle", "diamond", "square", "triangle", "ring"):
         assert re.fullmatch(r"[MLHVZaz0-9., -]+", marker(shape, 10, 20))
+
+
+def test_html_without_placeable_fields_says_why_instead_of_an_empty_chart() -> None:
+    text = render(build_minimal(), "html")
+    assert "nothing to place on the chart" in text
+    assert "Change in conversion if removed" not in text

@@ -158,10 +158,11 @@ def chart(result: AnalysisResult) -> dict[str, Any]:
         else:
             unplaced.append({"field": f.field, "verdict": VERDICT_LABEL.get(f.verdict, f.verdict),
                              "color": COLOR.get(f.verdict, "#444"),
+                             "protected": f.verdict == "protected",
                              "why": _unplaced_reason(f)})
     margin = _absolute_margin(result)
     xs: list[float] = [0.0]
-    ys: list[float] = [0.0] + ([-margin] if margin else [])
+    ys: list[float] = [0.0] + ([-1.3 * margin] if margin else [])  # room below the line
     for members in placed.values():
         de = members[0].drop_effect
         for e, bucket in ((de.conversion_pp, xs), (de.wins_per_1k_views, ys)):
