@@ -139,15 +139,16 @@ def draw_views(params: WorldParams, forms: tuple[FormDesign, ...],
     win_intercept = np.asarray([f.win_intercept for f in forms])
     win_logit = win_intercept[form] + np.asarray(CHANNEL_WIN)[channel] + params.intent_win * z
 
-    shown = np.zeros((n, len(FIELD_ORDER)), dtype=bool)
-    optional = np.zeros((n, len(FIELD_ORDER)), dtype=bool)
+    # one row per (form, version): which fields it shows, which as optional
+    n_ver = max(len(f.versions) for f in forms)
+    shown_table = np.zeros((len(forms) * n_ver, len(FIELD_ORDER)), dtype=bool)
+    optional_table = np.zeros_like(shown_table)
     for i, f in enumerate(forms):
         for k, (_, fields, opt) in enumerate(f.versions):
-            m = (form == i) & (version == k)
-            for name in fields:
-                shown[m, FIELD_INDEX[name]] = True
-            for name in opt:
-                optional[m, FIELD_INDEX[name]] = True
+            shown_table[i * n_ver + k, [FIELD_INDEX[x] for x in fields]] = True
+            optional_table[i * n_ver + k, [FIELD_INDEX[x] for x in opt]] = True
+    combo = form * n_ver + version
+    shown, optional = shown_table[combo], optional_table[combo]
     base_cost = np.asarray([FIELDS[f].cost for f in FIELD_ORDER])
     opt_cost = np.asarray([FIELDS[f].cost_optional for f in FIELD_ORDER])
     unit = np.where(optional, opt_cost[None, :], base_cost[None, :]) * shown

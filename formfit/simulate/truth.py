@@ -22,9 +22,11 @@ import math
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from formfit.simulate.behaviour import (
     FIELD_INDEX,
+    FloatArray,
     IntArray,
     Views,
     p_submit,
@@ -101,17 +103,33 @@ def _r(x: Any) -> float:
     return round(float(x), 6)
 
 
+Contrib = tuple[FloatArray, FloatArray, FloatArray, FloatArray]
+
+
+def contributions(v: Views, params: WorldParams, rows: IntArray,
+                  removed: tuple[str, ...]) -> Contrib:
+    """Per view in ``rows``: p1, p0, p1*q1, p0*q0 (with and without ``removed``)."""
+    a1, a0 = p_submit(v, rows), p_submit(v, rows, removed)
+    b1, b0 = q_win(v, params, rows), q_win(v, params, rows, removed)
+    return a1, a0, a1 * b1, a0 * b0
+
+
 def drop_numbers(v: Views, params: WorldParams, rows: IntArray,
                  removed: tuple[str, ...]) -> dict[str, Any]:
     """The four drop-effect estimands over views ``rows`` for removing ``removed``."""
-    if rows.shape[0] == 0:
-        return {"views": 0}
-    a1, a0 = p_submit(v, rows), p_submit(v, rows, removed)
-    b1, b0 = q_win(v, params, rows), q_win(v, params, rows, removed)
-    w1, w0 = a1 * b1, a0 * b0
+    return summarise(contributions(v, params, rows, removed), params)
+
+
+def summarise(c: Contrib, params: WorldParams,
+              mask: NDArray[np.bool_] | None = None) -> dict[str, Any]:
+    """The estimands from per-view contributions (optionally only where ``mask``)."""
+    a1, a0, w1, w0 = c if mask is None else tuple(x[mask] for x in c)
+    if a1.shape[0] == 0:
+        return {"views": 0, "conversion_pp": None, "win_rate_pp": None,
+                "wins_per_1k_views": None, "revenue_per_1k_views": None, "baseline": None}
     wins = 1000.0 * float(np.mean(w0 - w1))
     return {
-        "views": int(rows.shape[0]),
+        "views": int(a1.shape[0]),
         "conversion_pp": _r(100.0 * np.mean(a0 - a1)),
         "win_rate_pp": _r(100.0 * (w0.sum() / a0.sum() - w1.sum() / a1.sum())),
         "wins_per_1k_views": _r(wins),
@@ -141,7 +159,8 @@ def field_truth(v: Views, params: WorldParams,
         evidence, aliased = labels[name]
         removed = (name, *aliased) if evidence == "aliased" else (name,)
         rows = _rows_showing(v, removed)
-        nums = drop_numbers(v, params, rows, removed)
+        contrib = contributions(v, params, rows, removed)
+        nums = summarise(contrib, params)
         always_with = [g for g in FIELDS if g != name and g in labels and all(
             (name in fs) == (g in fs) for f in forms for _, fs, _ in f.versions)]
         entry: dict[str, Any] = {
@@ -160,8 +179,7 @@ def field_truth(v: Views, params: WorldParams,
             **{k: nums[k] for k in ("views", "conversion_pp", "win_rate_pp",
                                     "wins_per_1k_views", "revenue_per_1k_views", "baseline")},
         }
-        last = mature_last_day(params)
-        mature = drop_numbers(v, params, rows[v.day[rows] <= last], removed)
+        mature = summarise(contrib, params, v.day[rows] <= mature_last_day(params))
         entry["mature"] = {k: mature.get(k) for k in ("views", "conversion_pp", "win_rate_pp",
                                                       "wins_per_1k_views",
                                                       "revenue_per_1k_views")}
@@ -170,10 +188,11 @@ def field_truth(v: Views, params: WorldParams,
             entry["alone"] = {k: alone[k] for k in ("conversion_pp", "win_rate_pp",
                                                     "wins_per_1k_views", "revenue_per_1k_views")}
         by_form = {}
+        row_form = v.form[rows]
         for i, f in enumerate(forms):
-            sub = rows[v.form[rows] == i]
-            if sub.shape[0]:
-                n = drop_numbers(v, params, sub, removed)
+            in_form = row_form == i
+            if in_form.any():
+                n = summarise(contrib, params, in_form)
                 by_form[f.form_id] = {k: n[k] for k in ("views", "conversion_pp", "win_rate_pp",
                                                         "wins_per_1k_views")}
         entry["by_form"] = by_form

@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from formfit.simulate import text
 from formfit.simulate import truth as tr
 from formfit.simulate.behaviour import (
     FIELD_INDEX,
-    IntArray,
     Views,
     draw_views,
     p_submit,
@@ -57,8 +57,11 @@ class World:
                 f"{len(self.submissions)} submission rows, {len(self.outcomes)} deals>")
 
 
-def session_ids(rng: np.random.Generator, n: int) -> np.ndarray:
-    """n distinct 10-hex-digit session ids (a bijective mix of a permutation: no collisions)."""
+def session_ids(rng: np.random.Generator, n: int) -> tuple[np.ndarray, pd.Series]:
+    """n distinct 10-hex-digit session ids (a bijective mix of a permutation: no collisions).
+
+    Returns the ids as integers (their sort order is the strings' order) and as strings.
+    """
     mask = np.uint64((1 << 40) - 1)
     x = (rng.permutation(n).astype(np.uint64) + np.uint64(rng.integers(0, 1 << 40))) & mask
     with np.errstate(over="ignore"):
@@ -66,12 +69,34 @@ def session_ids(rng: np.random.Generator, n: int) -> np.ndarray:
             x ^= x >> np.uint64(shift)
             x = (x * np.uint64(mult)) & mask
     raw = np.frombuffer(x.astype(">u8").tobytes().hex().encode(), dtype="S16")
-    return raw.view(np.uint8).reshape(n, 16)[:, 6:].copy().view("S10").ravel().astype(str)
+    return x, text.from_fixed_bytes(raw.view(np.uint8).reshape(n, 16)[:, 6:].copy().view("S10")
+                                    .ravel())
 
 
-def _timestamps(params: WorldParams, seconds: IntArray) -> np.ndarray:
-    t0 = np.datetime64(params.start.isoformat(), "s")
-    return t0 + seconds.astype("timedelta64[s]")
+def _daily(params: WorldParams, forms: tuple[FormDesign, ...], v: Views,
+           submitted: np.ndarray) -> pd.DataFrame:
+    """Views and converted views per (form_id, date, device, channel), sorted by those."""
+    names = [f.form_id for f in forms]
+    f_rank = np.argsort(np.argsort(names))  # sort cells by the text, as a CSV reader would
+    c_rank = np.argsort(np.argsort(CHANNELS))
+    d_rank = np.argsort(np.argsort(DEVICES))
+    nd, ndev, nch = params.n_days, len(DEVICES), len(CHANNELS)
+    key = ((f_rank[v.form] * nd + v.day) * ndev + d_rank[v.device]) * nch + c_rank[v.channel]
+    size = len(forms) * nd * ndev * nch
+    views = np.bincount(key, minlength=size)
+    subs = np.bincount(key, weights=submitted.astype(float), minlength=size).astype(np.int64)
+    cell = np.nonzero(views)[0]
+    rest, ch = np.divmod(cell, nch)
+    rest, dev = np.divmod(rest, ndev)
+    form, day = np.divmod(rest, nd)
+    return pd.DataFrame({
+        "form_id": text.from_codes(np.argsort(f_rank)[form], names),
+        "date": text.dates(params.start, day),
+        "device": text.from_codes(np.argsort(d_rank)[dev], DEVICES),
+        "channel": text.from_codes(np.argsort(c_rank)[ch], CHANNELS),
+        "views": views[cell].astype(np.int64),
+        "submissions": subs[cell],
+    })
 
 
 def forms_config(forms: tuple[FormDesign, ...], params: WorldParams) -> dict[str, Any]:
@@ -116,14 +141,14 @@ def simulate_world(params: WorldParams | None = None) -> World:
     p1 = p_submit(v)
     q1 = q_win(v, params)
     submitted = rng.random(n) < p1
-    sessions = session_ids(rng, n)
+    session_key, sessions = session_ids(rng, n)
     view_sec = v.day * 86400 + v.second
     delay = (45 + rng.lognormal(np.log(180.0), 0.6, n)).astype(np.int64)
 
     # submission rows, in time order
     rows = np.nonzero(submitted)[0]
     sub_sec = view_sec[rows] + delay[rows]
-    order = np.lexsort((sessions[rows], sub_sec))
+    order = np.lexsort((session_key[rows], sub_sec))
     rows, sub_sec = rows[order], sub_sec[order]
     sub_day = sub_sec // 86400
     ns = rows.shape[0]
@@ -156,14 +181,14 @@ def simulate_world(params: WorldParams | None = None) -> World:
     base = pd.Series(base_email, dtype="str")
     values["email"] = messy_emails(rng, base)
 
+    form_ids = [f.form_id for f in forms]
     subs = pd.DataFrame({
         "email": values["email"],
-        "form_id": np.asarray([f.form_id for f in forms], dtype=object)[v.form[rows]],
-        "submitted_at": pd.Series(np.datetime_as_string(_timestamps(params, sub_sec), unit="s"))
-        .str.replace("T", " ", regex=False),
-        "session_id": sessions[rows],
-        "device": np.asarray(DEVICES, dtype=object)[v.device[rows]],
-        "channel": np.asarray(CHANNELS, dtype=object)[v.channel[rows]],
+        "form_id": text.from_codes(v.form[rows], form_ids),
+        "submitted_at": text.timestamps(params.start, sub_sec, sep=" "),
+        "session_id": sessions.iloc[rows].reset_index(drop=True),
+        "device": text.from_codes(v.device[rows], DEVICES),
+        "channel": text.from_codes(v.channel[rows], CHANNELS),
     })
     for name in FIELDS:
         if name != "email":
@@ -184,22 +209,16 @@ def simulate_world(params: WorldParams | None = None) -> World:
     outcomes = _outcomes_frame(rng, params, deals, base.to_numpy(dtype=object)[lead_rows],
                                values["email"].to_numpy(dtype=object)[lead_rows], as_of_day)
 
+    vorder = np.lexsort((session_key, view_sec))
     views = pd.DataFrame({
-        "session_id": sessions,
-        "form_id": np.asarray([f.form_id for f in forms], dtype=object)[v.form],
-        "viewed_at": np.datetime_as_string(_timestamps(params, view_sec), unit="s"),
-        "device": np.asarray(DEVICES, dtype=object)[v.device],
-        "channel": np.asarray(CHANNELS, dtype=object)[v.channel],
-    }).astype("str")
-    vorder = np.lexsort((sessions, view_sec))
-    daily = views.assign(date=views["viewed_at"].str[:10], submissions=submitted.astype(np.int64))
-    views_daily = (daily.groupby(["form_id", "date", "device", "channel"], observed=True,
-                                 sort=True)
-                   .agg(views=("session_id", "size"), submissions=("submissions", "sum"))
-                   .reset_index())
-    views = views.iloc[vorder].reset_index(drop=True)
-    latent = pd.DataFrame({"session_id": sessions,
-                           "form_id": np.asarray([f.form_id for f in forms], dtype=object)[v.form],
+        "session_id": sessions.iloc[vorder].reset_index(drop=True),
+        "form_id": text.from_codes(v.form[vorder], form_ids),
+        "viewed_at": text.timestamps(params.start, view_sec[vorder]),
+        "device": text.from_codes(v.device[vorder], DEVICES),
+        "channel": text.from_codes(v.channel[vorder], CHANNELS),
+    })
+    views_daily = _daily(params, forms, v, submitted)
+    latent = pd.DataFrame({"session_id": sessions, "form_id": text.from_codes(v.form, form_ids),
                            "day": v.day, "intent": v.z, "p_submit": p1, "q_win": q1,
                            "submitted": submitted})
 
@@ -227,14 +246,12 @@ def _outcomes_frame(rng: np.random.Generator, params: WorldParams, deals: pd.Dat
     email = np.where(u < 0.6, base_email[lead],
                      np.where(u < 0.9, pd.Series(typed_email[lead], dtype="str").str.strip(),
                               pd.Series(base_email[lead], dtype="str").str.upper()))
-    start = np.datetime64(params.start.isoformat(), "D")
-    created = np.datetime_as_string(start + deals["created"].to_numpy().astype("timedelta64[D]"))
-    closed_txt = np.datetime_as_string(start + deals["closed"].to_numpy().astype("timedelta64[D]"))
-    closed_txt = np.where(closed, closed_txt, "")
+    closed_txt = text.dates(params.start, deals["closed"].to_numpy()).to_numpy(dtype=object)
+    closed_txt[~closed] = ""
     return pd.DataFrame({
-        "deal_id": [f"D{i + 1:06d}" for i in range(nd)],
+        "deal_id": "D" + pd.Series(np.arange(1, nd + 1)).astype("str").str.zfill(6),
         "email": email,
-        "created_at": created,
+        "created_at": text.dates(params.start, deals["created"].to_numpy()),
         "closed_at": closed_txt,
         "outcome": outcome,
         "amount": amount_txt,
