@@ -169,3 +169,17 @@ def test_unused_map_entries_and_ignores_are_reported(tmp_path: Path) -> None:
                   column_map=(("Lead Orign", "form_id"),), ignore_columns=("TotalVisits",))
     n = notice(inputs, "SETTING_NOT_USED")
     assert n["map"] == ["Lead Orign"] and n["ignore"] == ["TotalVisits"]
+
+
+def test_nothing_left_is_an_error_that_says_why(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as err:
+        load(tmp_path, "lead_id,form_id\nL1,zz\nL2,zz\n", forms="forms:\n  a: {fields: [x]}\n")
+    assert "none of its 2 rows" in err.value.message and "'zz'" in err.value.message
+    assert "2 unknown_form" in err.value.message
+
+
+def test_progress_status_does_not_change_the_result(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    inputs = load(tmp_path, "lead_id,form_id,x\nL1,a,1\n", progress=True)
+    assert len(inputs.submissions) == 1
+    assert capsys.readouterr().out == ""  # any spinner goes to stderr, never stdout

@@ -174,6 +174,8 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
         out[f] = (blank_to_na(df[col])[keep] if col is not None
                   else pd.Series(pd.NA, index=out.index, dtype="str"))
     out = out.reset_index(drop=True)
+    if out.empty:
+        raise _nothing_left(table, acc, form_id[~dup & ~no_key & ~no_form], forms_file)
 
     if has_dates:
         undated = int(out["submitted_at"].isna().sum())
@@ -196,6 +198,22 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
 
     return SubmissionsLoad(frame=out, fields=fields, forms=forms, accounting=acc,
                            notices=notices, all_submissions=all_subs)
+
+
+def _nothing_left(table: RawTable, acc: Accounting, form_ids: pd.Series,
+                  forms_file: FormsConfig | None) -> InputError:
+    """No submission survives: say where the rows went and the likeliest fix."""
+    where = ", ".join(f"{n:,} {reason}" for reason, n in sorted(acc.excluded.items()))
+    msg = (f"submissions file {table.name}: none of its {acc.rows_read:,} rows can be analysed "
+           f"({where}).")
+    if "unknown_form" in acc.excluded and forms_file is not None:
+        seen = sorted(form_ids.dropna().unique().tolist())
+        msg += (f" Its form ids ({listing(seen)}) are not in the forms file, which lists "
+                f"{listing(sorted(forms_file.forms))}.")
+        return InputError(msg, "Make the forms file use the form ids the export uses (or map "
+                               "the right column to form_id with --map).")
+    return InputError(msg, "Map the columns that hold the lead key (lead_id or email) and the "
+                           "form id with --map, and check that they are filled.")
 
 
 def _fields_from_forms(df: pd.DataFrame, forms: FormsConfig, candidates: Sequence[str]

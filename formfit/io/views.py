@@ -182,6 +182,8 @@ def _from_submissions(counts: pd.DataFrame, subs: SubmissionsLoad, keys: Sequenc
                       table: RawTable, notices: list[Notice]) -> pd.DataFrame:
     """Submissions per (form, day, segments) counted from the submissions file."""
     counts = counts.drop(columns="submissions")
+    if counts.empty:
+        return counts.assign(submissions=np.int64(0))
     all_subs = subs.all_submissions
     segs = [k for k in keys if k not in ("form_id", "date")]
     if all_subs["submitted_at"].isna().all():

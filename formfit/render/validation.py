@@ -60,6 +60,7 @@ def _forms_table(result: ValidationResult) -> Table:
     table.add_column("form")
     table.add_column("experiment")
     table.add_column("since")
+    table.add_column("n", justify="right")
     table.add_column("fields (optional ones marked ?)", overflow="fold")
     for form in result.forms:
         exp = form.get("experiment") or ""
@@ -70,7 +71,8 @@ def _forms_table(result: ValidationResult) -> Table:
             optional = set(v.get("optional", []))
             shown = ", ".join(f"{f}?" if f in optional else f for f in v.get("fields", []))
             table.add_row(form["form_id"] if i == 0 else "", exp if i == 0 else "",
-                          v.get("since") or "", shown or "(none)")
+                          v.get("since") or "", str(len(v.get("fields", []))),
+                          shown or "(none)")
     return table
 
 
