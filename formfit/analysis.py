@@ -143,6 +143,8 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
             baseline_wins_per_1k=wins_effects.baseline_wins_per_1k.get(f) if wins_effects else None,
             daily_views=_daily_views(cells, inputs, f),
             horizon_days=outcomes.horizon_days,
+            protected_reason=(inputs.forms.fields[f].protected
+                              if f in inputs.forms.fields else None),
         )
     decided = decide(results, margin=settings.margin, context=contexts)
 
