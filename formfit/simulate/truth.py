@@ -19,6 +19,7 @@ over realised outcomes, so they carry no outcome noise. Every won deal closes wi
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -213,7 +214,8 @@ def form_truth(v: Views, params: WorldParams, forms: tuple[FormDesign, ...],
             "experiment": f.experiment,
             "planned_traffic": f.traffic,
             "generating_traffic": _r(traffic[f.form_id]) if f.form_id in traffic else None,
-            "versions": [{"since_day": s, "fields": list(fs), "optional": list(o)}
+            "versions": [{"since": (params.start + timedelta(days=s)).isoformat(),
+                          "since_day": s, "fields": list(fs), "optional": list(o)}
                          for s, fs, o in f.versions],
             "views": int(m.sum()),
             "conversion_rate": _r(pm.mean()) if pm.size else None,
