@@ -238,7 +238,48 @@ def test_corrupt_parquet_and_xlsx(tmp_path: Path) -> None:
             read_table(path, "submissions")
 
 
-def test_duplicate_header_names_are_kept_apart(tmp_path: Path) -> None:
+def test_repeated_header_names_are_kept_apart(tmp_path: Path) -> None:
     path = tmp_path / "subs.csv"
-    path.write_text("lead_id,form_id,Phone,phone\nL1,a,1,2\n", encoding="utf-8")
-    assert list(_frame(path).columns) == ["lead_id", "form_id", "Phone", "phone.1"]
+    path.write_text("lead_id,form_id,Phone,phone,Phone\nL1,a,1,2,3\n", encoding="utf-8")
+    assert list(_frame(path).columns) == ["lead_id", "form_id", "Phone", "phone",
+                                          "Phone\u2009#2"]
+
+
+def test_typed_files_load_end_to_end(tmp_path: Path) -> None:
+    """Parquet and XLSX keep native types; JSONL numbers; all join on the same text keys."""
+    import datetime as dt
+
+    import openpyxl
+
+    from formfit.config import Settings
+    from formfit.io import load_inputs
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["LEAD_ID", "form_id", "submitted_at", "employees"])
+    ws.append([101, "demo", dt.datetime(2025, 1, 2, 9, 30), 12])
+    ws.append([102, "demo", dt.datetime(2025, 1, 3), None])
+    wb.save(tmp_path / "subs.xlsx")
+    pq.write_table(pa.table({
+        "form_id": ["demo", "demo"],
+        "date": pa.array([dt.date(2025, 1, 2), dt.date(2025, 1, 3)], pa.date32()),
+        "views": pa.array([10, 4], pa.int64()),
+        "submissions": pa.array([1.0, 1.0]),
+    }), tmp_path / "views.parquet")
+    (tmp_path / "deals.jsonl").write_text(
+        '{"lead_id": 101, "is_won": true, "is_closed": true, "amount": 1200.5}\n'
+        '{"lead_id": 102, "is_won": false, "is_closed": false, "amount": null}\n',
+        encoding="utf-8")
+    inputs = load_inputs(Settings(submissions=tmp_path / "subs.xlsx",
+                                  views=tmp_path / "views.parquet",
+                                  outcomes=tmp_path / "deals.jsonl"))
+    assert inputs.submissions["lead_key"].tolist() == ["101", "102"]
+    assert inputs.submissions["employees"].tolist()[0] == "12"
+    assert inputs.submissions["submitted_at"].iloc[0] == pd.Timestamp("2025-01-02 09:30")
+    vc = inputs.view_counts
+    assert vc is not None and vc["views"].tolist() == [10, 4]
+    assert str(vc["date"].dtype) == "datetime64[ns]"
+    deals = inputs.deals
+    assert deals is not None and deals["outcome"].tolist() == ["won", "open"]
+    assert inputs.accounting["outcomes"].rows_used == 2

@@ -8,10 +8,10 @@ once, with the closest existing name and the ``--map`` option that fixes them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from formfit.errors import InputError, closest
-from formfit.io.readers import RawTable
+from formfit.io.readers import REPEAT_MARK, RawTable
 
 # Every name the contract gives a meaning to, in any input.
 CONTRACT_NAMES: tuple[str, ...] = (
@@ -53,33 +53,31 @@ def map_columns(table: RawTable, column_map: Sequence[tuple[str, str]],
     renamed: list[str] = []
     origin: dict[str, list[str]] = {}
     for col in table.frame.columns:
-        name = str(col)
+        base = str(col).split(REPEAT_MARK)[0]  # a repeated header name is its twin's name
+        name = base
         key = fold(name)
         if key in user:
             used.add(key)
             name = user[key]
-        name = canonical.get(fold(name), name.strip())
+        if fold(name) in canonical:
+            name = canonical[fold(name)]
+            origin.setdefault(name, []).append(base)
+        else:
+            # other columns keep their own (de-duplicated) names: they are never ambiguous
+            name = str(col).strip() if name == base else name.strip()
         renamed.append(name)
-        origin.setdefault(fold(name), []).append(str(col))
     clashes = {k: v for k, v in origin.items() if len(v) > 1}
     if clashes:
-        parts = [f"{' and '.join(repr(c) for c in cols)} all become {renamed_name(k, renamed)!r}"
+        parts = [f"{' and '.join(repr(c) for c in cols)} all become {k!r}"
                  for k, cols in sorted(clashes.items())]
         raise InputError(
-            f"{table.role} file {table.name}: two columns end up with one name: "
+            f"{table.role} file {table.name}: several columns end up with one name: "
             f"{'; '.join(parts)}.",
             "Map only one of them to the contract name (check --map and `columns:` in the "
-            "config), or rename the other in the export.")
+            "config), or rename or remove the others in the export.")
     table.original = {new: str(old) for new, old in zip(renamed, table.frame.columns, strict=True)}
     table.frame.columns = renamed
     return used
-
-
-def renamed_name(key: str, names: Iterable[str]) -> str:
-    for n in names:
-        if fold(n) == key:
-            return n
-    return key
 
 
 def require(table: RawTable, needed: Sequence[str | tuple[str, ...]], *,

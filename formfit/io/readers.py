@@ -232,20 +232,26 @@ def _delimiter_name(d: str) -> str:
     return {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(d, repr(d))
 
 
+REPEAT_MARK = "\u2009#"  # suffix of a repeated header name: "phone #2" (thin space)
+
+
 def _unique_names(header: Sequence[Any]) -> list[str]:
-    """Trimmed header names; blanks become unnamed_N and repeats get a .1, .2 suffix."""
+    """Trimmed header names; blanks become unnamed_N and exact repeats get a " #2" suffix.
+
+    Names that differ only in case stay as they are, so that column mapping can report them
+    as a clash when they matter.
+    """
     seen: dict[str, int] = {}
     out: list[str] = []
     for i, raw in enumerate(header):
         name = "" if raw is None else str(raw).strip().lstrip("\ufeff").strip()
         if not name:
             name = f"unnamed_{i + 1}"
-        key = name.casefold()
-        if key in seen:
-            seen[key] += 1
-            name = f"{name}.{seen[key]}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}{REPEAT_MARK}{seen[name]}"
         else:
-            seen[key] = 0
+            seen[name] = 1
         out.append(name)
     return out
 
@@ -255,7 +261,10 @@ def _arrow_to_frame(tbl: pa.Table, names: Sequence[str]) -> pd.DataFrame:
     cols: dict[str, Any] = {}
     for name, col in zip(names, tbl.columns, strict=True):
         typ = col.type
-        if pa.types.is_timestamp(typ) or pa.types.is_date(typ):
+        if pa.types.is_date(typ):
+            col = col.cast(pa.timestamp("ms"))  # else pandas gets datetime.date objects
+            typ = col.type
+        if pa.types.is_timestamp(typ):
             cols[name] = col.to_pandas()
             continue
         if pa.types.is_dictionary(typ):
