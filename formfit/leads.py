@@ -61,6 +61,8 @@ class LeadOutcomes:
     ``leads`` has the index of ``inputs.submissions`` and the columns ``lead_key``, ``form_id``,
     ``version``, ``date`` (submission day), the segment columns, ``judged``, ``won`` (1.0/0.0,
     NaN when not judged), ``revenue`` (raw), ``revenue_capped`` (winsorised), ``has_deal``,
+    ``amount_missing`` (a won lead with a won deal of unknown amount), ``deal_state`` (its deals
+    at as_of: "won" any won, else "open" any open, else "lost", or "none" without a deal),
     ``held_out_reason`` (NA when judged), and for the cumulative incidence ``event`` (0
     censored, 1 won, 2 lost; NA without dates) and ``event_days``.
     """
@@ -97,8 +99,12 @@ class LeadOutcomes:
 
 
 def _versions(leads: pd.DataFrame, inputs: Inputs) -> pd.Series:
-    """FormSpec.version_index of each lead's submission day, vectorised per form."""
-    version = pd.Series(0, index=leads.index, dtype="int64")
+    """FormSpec.version_index of each lead's submission day, vectorised per form.
+
+    -1 for a form the forms configuration does not know (as in :mod:`formfit.aggregate`).
+    """
+    known = leads["form_id"].isin(list(inputs.forms.forms)).to_numpy()
+    version = pd.Series(np.where(known, 0, -1), index=leads.index, dtype="int64")
     day = leads["date"]
     for form_id, spec in inputs.forms.forms.items():
         mask = (leads["form_id"] == form_id).to_numpy()
@@ -180,6 +186,8 @@ def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
     has_deal = pd.Series(False, index=leads.index, dtype=bool)
     event = pd.Series(pd.NA, index=leads.index, dtype="Int64")
     event_days = pd.Series(np.nan, index=leads.index, dtype=float)
+    amount_missing = pd.Series(False, index=leads.index, dtype=bool)
+    deal_state = pd.Series(pd.NA, index=leads.index, dtype="str")
 
     def finish(h: int | None, basis: str, window: bool, cif: pd.DataFrame | None = None,
                cap: float | None = None) -> LeadOutcomes:
@@ -189,6 +197,8 @@ def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
         leads["revenue_capped"] = (leads["revenue"].clip(upper=cap) if cap is not None
                                    else leads["revenue"])
         leads["has_deal"] = has_deal
+        leads["deal_state"] = deal_state
+        leads["amount_missing"] = amount_missing & (won == 1.0)
         leads["held_out_reason"] = reason
         leads["event"] = event
         leads["event_days"] = event_days
@@ -230,6 +240,8 @@ def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
     n_open = key.map(per["open"]).fillna(0).astype(int)
     won_any = key.map(per["won_any"]).fillna(False).astype(bool)
     won_undated = key.map(per["won_undated"]).fillna(False).astype(bool)
+    deal_state[:] = np.select([won_any.to_numpy(), (n_open > 0).to_numpy(),
+                               (n_deals > 0).to_numpy()], ["won", "open", "lost"], "none")
     first_win = key.map(per["first_win"]).astype(float)
 
     if settings.maturity_days is not None:
@@ -251,6 +263,8 @@ def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
         won[:] = won_any.astype(float).to_numpy()
         won_amount = deals.loc[is_won].groupby("lead_key", observed=True)["amount"].sum()
         revenue[:] = key.map(won_amount).fillna(0.0).to_numpy()
+        amount_missing[:] = key.map(deals.loc[is_won, "amount"].isna().groupby(
+            deals.loc[is_won, "lead_key"], observed=True).any()).fillna(False).to_numpy()
         notices.append(Notice("NO_MATURITY_WINDOW", (
             "The submissions have no submitted_at dates, so no maturity window can be applied: "
             f"won means won at export time, among leads whose deals are closed. "
@@ -270,6 +284,8 @@ def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
     won[:] = won_h.astype(float).to_numpy()
     won_amount = deals.loc[deals["in_h"]].groupby("lead_key", observed=True)["amount"].sum()
     revenue[:] = key.map(won_amount).fillna(0.0).to_numpy()
+    amount_missing[:] = key.map(deals.loc[deals["in_h"], "amount"].isna().groupby(
+        deals.loc[deals["in_h"], "lead_key"], observed=True).any()).fillna(False).to_numpy()
     if int((leads["date"].isna()).sum()):
         notices.append(Notice("NO_SUBMISSION_DATE", (
             f"{int(leads['date'].isna().sum()):,} leads have no submission date and are held "
