@@ -1,0 +1,186 @@
+"""One input file as read: :class:`RawTable`, and the helpers that turn cells into text.
+
+Values are ``str`` with <NA> for blank cells (whitespace-only counts as blank, other values are
+trimmed); typed date-time columns from Parquet or XLSX stay date-times so that no precision or
+time zone is lost in a round trip through text.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+@dataclass
+class RawTable:
+    """One input file as read: columns by header name, values as text (or typed date-times)."""
+
+    frame: pd.DataFrame
+    path: Path
+    role: str  # "submissions", "views" or "outcomes": used in messages
+    decimal_comma: bool = False  # semicolon CSV from European Excel: "1.234,5"
+    unit: str = "row"  # how a user finds a record: spreadsheet "row" or JSON "line"
+    first_number: int = 2  # the number of the first data record (header is row 1)
+    numbers: np.ndarray[Any, np.dtype[np.int64]] | None = None  # explicit numbers (JSON Lines)
+    header_looks_like_data: bool = False
+    original: dict[str, str] = field(default_factory=dict)  # mapped name -> name in the file
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def number(self, pos: int) -> int:
+        """The user-visible record number of the frame's positional row ``pos``."""
+        if self.numbers is not None:
+            return int(self.numbers[pos])
+        return pos + self.first_number
+
+    def where(self, pos: int) -> str:
+        """``'submissions file subs.csv row 1,204'``: how to find a record."""
+        return f"{self.role} file {self.name} {self.unit} {self.number(pos):,}"
+
+    @property
+    def convention(self) -> str:
+        if self.unit != "row":
+            return f"{self.unit}s counted from 1"
+        return "rows counted as in a spreadsheet: the header is row 1"
+
+
+REPEAT_MARK = "\u2009#"  # suffix of a repeated header name: "phone #2" (thin space)
+
+
+def unique_names(header: Sequence[Any]) -> list[str]:
+    """Trimmed header names; blanks become unnamed_N and exact repeats get a " #2" suffix.
+
+    Names that differ only in case stay as they are, so that column mapping can report them
+    as a clash when they matter.
+    """
+    seen: dict[str, int] = {}
+    out: list[str] = []
+    for i, raw in enumerate(header):
+        name = "" if raw is None else str(raw).strip().lstrip("\ufeff").strip()
+        if not name:
+            name = f"unnamed_{i + 1}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}{REPEAT_MARK}{seen[name]}"
+        else:
+            seen[name] = 1
+        out.append(name)
+    return out
+
+
+def arrow_to_frame(tbl: pa.Table, names: Sequence[str]) -> pd.DataFrame:
+    """Strings trimmed and blank -> null in Arrow (fast), typed date-times kept."""
+    cols: dict[str, Any] = {}
+    for name, col in zip(names, tbl.columns, strict=True):
+        typ = col.type
+        if pa.types.is_date(typ):
+            col = col.cast(pa.timestamp("ms"))  # else pandas gets datetime.date objects
+            typ = col.type
+        if pa.types.is_timestamp(typ):
+            cols[name] = col.to_pandas()
+            continue
+        if pa.types.is_dictionary(typ):
+            col = col.cast(pa.string())
+        if not (pa.types.is_string(typ) or pa.types.is_large_string(typ)):
+            try:
+                col = pc.cast(col, pa.string())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                col = pa.chunked_array([pa.array([cell_text(v) for v in col.to_pylist()],
+                                                 pa.string())])
+        trimmed = pc.utf8_trim_whitespace(col)
+        blank = pc.equal(trimmed, "")
+        cols[name] = pc.if_else(blank, pa.scalar(None, pa.string()), trimmed).to_pandas()
+    frame = pd.DataFrame(cols)
+    frame.columns = pd.Index(list(names))
+    return frame
+
+
+def drop_blank_unnamed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns with no header name and no values (a trailing delimiter) are not data."""
+    drop = [c for c in frame.columns if str(c).startswith("unnamed_") and frame[c].isna().all()]
+    return frame.drop(columns=drop) if drop else frame
+
+
+def looks_like_data(header: Sequence[Any]) -> bool:
+    """True when most header cells look like values (numbers, dates, emails), not names."""
+    cells = [str(h).strip() for h in header if h is not None and str(h).strip()]
+    if not cells:
+        return False
+
+    def value_like(s: str) -> bool:
+        if "@" in s:
+            return True
+        try:
+            float(s.replace(",", "."))
+            return True
+        except ValueError:
+            pass
+        try:
+            datetime.fromisoformat(s)
+            return True
+        except ValueError:
+            return False
+
+    return sum(value_like(c) for c in cells) * 2 >= len(cells) and len(cells) > 1
+
+
+def cell_text(v: Any) -> str | None:
+    """A cell as text: integral floats without '.0', booleans as true/false, blanks as None."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        if math.isnan(v):
+            return None
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    if isinstance(v, datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, (date, time)):
+        return v.isoformat()
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False, sort_keys=True)
+    s = str(v).strip()
+    return s or None
+
+
+def column_from_objects(values: Iterable[Any]) -> pd.Series:
+    """A column from Python objects: all date-times -> datetime64, anything else -> str."""
+    vals = list(values)
+    present = [v for v in vals if not is_blank(v)]
+    if present and all(isinstance(v, datetime) for v in present):
+        stamps = [pd.NaT if is_blank(v) else pd.Timestamp(v) for v in vals]
+        return pd.Series(stamps, dtype="datetime64[ns]")
+    return pd.Series([cell_text(v) for v in vals], dtype="str")
+
+
+def is_blank(v: Any) -> bool:
+    """None or whitespace-only text."""
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Text and encoding name: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        # cp1252 leaves five bytes undefined; latin-1 maps every byte, so nothing is lost
+        return data.decode("latin-1"), "latin-1"
