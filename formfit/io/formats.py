@@ -22,7 +22,6 @@ from formfit.io.table import (
     unique_names,
 )
 
-
 # --- Parquet ----------------------------------------------------------------------------------
 
 def read_parquet(data: bytes, path: Path, role: str) -> RawTable:
