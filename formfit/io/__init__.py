@@ -5,6 +5,22 @@ encoding), renames columns to contract names, decides the lead key, loads submis
 and outcomes in that order (views and outcomes need the analysed leads), and collects coded
 warnings. Bad input raises :class:`formfit.errors.InputError`, whose message names the file,
 the row or column, and the fix.
+
+Exclusion reasons in ``Inputs.accounting`` (``rows_read == rows_used + sum(excluded)``):
+    duplicate_row       an exact copy of an earlier row (export glitch; one copy is kept)
+    missing_lead_key    blank lead_id / email
+    missing_form_id     blank form_id
+    unknown_form        a form id the forms file does not list (views: or, without a forms
+                        file, a form with no submissions)
+    repeat_submission   a lead's later submission (its first one is analysed)
+    missing_date        a view row with a blank viewed_at / date
+    repeat_view         a further row of the same (form_id, session_id): one session is one view
+    no_matching_lead    a deal whose key matches no analysed lead
+
+Notice codes: NO_SUBMISSION_DATES, MISSING_SUBMISSION_DATES, FORMS_INFERRED, EMPTY_COLUMNS,
+UNKNOWN_FORM, FIELD_NOT_IN_DATA, COLUMN_NOT_A_FIELD, FORM_WITHOUT_DATA, MISSING_VIEW_DATES,
+CONVERSION_FROM_SUBMISSIONS, NO_SESSION_MATCHES, UNMATCHED_OUTCOMES, SETTING_NOT_USED.
+Each carries its counts in ``details`` (``input``, ``rows``, ``columns``, ``form_ids`` ...).
 """
 
 from __future__ import annotations
