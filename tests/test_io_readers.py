@@ -283,3 +283,12 @@ def test_typed_files_load_end_to_end(tmp_path: Path) -> None:
     deals = inputs.deals
     assert deals is not None and deals["outcome"].tolist() == ["won", "open"]
     assert inputs.accounting["outcomes"].rows_used == 2
+
+
+def test_blank_lines_above_the_header_are_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "subs.csv"
+    path.write_bytes(b"\r\n\r\n" + _csv_text().encode("utf-8"))
+    _assert_same(_frame(path))
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(("\n" + _csv_text()).encode("utf-8-sig"))
+    _assert_same(_frame(bom))

@@ -128,9 +128,11 @@ def sniff_delimiter(header_line: str) -> str:
 
 def _read_delimited(data: bytes, path: Path, role: str, *, tab: bool) -> RawTable:
     text, encoding = decode(data)
-    first_line = text.split("\n", 1)[0].rstrip("\r")
-    delimiter = "\t" if tab else sniff_delimiter(first_line)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    # blank lines above the header (some exports add them) are not part of the table
+    lead = len(text[:4096]) - len(text[:4096].lstrip("\r\n"))
+    head = text[lead:lead + (1 << 20)]  # the header is at the top: no need to copy it all
+    delimiter = "\t" if tab else sniff_delimiter(head.split("\n", 1)[0].rstrip("\r"))
+    reader = csv.reader(io.StringIO(head), delimiter=delimiter)
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
@@ -142,6 +144,7 @@ def _read_delimited(data: bytes, path: Path, role: str, *, tab: bool) -> RawTabl
     utf8 = data if encoding == "utf-8" else text.encode("utf-8")
     if utf8.startswith(b"\xef\xbb\xbf"):
         utf8 = utf8[3:]
+    utf8 = utf8[lead:]  # the blank lines are ASCII: as many bytes as characters
     internal = [f"c{i}" for i in range(len(names))]
     try:
         tbl = pacsv.read_csv(
@@ -157,7 +160,7 @@ def _read_delimited(data: bytes, path: Path, role: str, *, tab: bool) -> RawTabl
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         # pyarrow's message quotes the offending row (personal data): locate it ourselves
-        raise _csv_shape_error(text, path, role, delimiter, len(names)) from exc
+        raise _csv_shape_error(text[lead:], path, role, delimiter, len(names)) from exc
     frame = arrow_to_frame(tbl, names)
     decimal_comma = delimiter == ";"
     return RawTable(frame, path, role, decimal_comma=decimal_comma,
