@@ -163,3 +163,18 @@ def test_unknown_and_blank_views_are_accounted(tmp_path: Path) -> None:
 def test_bad_submitted_flag(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="true/false"):
         load(tmp_path, SUBS, views="form_id,viewed_at,submitted\na,2025-01-01,maybe\n")
+
+
+def test_session_join_matches_the_form_too(tmp_path: Path) -> None:
+    """A session that saw forms a and b and submitted a converts only its view of a."""
+    inputs = load(tmp_path, SUBS, views="form_id,viewed_at,session_id\n"
+                                        "a,2025-01-01 09:00,s1\nb,2025-01-01 09:05,s1\n")
+    vc = inputs.view_counts
+    assert vc is not None
+    assert vc[["form_id", "submissions"]].to_numpy().tolist() == [["a", 1], ["b", 0]]
+
+
+def test_session_matches_on_other_forms_are_diagnosed(tmp_path: Path) -> None:
+    inputs = load(tmp_path, SUBS, views="form_id,viewed_at,session_id\nb,2025-01-01,s1\n")
+    n = notice(inputs, "NO_SESSION_MATCHES")
+    assert n["session_matches"] == 1 and "form ids" in n["message"]

@@ -170,6 +170,8 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
         if seg in df.columns:
             out[seg] = _segment_text(df[seg])[keep]
     for f in fields:
+        if f in out.columns:  # a segment the form also asks for: one column serves both
+            continue
         col = field_columns.get(f)
         out[f] = (blank_to_na(df[col])[keep] if col is not None
                   else pd.Series(pd.NA, index=out.index, dtype="str"))

@@ -124,20 +124,41 @@ def load_views(table: RawTable, settings: Settings, forms: FormsConfig,
         cells["submissions"] = parse_bools(table, "submitted")[keep].astype("int64")
         counts = _sum_cells(cells, keys)
     elif "session_id" in df.columns and "session_id" in subs.all_submissions.columns:
-        converted_sessions = pd.unique(subs.all_submissions["session_id"].dropna())
-        sess = blank_to_na(df["session_id"])[keep]
-        cells["submissions"] = sess.isin(converted_sessions).astype("int64")
+        converted, by_session = _session_join(form_id[keep], blank_to_na(df["session_id"])[keep],
+                                              subs.all_submissions)
+        cells["submissions"] = converted.astype("int64")
         counts = _sum_cells(cells, keys)
-        if counts["submissions"].sum() == 0 and len(subs.all_submissions):
+        if not converted.any() and len(subs.all_submissions):
+            why = ("session ids match but on other form ids: check that both files spell the "
+                   "form ids alike" if by_session else
+                   "no view's session_id appears in the submissions: check that both exports "
+                   "hold the same session ids")
             notices.append(Notice(
                 "NO_SESSION_MATCHES",
-                "No view's session_id appears in the submissions, so every view counts as not "
-                "converted. Check that both exports hold the same session ids.",
-                {"input": "views"}))
+                f"Every view counts as not converted: {why}.",
+                {"input": "views", "session_matches": by_session}))
     else:
         counts = _sum_cells(cells, keys)
         counts = _from_submissions(counts, subs, keys, table, notices)
     return ViewsLoad(counts, "row", acc, notices)
+
+
+def _session_join(form_id: pd.Series, session: pd.Series, submissions: pd.DataFrame
+                  ) -> tuple[np.ndarray, int]:
+    """Views converted: a submission of the same form carries the view's session_id.
+
+    Matching the form too keeps a session that viewed two forms and submitted one from
+    converting both. Sessions are matched first (cheap on a million rows), pairs only for the
+    few views whose session matched. Also returns how many views matched on session alone.
+    """
+    subs = submissions.dropna(subset=["session_id"])
+    hit = session.isin(pd.unique(subs["session_id"])).to_numpy()
+    converted = hit.copy()
+    if hit.any():
+        pairs = pd.unique(subs["form_id"].astype("str").str.cat(subs["session_id"], sep="\x1f"))
+        views = form_id[hit].astype("str").str.cat(session[hit], sep="\x1f")
+        converted[hit] = views.isin(pairs).to_numpy()
+    return converted, int(hit.sum())
 
 
 def _exact_duplicates(df: pd.DataFrame, when: pd.Series
@@ -225,8 +246,9 @@ def _from_submissions(counts: pd.DataFrame, subs: SubmissionsLoad, keys: Sequenc
             "spelled the same in both files; or add a 0/1 `submitted` column to the views.")
     notices.append(Notice(
         "CONVERSION_FROM_SUBMISSIONS",
-        "The views export has no conversion column, so submissions per form and day were "
-        "counted from the submissions file"
+        "The views cannot be linked to submissions (no `submitted` column, and no session_id "
+        "in both files), so submissions per form and day were counted from the submissions "
+        "file"
         + (f" ({outside:,} submissions fall outside the days the views cover and are not "
            "counted)." if outside else "."),
         {"input": "views", "outside_view_days": outside}))
