@@ -1,0 +1,214 @@
+"""Likelihood-ratio tests of each field's levels, given the other fields and the form.
+
+Estimand: for a field f, whether its levels carry information about winning *beyond* the other
+fields' features and the form the lead came through. Model, on judged leads whose form showed f:
+
+    logit P(won) = form fixed effect + sum over other fields g of [levels of g]
+                   (+ [levels of f] in the full model)
+
+Levels are those of :func:`formfit.models.values.encode_field` (blank and junk included); a
+covariate field that the lead's form did not show gets a "not shown" level. The statistic
+``2 (l_full - l_reduced)`` is referred to chi-square with ``df = rank(full) - rank(reduced)``.
+Aliased columns are dropped by QR with column pivoting before fitting, separately in each
+model, so a field whose levels are a function of other fields gets ``df = 0`` (no test; its
+value given the rest is nil). Designs are aggregated to distinct covariate patterns (cells)
+first: the likelihood is the same as one row per lead.
+
+Separation and small samples: when a field has a level with no wins or no losses, fewer than
+:data:`SMALL` wins or losses, or when the maximum-likelihood fit runs off to infinity, both the
+full and the reduced model are fitted by Firth's penalised likelihood and the test compares
+penalised log-likelihoods (the penalised likelihood-ratio test of Heinze & Schemper 2002, as
+R's ``logistf``). Numbers are then finite and the test keeps close to its nominal size.
+
+Assumptions: leads are independent given their features; the chi-square reference is
+asymptotic (with levels of at least ~30 leads, as pooling ensures on large data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg
+from scipy import stats as sps
+
+from formfit.models.firth import LogitFit, fit_logit
+from formfit.models.values import Encoded, min_level_size
+
+SMALL = 20  # fewer wins or losses than this: SMALL_SAMPLE, penalised fit
+
+
+@dataclass(frozen=True)
+class LRTest:
+    statistic: float | None
+    df: int
+    p_value: float | None
+    firth: bool  # penalised (Firth) likelihoods were compared
+    diverged: bool  # the ML fit of the full model ran off to infinity (separation)
+
+
+def independent_columns(x: np.ndarray, rtol: float = 1e-9,
+                        n_rows: int | None = None) -> np.ndarray:
+    """Indices (sorted) of a maximal set of linearly independent columns, by pivoted QR.
+
+    ``n_rows``: the row count of the matrix ``x`` stands for (when ``x`` is its R factor), for
+    the tolerance ``rtol * max(n_rows, p) * |r_11|``.
+    """
+    if x.shape[1] == 0:
+        return np.zeros(0, dtype=np.int64)
+    _, r, piv = linalg.qr(x, mode="economic", pivoting=True, check_finite=False)
+    d = np.abs(np.diag(r))
+    if d.size == 0 or d[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    rank = int(np.sum(d > rtol * max(n_rows or 0, *x.shape) * d[0]))
+    return np.sort(piv[:rank]).astype(np.int64)
+
+
+def _cells(code_cols: list[np.ndarray], y: np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                                 np.ndarray]:
+    """Distinct rows of the code matrix, with trials and wins per distinct row."""
+    mat = np.column_stack(code_cols) if code_cols else np.zeros((len(y), 0), dtype=np.int64)
+    if mat.shape[1] == 0:
+        return mat[:1], np.array([float(len(y))]), np.array([float(y.sum())])
+    radix = mat.max(axis=0) + 1
+    if float(np.prod(radix.astype(float))) < 2.0 ** 62:
+        key = np.zeros(len(y), dtype=np.int64)
+        for j in range(mat.shape[1]):
+            key = key * int(radix[j]) + mat[:, j]
+        _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+        uniq = mat[first]
+    else:
+        uniq, inv = np.unique(mat, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    trials = np.bincount(inv, minlength=len(uniq)).astype(float)
+    wins = np.bincount(inv, weights=y, minlength=len(uniq))
+    return uniq, trials, wins
+
+
+def _one_hot(codes: np.ndarray, trials: np.ndarray, min_size: float) -> np.ndarray:
+    """Indicators for every level with at least ``min_size`` leads except the largest (the
+    reference); smaller levels (a covariate's "not shown" on a form with a handful of leads)
+    are counted with the reference rather than left to separate."""
+    k = int(codes.max()) + 1 if len(codes) else 0
+    weight = np.bincount(codes, weights=trials, minlength=k)
+    present = np.flatnonzero(weight >= min_size)
+    if len(present) <= 1:
+        return np.zeros((len(codes), 0))
+    ref = int(present[np.argmax(weight[present])])
+    cols = [c for c in present if c != ref]
+    out = np.zeros((len(codes), len(cols)))
+    pos = {c: j for j, c in enumerate(cols)}
+    lut = np.full(k, -1, dtype=np.int64)
+    for c, j in pos.items():
+        lut[c] = j
+    col = lut[codes]
+    rows = np.flatnonzero(col >= 0)
+    out[rows, col[rows]] = 1.0
+    return out
+
+
+def _pool_small_forms(forms: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
+    """Form codes with forms of fewer than ``min_level_size`` sampled leads pooled into one
+    (a form with a handful of leads would otherwise separate); None when one form is left."""
+    if forms is None:
+        return None
+    codes = np.asarray(forms, dtype=np.int64).copy()
+    counts = np.bincount(codes[rows], minlength=int(codes.max()) + 1)
+    small = counts < min_level_size(len(rows))
+    if small.any():
+        codes = np.where(small[codes], len(counts), codes)
+    return codes if len(np.unique(codes[rows])) > 1 else None
+
+
+class _Group:
+    """One analysis sample (judged leads showing the tested fields) and its cell design."""
+
+    def __init__(self, rows: np.ndarray, y: np.ndarray, forms: np.ndarray | None,
+                 blocks: Sequence[str], encoded: Mapping[str, Encoded]) -> None:
+        code_cols: list[np.ndarray] = []
+        names: list[str] = []
+        if forms is not None:
+            code_cols.append(forms[rows])
+            names.append("__form__")
+        for b in blocks:
+            enc = encoded[b]
+            c = enc.model_codes[rows]
+            code_cols.append(np.where(c < 0, len(enc.levels), c))  # not shown on this form
+            names.append(b)
+        uniq, self.trials, self.wins = _cells(code_cols, y[rows])
+        min_size = float(min(min_level_size(len(rows)), 10))
+        parts = [np.ones((len(self.trials), 1))]
+        self.block_cols: dict[str, np.ndarray] = {}
+        start = 1
+        for j, name in enumerate(names):
+            part = _one_hot(uniq[:, j], self.trials, min_size)
+            parts.append(part)
+            self.block_cols[name] = np.arange(start, start + part.shape[1])
+            start += part.shape[1]
+        self.x = np.hstack(parts)
+        # X = Q R: R's columns have the same dependencies as X's, at p x p cost per subset
+        self.r = np.asarray(linalg.qr(self.x, mode="r", check_finite=False)[0])
+        self._fits: dict[tuple[frozenset[str], bool], tuple[LogitFit, np.ndarray]] = {}
+
+    def columns(self, blocks: frozenset[str]) -> np.ndarray:
+        cols = [np.array([0])] + [self.block_cols[b] for b in sorted(blocks)
+                                  if b in self.block_cols]
+        return np.concatenate(cols).astype(np.int64)
+
+    def fit(self, blocks: frozenset[str], firth: bool,
+            warm: tuple[LogitFit, np.ndarray] | None = None) -> tuple[LogitFit, np.ndarray]:
+        key = (blocks, firth)
+        if key not in self._fits:
+            cols = self.columns(blocks)
+            cols = cols[independent_columns(self.r[:, cols], n_rows=len(self.trials))]
+            beta0 = None
+            if warm is not None:
+                prev_fit, prev_cols = warm
+                where = {int(c): i for i, c in enumerate(prev_cols)}
+                beta0 = np.array([prev_fit.beta[where[int(c)]] if int(c) in where else 0.0
+                                  for c in cols])
+                if not np.all(np.isfinite(beta0)) or np.max(np.abs(beta0), initial=0) > 10:
+                    beta0 = None
+            fit = fit_logit(self.x[:, cols], self.wins, self.trials, firth=firth, beta0=beta0)
+            self._fits[key] = (fit, cols)
+        return self._fits[key]
+
+
+def lr_tests(encoded: Mapping[str, Encoded], samples: Mapping[str, np.ndarray],
+             y: np.ndarray, forms: np.ndarray | None, covariates: Sequence[str],
+             firth_fields: set[str]) -> dict[str, LRTest]:
+    """An LR test per field in ``samples`` (field -> boolean row mask of its analysis sample).
+
+    ``covariates``: the fields adjusted for (a field is never adjusted for itself); ``forms``:
+    integer form codes per row or None; ``firth_fields``: fields tested with penalised
+    likelihoods from the start (separation or small samples seen in their levels).
+    """
+    y = np.asarray(y, dtype=float)
+    groups: dict[bytes, list[str]] = {}
+    for f, mask in samples.items():
+        groups.setdefault(np.packbits(mask).tobytes(), []).append(f)
+    out: dict[str, LRTest] = {}
+    for fields in groups.values():
+        rows = np.flatnonzero(samples[fields[0]])
+        form_codes = _pool_small_forms(forms, rows)
+        blocks = list(dict.fromkeys([*covariates, *fields]))
+        group = _Group(rows, y, form_codes, blocks, encoded)
+        base = frozenset({"__form__", *covariates} & set(group.block_cols))
+        base_ml = group.fit(base, False)
+        group_firth = base_ml[0].diverged  # separation among the shared covariates
+        for f in fields:
+            full = base | {f}
+            reduced = full - {f}
+            ml_full = base_ml if full == base else group.fit(full, False, warm=base_ml)
+            diverged = ml_full[0].diverged
+            firth = diverged or group_firth or f in firth_fields
+            fit_full = group.fit(full, True) if firth else ml_full
+            fit_red = group.fit(reduced, firth, warm=fit_full)
+            df = len(fit_full[1]) - len(fit_red[1])
+            stat = max(0.0, 2.0 * (fit_full[0].objective - fit_red[0].objective))
+            if df <= 0 or not np.isfinite(stat):
+                out[f] = LRTest(None, max(df, 0), None, firth, diverged)
+            else:
+                out[f] = LRTest(stat, df, float(sps.chi2.sf(stat, df)), firth, diverged)
+    return out

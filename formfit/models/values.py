@@ -1,0 +1,498 @@
+"""Field values: normalisation, placeholder/junk detection and field-kind detection.
+
+What this module decides, per submitted value and per field, before any statistics:
+
+* ``classify_value(text)`` -> ``"blank" | "junk" | "usable"``. *Blank* is no answer (missing or
+  only whitespace). *Junk* is an answer that carries no information about the lead: a dropdown
+  left on its placeholder ("Select", "-- please select --"), a filler ("n/a", "none", "test",
+  "asdf"), punctuation only (".", "?"), repeated or sequential digits ("0000000000",
+  "1234567890", "1111", also with phone separators), and keyboard mashes (a short unit repeated,
+  "jkjkjk"; a run of a keyboard row, "qwert", "sdfgh"; four or more letters only from the home
+  row with few vowels; five or more lower-case letters with no vowel at all). Everything else is
+  *usable*. The rules err towards "usable": a real answer counted as junk would bias fill rates,
+  and an all-capitals acronym ("KPMG", "NCSSM") is never treated as a mash.
+* ``classify_series`` / ``normalise_series`` apply the same rules to a column by mapping over its
+  *unique* values (a million rows with a few thousand distinct values take well under a second).
+* ``detect_kind(name, values)`` -> one of ``categorical`` (a dropdown-like set of levels),
+  ``numeric`` (mostly numbers with enough distinct values to bin), ``text`` (free text or high
+  cardinality: only "filled / junk / blank" and the answer's length may be used), ``personal``
+  (emails, phone numbers, names: only "filled / junk / blank" may be used) and ``constant``
+  (at most one usable level).
+
+Privacy: values of ``text`` and ``personal`` fields are personal data or may contain it. Nothing
+here logs or returns them except as the caller's own data; the predictive model never lists them.
+Personal fields are recognised by name (email, phone, mobile, tel, first/last/full name, ...) and
+by content (most values look like e-mail addresses, phone numbers, or person names in a column of
+mostly distinct capitalised words). A field named like a personal one whose values are a handful
+of levels each repeated many times (``Do Not Email: Yes/No``, ``phone_type``) holds no personal
+data and is treated by content.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+ValueClass = Literal["blank", "junk", "usable"]
+Kind = Literal["categorical", "numeric", "text", "personal", "constant"]
+KINDS: tuple[str, ...] = ("categorical", "numeric", "text", "personal", "constant")
+
+# Placeholders and fillers, after normalise() (trimmed, case-folded, inner whitespace collapsed,
+# surrounding brackets/dashes/stars/dots removed for the comparison).
+PLACEHOLDERS: frozenset[str] = frozenset({
+    "select", "please select", "select one", "select an option", "select option",
+    "please select one", "please choose", "choose", "choose one", "choose an option",
+    "pick one", "none selected", "nothing selected", "--", "-", "n/a", "na", "n.a.", "n.a",
+    "none", "null", "nil", "nan", "undefined", "test", "testing", "test test", "tester",
+    "asdf", "asdfg", "asdfgh", "qwerty", "qwert", "xxx", "xxxx", "abc", "abcd", "abcdef",
+    "aaa", "zzz", "dummy", "fake", "lorem ipsum", "blah", "blah blah", "no answer",
+    "not applicable", "#n/a", "#value!", "?", ".",
+})
+
+_WS = re.compile(r"\s+")
+_STRIP_DECOR = re.compile(r"^[\s\-_*.<>\[\](){}|=~]+|[\s\-_*.<>\[\](){}|=~]+$")
+_PUNCT_ONLY = re.compile(r"^[\W_]+$")
+_PHONE_CHARS = re.compile(r"^\+?[\d\s().\-/]+$")
+_LETTERS = re.compile(r"^[a-z]+$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
+_JUNK_EMAIL_LOCAL = frozenset({"test", "asdf", "qwerty", "xxx", "abc", "a", "aa", "aaa", "x",
+                               "none", "no", "null", "na", "fake", "dummy", "noemail",
+                               "nomail", "no-email", "no_email", "example"})
+_HOME_ROW = frozenset("asdfghjkl")
+_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "1234567890")
+_VOWELS = frozenset("aeiouy")
+
+
+def normalise(text: str | None) -> str:
+    """Trim, case-fold and collapse inner whitespace: the key two spellings share."""
+    if text is None:
+        return ""
+    return _WS.sub(" ", str(text)).strip().casefold()
+
+
+def _is_digit_run(digits: str) -> bool:
+    """Repeated ("0000", "1111") or sequential ("1234", "9876", "1234567890") digits."""
+    if len(digits) < 4:
+        return False
+    if len(set(digits)) == 1:
+        return True
+    steps = {(int(b) - int(a)) % 10 for a, b in zip(digits, digits[1:], strict=False)}
+    return steps == {1} or steps == {9}
+
+
+def _is_repeated_unit(s: str) -> bool:
+    """A string made of one short unit repeated: "jkjkjk", "abcabc", "aaaa"."""
+    n = len(s)
+    for unit in (1, 2, 3):
+        if n >= max(3 if unit == 1 else 5, 2 * unit) and n % unit == 0 \
+                and s[:unit] * (n // unit) == s:
+            return True
+    return False
+
+
+def _is_keyboard_run(s: str) -> bool:
+    """Four or more consecutive keys of one keyboard row, either direction: "qwer", "lkjh"."""
+    if len(s) < 4:
+        return False
+    return any(s in row or s in row[::-1] for row in _ROWS)
+
+
+def _is_mash(raw: str, s: str) -> bool:
+    """Letters typed to get past a required field. ``raw`` keeps the case, ``s`` is normalised."""
+    if not _LETTERS.match(s):
+        return False
+    if _is_repeated_unit(s) or _is_keyboard_run(s):
+        return True
+    if raw.strip().isupper():  # acronyms: "KPMG", "NCSSM"
+        return False
+    vowels = sum(ch in _VOWELS for ch in s) / len(s)
+    if len(s) >= 4 and set(s) <= _HOME_ROW and vowels < 0.2:
+        return True
+    return len(s) >= 5 and vowels == 0.0
+
+
+def classify_value(text: object) -> ValueClass:
+    """Classify one submitted value as ``"blank"``, ``"junk"`` or ``"usable"``.
+
+    Blank: missing (None, NaN, <NA>) or whitespace only. Junk: a placeholder or filler from
+    :data:`PLACEHOLDERS` (also when decorated, e.g. "-- Select --"), punctuation only,
+    repeated or sequential digits of length 4 or more (separators such as spaces, dashes,
+    dots, brackets and a leading "+" are ignored: "(000) 000-0000" is junk), an e-mail address
+    whose local part is a filler ("test@test.com"), or a keyboard mash (see the module
+    docstring). Everything else is usable.
+    """
+    if text is None or (not isinstance(text, str) and pd.isna(text)):  # type: ignore[call-overload]
+        return "blank"
+    raw = str(text)
+    s = normalise(raw)
+    if not s:
+        return "blank"
+    if s in PLACEHOLDERS:
+        return "junk"
+    core = _STRIP_DECOR.sub("", s)
+    if core in PLACEHOLDERS or _PUNCT_ONLY.match(s):
+        return "junk"
+    if _PHONE_CHARS.match(s):
+        digits = re.sub(r"\D", "", s)
+        if _is_digit_run(digits):
+            return "junk"
+    if "@" in s and _EMAIL.match(s):
+        local, _, domain = s.partition("@")
+        if local in _JUNK_EMAIL_LOCAL or domain.split(".")[0] in {"test", "asdf", "example",
+                                                                 "xxx", "abc"}:
+            return "junk"
+        return "usable"
+    if _is_mash(raw, s):
+        return "junk"
+    return "usable"
+
+
+def _as_object_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return np.asarray(codes), pd.Index(uniques)
+
+
+def classify_series(values: pd.Series) -> pd.Series:
+    """``classify_value`` over a column, computed once per distinct value.
+
+    Returns a ``str`` Series (same index) of "blank" / "junk" / "usable".
+    """
+    codes, uniques = _as_object_codes(values)
+    labels = np.array([classify_value(u) for u in uniques] + ["blank"], dtype=object)
+    return pd.Series(labels[codes], index=values.index, dtype="str")
+
+
+def normalise_series(values: pd.Series) -> pd.Series:
+    """``normalise`` over a column (by unique values); missing stays missing."""
+    codes, uniques = _as_object_codes(values)
+    keys = np.array([normalise(u) for u in uniques] + [None], dtype=object)
+    out = pd.Series(keys[codes], index=values.index, dtype="str")
+    return out
+
+
+# --- numbers -----------------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+def parse_number(text: str) -> float | None:
+    """A number as typed: "1,200", "$1200", "1 200", "12.5%", "-3"; None when it is not one."""
+    s = normalise(text).replace("\u00a0", " ")
+    s = s.strip("$€£¥ ").removesuffix("%").strip()
+    s = s.replace(" ", "")
+    if _THOUSANDS.match(s):
+        s = s.replace(",", "")
+    if not _NUMBER.match(s):
+        return None
+    try:
+        v = float(s)
+    except ValueError:  # pragma: no cover - the regex admits only floats
+        return None
+    return v if np.isfinite(v) else None
+
+
+def parse_numbers(values: pd.Series) -> pd.Series:
+    """``parse_number`` over a column by unique values; float with NaN where not a number."""
+    codes, uniques = _as_object_codes(values)
+    nums = np.array([np.nan if (p := parse_number(str(u))) is None else p for u in uniques]
+                    + [np.nan], dtype=float)
+    return pd.Series(nums[codes], index=values.index, dtype=float)
+
+
+# --- personal data -------------------------------------------------------------------------------
+
+_PERSONAL_TOKENS = frozenset({
+    "email", "emails", "mail", "emailaddress", "phone", "phonenumber", "telephone", "tel",
+    "mobile", "mobilenumber", "cell", "cellphone", "whatsapp", "fax", "surname", "firstname",
+    "lastname", "fullname", "forename", "givenname", "familyname", "middlename", "linkedin",
+    "address", "street", "postcode", "zipcode", "zip", "ssn", "dob", "birthday", "birthdate",
+    "passport", "ip", "twitter", "instagram",
+})
+_NAME_QUALIFIERS = frozenset({"first", "last", "full", "given", "family", "middle", "contact",
+                              "your", "person", "lead", "customer", "client", "sur", "fore",
+                              "nick", "user", "applicant", "student", "parent"})
+_PHONE = re.compile(r"^\+?[\d\s().\-/]{7,22}$")
+_PERSON_NAME = re.compile(r"^[A-Z][a-zà-ÿ'’\-]+(?:[ \-][A-Z][a-zà-ÿ'’\-]*\.?){0,3}$")
+
+
+def _name_tokens(name: str) -> list[str]:
+    s = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(name))  # camelCase -> camel Case
+    return [t for t in re.split(r"[^0-9a-z]+", s.casefold()) if t]
+
+
+def personal_by_name(name: str) -> bool:
+    """True when a column's name says it holds contact details or a person's name."""
+    tokens = _name_tokens(name)
+    if not tokens:
+        return False
+    joined = "".join(tokens)
+    if joined in _PERSONAL_TOKENS or any(t in _PERSONAL_TOKENS for t in tokens):
+        return True
+    if "e" in tokens and "mail" in tokens:
+        return True
+    if tokens == ["name"] or tokens == ["names"]:
+        return True
+    return tokens[-1] == "name" and len(tokens) >= 2 and tokens[-2] in _NAME_QUALIFIERS
+
+
+def _looks_phone(s: str) -> bool:
+    if not _PHONE.match(s):
+        return False
+    digits = re.sub(r"\D", "", s)
+    if not 9 <= len(digits) <= 15:  # shorter digit strings are ranges or amounts ("1000-4999")
+        return False
+    # plain numbers such as revenue ("2500000") are not phones; these marks are
+    return s.startswith(("+", "0", "(")) or bool(re.search(r"[\s\-./)]", s)) or len(digits) >= 10
+
+
+def personal_by_content(usable: Iterable[str]) -> bool:
+    """True when most usable values are e-mails, phone numbers or distinct person-like names."""
+    vals = [str(v).strip() for v in usable]
+    n = len(vals)
+    if n == 0:
+        return False
+    emails = sum(bool(_EMAIL.match(v)) for v in vals)
+    if emails >= 0.5 * n:
+        return True
+    phones = [v for v in vals if _looks_phone(v)]
+    if len(phones) >= 0.5 * n and len(set(phones)) >= 0.5 * len(phones):
+        return True
+    names = [v for v in vals if _PERSON_NAME.match(v)]
+    return n >= 5 and len(names) >= 0.7 * n and len(set(names)) >= 0.5 * len(names)
+
+
+# --- kinds ---------------------------------------------------------------------------------------
+
+
+def min_level_size(n_leads: int) -> int:
+    """Levels with fewer leads are pooled into "other".
+
+    ``max(30, 1% of leads)``, but never more than a twentieth of the leads (at least 5), so that
+    small data sets keep their main levels instead of pooling everything.
+    """
+    big = max(30, int(np.ceil(0.01 * n_leads)))
+    small = max(5, n_leads // 20)
+    return int(min(big, small))
+
+
+def detect_kind(name: str, values: pd.Series, classes: pd.Series | None = None) -> Kind:
+    """The kind of a field from its name and its submitted values (all shown submissions).
+
+    ``classes`` may pass a precomputed :func:`classify_series` of ``values``.
+    Order of the rules: personal (by name, unless its values are a few heavily repeated levels;
+    or by content), then constant (at most one distinct usable value), numeric (90% of usable
+    values parse as numbers and at least 10 distinct numbers), text (long answers: median of 40
+    characters or more; or high cardinality: more than 20 distinct values that are either half
+    of all usable answers, or so fragmented that less than half of the answers fall in levels of
+    :func:`min_level_size` leads), else categorical.
+    """
+    if classes is None:
+        classes = classify_series(values)
+    usable = values[classes == "usable"].astype("str")
+    n = len(usable)
+    keys = normalise_series(usable)
+    counts = keys.value_counts()
+    distinct = len(counts)
+    uniques = pd.Series(usable.unique(), dtype="str")
+    few_repeated = (n >= 50 and distinct <= 10 and distinct / max(n, 1) < 0.05
+                    and not personal_by_content(uniques.head(50)))
+    if personal_by_name(name) and not few_repeated:
+        return "personal"
+    if distinct >= 2 and not few_repeated:
+        # judge content on distinct values weighted by use, cheaply: a sample of up to 2,000
+        sample = usable if n <= 2000 else usable.sample(2000, random_state=0)
+        if personal_by_content(sample):
+            return "personal"
+    if distinct <= 1:
+        return "constant"
+    nums = parse_numbers(usable)
+    if n and nums.notna().mean() >= 0.9 and nums.nunique() >= 10:
+        return "numeric"
+    lengths = usable.str.len()
+    if n and float(lengths.median()) >= 40:
+        return "text"
+    if distinct > 20:
+        if distinct >= 0.5 * n:
+            return "text"
+        big = counts[counts >= min_level_size(n)].sum()
+        if big < 0.5 * n:
+            return "text"
+    return "categorical"
+
+
+# --- levels: what the models see ------------------------------------------------------------------
+
+OTHER, BLANK, JUNK, FILLED = "other", "blank", "junk", "filled"
+SPECIAL_LEVELS: tuple[str, ...] = (OTHER, BLANK, JUNK)
+MAX_MODEL_LEVELS = 30  # regular levels of a categorical field; the rest is pooled into "other"
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A field's values as levels.
+
+    ``codes`` holds one level index per row (-1 where the form did not show the field);
+    ``levels`` names each model level; ``display`` is the label a level is shown under in
+    ``win_rate_by_value`` (several model levels may share one: a text field's length bands are
+    all shown as "filled"). For ``text`` and ``personal`` fields every display label is one of
+    "filled", "junk", "blank": their values never leave this function. ``model_level[i]`` is the
+    level that level ``i`` is counted as in IV and the models: itself, or, for a pooled "other",
+    "blank" or "junk" level too small to estimate (fewer than :func:`min_level_size` leads),
+    the largest level.
+    """
+
+    kind: str
+    codes: np.ndarray
+    levels: tuple[str, ...]
+    display: tuple[str, ...]
+    model_level: tuple[int, ...] = ()
+
+    @property
+    def model_codes(self) -> np.ndarray:
+        """``codes`` with small levels merged as ``model_level`` says (-1 stays -1)."""
+        if not self.model_level:
+            return self.codes
+        lut = np.array([*self.model_level, -1], dtype=np.int64)
+        out: np.ndarray = lut[self.codes]
+        return out
+
+
+def _fmt(v: float) -> str:
+    if float(v).is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    return f"{v:.4g}"
+
+
+def _numeric_levels(nums: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Quantile bins (about five) of ``nums``; cut points from ``ref`` (the analysed leads)."""
+    ref = ref[np.isfinite(ref)]
+    if len(ref) == 0:
+        ref = nums[np.isfinite(nums)]
+    cuts = np.unique(np.quantile(ref, [0.2, 0.4, 0.6, 0.8], method="lower")) if len(ref) \
+        else np.array([])
+    lo_all = float(np.nanmin(nums)) if np.isfinite(nums).any() else 0.0
+    cuts = cuts[cuts > lo_all] if len(cuts) else cuts
+    bins = np.searchsorted(cuts, nums, side="right")
+    integer = bool(np.all(np.mod(nums[np.isfinite(nums)], 1) == 0))
+    labels: list[str] = []
+    edges = [lo_all, *cuts.tolist()]
+    for i, lo in enumerate(edges):
+        last = i == len(edges) - 1
+        if integer:
+            if last:
+                hi_obs = float(np.nanmax(nums))
+                labels.append(_fmt(lo) if hi_obs == lo else f"{_fmt(lo)}+")
+            else:
+                hi = edges[i + 1] - 1
+                labels.append(_fmt(lo) if hi <= lo else f"{_fmt(lo)}–{_fmt(hi)}")
+        elif i == 0 and not last:
+            labels.append(f"<{_fmt(edges[1])}")
+        elif last:
+            labels.append(f"≥{_fmt(lo)}")
+        else:
+            labels.append(f"{_fmt(lo)}–<{_fmt(edges[i + 1])}")
+    return bins, labels
+
+
+def encode_field(values: pd.Series, classes: pd.Series, shown: np.ndarray, judged: np.ndarray,
+                 kind: str) -> Encoded:
+    """Turn a field's raw values into levels for the predictive model.
+
+    Levels are decided on the analysed leads (``shown & judged``; all shown rows when none are
+    judged), so pooling follows the sample the model sees. ``categorical``: a level per
+    normalised value with at least :func:`min_level_size` leads (at most
+    ``MAX_MODEL_LEVELS``), the rest pooled into "other" (as is any value that looks like an
+    e-mail or a phone number, so a stray contact detail never becomes a label); ``numeric``:
+    quantile bins; ``text``: "filled" split into length thirds; ``personal``: "filled";
+    ``constant``: its one value. Blank and junk answers are levels of their own everywhere.
+    """
+    n = len(values)
+    shown = np.asarray(shown, dtype=bool)
+    judged = np.asarray(judged, dtype=bool)
+    ref = shown & judged if (shown & judged).any() else shown
+    cls = classes.to_numpy(dtype=object)
+    usable = (cls == "usable") & shown
+    codes = np.full(n, -1, dtype=np.int64)
+    levels: list[str] = []
+    display: list[str] = []
+    raw_codes = np.full(n, -1, dtype=np.int64)  # regular levels, before specials
+
+    if kind in ("categorical", "constant"):
+        keys = normalise_series(values.where(usable))
+        kcodes, kuniq = pd.factorize(keys, use_na_sentinel=True)
+        kcodes = np.asarray(kcodes)
+        counts = np.bincount(kcodes[ref & usable], minlength=len(kuniq))
+        limit = 1 if kind == "constant" else min_level_size(int(ref.sum()))
+        order = sorted(range(len(kuniq)), key=lambda i: (-counts[i], str(kuniq[i])))
+        kept: list[int] = []
+        for i in order:
+            key = str(kuniq[i])
+            if counts[i] < limit or len(kept) >= MAX_MODEL_LEVELS or key == OTHER:
+                continue
+            if key in SPECIAL_LEVELS or key == FILLED or _EMAIL.match(key) or _looks_phone(key):
+                continue
+            kept.append(i)
+        remap = np.full(len(kuniq) + 1, -2, dtype=np.int64)  # -2: pooled into other
+        for j, i in enumerate(kept):
+            remap[i] = j
+        raw_codes = np.where(usable, remap[kcodes], -1)
+        # the label: the most common spelling of the value among all shown rows
+        for i in kept:
+            spellings = values[usable & (kcodes == i)].astype("str").str.strip()
+            vc = spellings.value_counts()
+            top = vc[vc == vc.max()].index
+            levels.append(str(sorted(top)[0]))
+        display = list(levels)
+    elif kind == "numeric":
+        nums = parse_numbers(values.where(usable)).to_numpy()
+        ok = usable & np.isfinite(nums)
+        if ok.any():
+            bins, labels = _numeric_levels(nums[ok], nums[ok & ref])
+            raw_codes[ok] = bins
+            levels, display = list(labels), list(labels)
+        raw_codes[usable & ~ok] = -2  # a word in a numeric field: "other"
+    elif kind == "text":
+        lengths = values.where(usable).astype("str").str.len().to_numpy(dtype=float,
+                                                                          na_value=np.nan)
+        ref_len = lengths[usable & ref]
+        cuts = np.unique(np.quantile(ref_len, [1 / 3, 2 / 3], method="lower")) \
+            if len(ref_len) else np.array([])
+        bands = np.searchsorted(cuts, lengths, side="right")
+        names = ["filled (short)", "filled (medium)", "filled (long)"][: len(cuts) + 1] \
+            if len(cuts) else ["filled"]
+        raw_codes[usable] = bands[usable]
+        levels, display = list(names), [FILLED] * len(names)
+    else:  # personal
+        raw_codes[usable] = 0
+        levels, display = [FILLED], [FILLED]
+
+    codes[usable] = raw_codes[usable]
+    k = len(levels)
+    if (raw_codes == -2).any():
+        codes[raw_codes == -2] = k
+        levels.append(OTHER)
+        display.append(OTHER)
+        k += 1
+    for name, cls_name in ((BLANK, "blank"), (JUNK, "junk")):
+        mask = shown & (cls == cls_name)
+        if mask.any():
+            codes[mask] = k
+            levels.append(name)
+            display.append(name)
+            k += 1
+    counts = np.bincount(codes[ref & (codes >= 0)], minlength=k)
+    model = list(range(k))
+    if k > 1:
+        limit = min_level_size(int(ref.sum()))
+        largest = int(np.argmax(counts))
+        for i, name in enumerate(levels):
+            if name in SPECIAL_LEVELS and counts[i] < limit and i != largest:
+                model[i] = largest
+    return Encoded(kind=kind, codes=codes, levels=tuple(levels), display=tuple(display),
+                   model_level=tuple(model))
