@@ -42,7 +42,7 @@ from formfit.inputs import FormsConfig, Notice
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 NAT_KEY = -(2**62)  # date key for cells without a date
-RANK_TOL = 1e-9
+RANK_TOL = 1e-5  # relative, on singular values (computed from Gram matrices)
 
 
 def group_id(forms: FormsConfig, form_id: str) -> str:
@@ -82,10 +82,9 @@ def prepare(cells: pd.DataFrame, *, successes: str, trials: str, forms: FormsCon
     })
     for s in segs:
         df[s] = cells[s].astype("string").fillna("(missing)").astype(str).to_numpy()
-    known = df["form_id"].map(lambda f: f in forms.forms).to_numpy(dtype=bool)
-    versions_ok = np.array([k and 0 <= v < len(forms.forms[f].versions)
-                            for f, v, k in zip(df["form_id"], df["version"], known, strict=True)],
-                           dtype=bool)
+    n_versions = {f: len(spec.versions) for f, spec in forms.forms.items()}
+    nv = df["form_id"].map(n_versions).fillna(0).to_numpy(dtype=np.int64)
+    versions_ok = (df["version"].to_numpy() >= 0) & (df["version"].to_numpy() < nv)
     unknown = sorted(set(df.loc[~versions_ok & (df["n"] > 0), "form_id"]))
     if unknown:
         notices.append(Notice(
@@ -95,6 +94,14 @@ def prepare(cells: pd.DataFrame, *, successes: str, trials: str, forms: FormsCon
             {"forms": unknown}))
     bad = (df["y"] < 0) | (df["y"] > df["n"]) | ~np.isfinite(df["y"]) | ~np.isfinite(df["n"])
     df = df[versions_ok & (df["n"] > 0) & ~bad.to_numpy()].reset_index(drop=True)
+    dk = df["date"].to_numpy(dtype="datetime64[ns]")
+    df["datekey"] = np.where(np.isnat(dk), NAT_KEY, dk.astype(np.int64) // 86_400_000_000_000)
+    # one row per (form, version, day, segments): split or duplicated cells merge here
+    keys = ["form_id", "version", "datekey", *segs]
+    df = df.groupby(keys, sort=True)[["y", "n"]].sum().reset_index()
+    df["date"] = np.where(df["datekey"] == NAT_KEY, np.datetime64("NaT", "ns"),
+                          (df["datekey"].to_numpy() * 86_400_000_000_000).astype(
+                              "datetime64[ns]"))
     shown = forms.shown_fields()
     pattern_ids: dict[frozenset[str], int] = {}
     pats: list[frozenset[str]] = []
@@ -107,9 +114,7 @@ def prepare(cells: pd.DataFrame, *, successes: str, trials: str, forms: FormsCon
             pats.append(pattern)
         pid[rows] = pattern_ids[pattern]
     df["pattern"] = pid
-    df["group"] = [group_id(forms, f) for f in df["form_id"]]
-    dk = df["date"].to_numpy(dtype="datetime64[ns]")
-    df["datekey"] = np.where(np.isnat(dk), NAT_KEY, dk.astype(np.int64) // 86_400_000_000_000)
+    df["group"] = df["form_id"].map({f: group_id(forms, f) for f in forms.forms}).astype(str)
     pat_matrix = np.array([[f in p for f in shown] for p in pats], dtype=bool).reshape(
         len(pats), len(shown))
     presence = pat_matrix[pid] if len(df) else np.zeros((0, len(shown)), dtype=bool)
@@ -125,7 +130,7 @@ class BlockSpec:
     kind: Literal["randomized", "observational"]
     focal: str  # the group whose within-group variation is the evidence
     mask: BoolArray  # rows of Prepared.frame in the block
-    controls: tuple[str, ...]  # other groups (observational: never-changed forms)
+    controls: tuple[str, ...]  # control form ids (observational: never-changed forms)
     time_effects: bool
     columns: tuple[str, ...]  # fields varying within the focal group's block cells
     reportable: tuple[str, ...]  # fields this block is the evidence for
@@ -175,7 +180,11 @@ def plan_blocks(prep: Prepared, *, time_control: bool) -> tuple[list[BlockSpec],
                                 controls=(), time_effects=time_control and has_dates,
                                 columns=cols, reportable=rep))
     npat = df.groupby("group")["pattern"].nunique() if len(df) else pd.Series(dtype=int)
-    controls = tuple(g for g in groups if int(npat.get(g, 0)) == 1)
+    # controls: every form whose field set never changed (an experiment's variants too; each
+    # gets its own intercept in an observational block)
+    fpat = df.groupby("form_id")["pattern"].nunique() if len(df) else pd.Series(dtype=int)
+    fgroup = df.groupby("form_id")["group"].first() if len(df) else pd.Series(dtype=str)
+    stable = sorted(str(f) for f in fpat.index[fpat.to_numpy() == 1])
     for g in groups:
         if int(npat.get(g, 0)) < 2:
             continue
@@ -185,8 +194,8 @@ def plan_blocks(prep: Prepared, *, time_control: bool) -> tuple[list[BlockSpec],
         rep = tuple(f for f in cols if f not in randomized)
         if not rep:
             continue
-        ctrl = controls if (time_control and has_dates) else ()
-        mask = gm | df["group"].isin(ctrl).to_numpy()
+        ctrl = tuple(f for f in stable if fgroup[f] != g) if (time_control and has_dates) else ()
+        mask = gm | df["form_id"].isin(ctrl).to_numpy()
         blocks.append(BlockSpec(id=f"observational: {g}", kind="observational", focal=g,
                                 mask=mask, controls=ctrl, time_effects=bool(ctrl),
                                 columns=cols, reportable=rep))
@@ -195,16 +204,23 @@ def plan_blocks(prep: Prepared, *, time_control: bool) -> tuple[list[BlockSpec],
 
 @dataclass
 class BlockDesign:
-    """The aggregated rows and full-rank design of one block, with its identifiability."""
+    """One block: its cells, their distinct design rows (``X``), and what is identified.
+
+    The GLM is fitted on the distinct design rows (binomial counts add up: same estimates);
+    the cells (one per form, field set, day and segments) keep the day for clustered errors,
+    the Pearson statistic and the per-form profiles.
+    """
 
     spec: BlockSpec
-    rows: pd.DataFrame  # form_id, group, pattern, datekey, segments, y, n (aggregated)
-    X: FloatArray
+    rows: pd.DataFrame  # cells: form_id, group, pattern, datekey, segments, y, n, u
+    X: FloatArray  # distinct design rows x kept columns
+    y: FloatArray  # successes per distinct row
+    n: FloatArray  # trials per distinct row
     names: list[str]  # kept column names ("group:..", "week:..", "<segment>=..", "field:..")
     n_nuisance: int
     field_index: dict[str, int]  # field -> column in X (kept field columns only)
-    presence: BoolArray  # rows x spec.columns
-    focal: BoolArray  # rows of the focal group
+    presence: BoolArray  # distinct rows x spec.columns
+    focal: BoolArray  # distinct rows of the focal group
     no_variation: tuple[str, ...]  # fields whose column vanishes once nuisance is absorbed
     aliased: list[tuple[str, ...]]  # groups of fields linked through the null space
     null_basis: FloatArray  # columns: non-estimable combinations of spec.columns
@@ -222,7 +238,7 @@ class BlockDesign:
         keep = np.zeros(len(self.spec.columns), dtype=bool)
         keep[idx] = True
         pats[:, ~keep] = 0.0
-        return bool(np.max(np.abs(pats @ self.null_basis)) < 1e-7)
+        return bool(np.max(np.abs(pats @ self.null_basis)) < 1e-6)
 
 
 def _dummies(codes: NDArray[np.int64], levels: int, drop_first: bool) -> FloatArray:
@@ -231,105 +247,129 @@ def _dummies(codes: NDArray[np.int64], levels: int, drop_first: bool) -> FloatAr
     return out[:, 1:] if drop_first else out
 
 
-def tall_r(A: FloatArray, chunk: int = 256) -> FloatArray:
-    """The R factor of A = QR for tall A, by QR of row chunks (TSQR).
-
-    Same singular values, rank and null space as A. Done in chunks because one LAPACK QR of a
-    tall matrix can stall for seconds when OpenBLAS threads oversubscribe a small machine.
-    """
-    k = A.shape[1]
-    if k == 0:
-        return np.zeros((0, 0))
-    step = max(chunk, 2 * k)
-    while A.shape[0] > step:
-        A = np.vstack([linalg.qr(A[i:i + step], mode="r")[0][:k]
-                       for i in range(0, A.shape[0], step)])
-    r = linalg.qr(A, mode="r")[0][:k]
-    out = np.zeros((k, k))
-    out[: r.shape[0]] = r
-    return out
+def _sqrt_psd(G: FloatArray) -> FloatArray:
+    """A square root R (R'R = G) of a symmetric positive semi-definite matrix."""
+    lam, vec = linalg.eigh(G)
+    lam = np.where(lam > 0, lam, 0.0)
+    return np.asarray(np.sqrt(lam)[:, None] * vec.T, dtype=np.float64)
 
 
-def _independent(A: FloatArray) -> NDArray[np.int64]:
-    """Indices of a maximal set of linearly independent columns of A (pivoted QR of R)."""
-    if A.shape[1] == 0 or A.shape[0] == 0:
+def _independent(G: FloatArray) -> NDArray[np.int64]:
+    """Indices of a maximal set of linearly independent columns of A, given G = A'A."""
+    if G.shape[0] == 0:
         return np.zeros(0, dtype=np.int64)
-    R = tall_r(A) if A.shape[0] > A.shape[1] else A
-    _, r, piv = linalg.qr(R, mode="economic", pivoting=True)
+    _, r, piv = linalg.qr(_sqrt_psd(G), mode="economic", pivoting=True)
     d = np.abs(np.diag(r))
     if d.size == 0 or d[0] == 0:
         return np.zeros(0, dtype=np.int64)
-    rank = int(np.sum(d > RANK_TOL * d[0] * max(1.0, np.sqrt(A.shape[0]))))
+    rank = int(np.sum(d > RANK_TOL * d[0]))
     return np.sort(piv[:rank]).astype(np.int64)
 
 
 def build_block(prep: Prepared, spec: BlockSpec) -> BlockDesign:
-    """Aggregate the block's cells to distinct design rows per day and build its design."""
+    """The block's cells, distinct design rows, full-rank design and identifiability.
+
+    Rank work is done on Gram matrices of the distinct design rows (0/1 columns, so the Gram
+    entries are exact integers): ``A'A`` is small, and its Schur complement
+    ``F'F - F'N (N'N)^-1 N'F`` equals ``F~'F~`` for the field columns projected off the
+    nuisance columns. (Tall LAPACK factorisations are avoided: they can stall for seconds when
+    OpenBLAS threads oversubscribe a small machine.)
+    """
     sub = prep.frame[spec.mask]
     segs = [s for s in prep.segments if sub[s].nunique() > 1] if len(sub) else []
-    keys = ["form_id", "group", "pattern", "datekey", *segs]
-    rows = sub.groupby(keys, sort=True)[["y", "n"]].sum().reset_index()
-    blocks: list[FloatArray] = []
-    names: list[str] = []
+    rows = sub.groupby(["form_id", "group", "pattern", "datekey", *segs],
+                       sort=True)[["y", "n"]].sum().reset_index()
+    # intercepts: the focal group's, and one per control form
+    rows["group"] = np.where(rows["group"] == spec.focal, rows["group"],
+                             "form " + rows["form_id"].astype(str))
+    codes: list[NDArray[np.int64]] = []
+    sizes: list[int] = []
     gcodes, glevels = pd.factorize(rows["group"], sort=True)
-    blocks.append(_dummies(gcodes.astype(np.int64), len(glevels), drop_first=False))
-    names += [f"group:{g}" for g in glevels]
+    codes.append(gcodes.astype(np.int64))
+    sizes.append(len(glevels))
+    nuisance_names = [[f"group:{g}" for g in glevels]]
     if spec.time_effects:
         dk = rows["datekey"].to_numpy()
         known = dk != NAT_KEY
         start = int(dk[known].min()) if known.any() else 0
-        week = np.where(known, (dk - start) // 7, 0).astype(np.int64)
-        wcodes, wlevels = pd.factorize(week, sort=True)
-        if len(wlevels) > 1:
-            blocks.append(_dummies(wcodes.astype(np.int64), len(wlevels), drop_first=True))
-            base = pd.Timestamp(start, unit="D")
-            names += [f"week:{(base + pd.Timedelta(days=7 * int(w))).date()}"
-                      for w in wlevels[1:]]
+        # weeks, split at the days the focal group changed its field sets: a change mid-week
+        # would otherwise meet the within-week drift of the controls (simulation: -0.13 pp
+        # bias on a 60-day world with a seasonal swing, gone with the split)
+        cuts = _change_days(rows[rows["group"] == spec.focal])
+        period = np.where(known, (dk - start) // 7 * (len(cuts) + 1)
+                          + np.searchsorted(cuts, dk, side="right"), -1).astype(np.int64)
+        wcodes, wlevels = pd.factorize(period, sort=True)
+        first_day = pd.Series(dk[known]).groupby(period[known]).min()
+        nuisance_names.append([f"period:{pd.Timestamp(int(first_day[w]), unit='D').date()}"
+                               if w >= 0 else "period:unknown" for w in wlevels][1:])
+        codes.append(wcodes.astype(np.int64))
+        sizes.append(len(wlevels))
     for s in segs:
         scodes, slevels = pd.factorize(rows[s], sort=True)
-        blocks.append(_dummies(scodes.astype(np.int64), len(slevels), drop_first=True))
-        names += [f"{s}={lv}" for lv in slevels[1:]]
-    N = np.hstack(blocks) if blocks else np.zeros((len(rows), 0))
+        nuisance_names.append([f"{s}={lv}" for lv in slevels[1:]])
+        codes.append(scodes.astype(np.int64))
+        sizes.append(len(slevels))
+    pattern = rows["pattern"].to_numpy(dtype=np.int64)
+    key = np.zeros(len(rows), dtype=np.int64)
+    for c, size in zip([*codes, pattern], [*sizes, len(prep.patterns)], strict=True):
+        key = key * max(size, 1) + c
+    u_idx, first = _factorize_first(key)
+    rows["u"] = u_idx
+    # nuisance columns on distinct rows: group intercepts, then weeks and segment levels
+    # (their first level dropped)
+    N = np.hstack([_dummies(c[first], size, drop_first=i > 0)
+                   for i, (c, size) in enumerate(zip(codes, sizes, strict=True))])
+    names = [nm for group in nuisance_names for nm in group]
     pattern_matrix = np.array([[f in p for f in spec.columns] for p in prep.patterns],
                               dtype=bool).reshape(len(prep.patterns), len(spec.columns))
-    presence = pattern_matrix[rows["pattern"].to_numpy()]
+    presence = pattern_matrix[pattern[first]]
     F = presence.astype(np.float64)
-    # identifiability on distinct design rows (duplicates change no rank or null space)
-    NF = np.hstack([N, F])
-    uniq = np.unique(NF, axis=0) if len(NF) else NF
-    Nu, Fu = uniq[:, :N.shape[1]], uniq[:, N.shape[1]:]
-    n_keep = _independent(Nu)
-    # R of [N_kept | F]: its lower-right block R22 is F projected off the nuisance columns
-    # (same norms, rank and null space as F~ = (I - P_N) F)
-    R = tall_r(np.hstack([Nu[:, n_keep], Fu]))
-    Ft = R[len(n_keep):, len(n_keep):]
-    norms = np.linalg.norm(Ft, axis=0)
-    base_norms = np.maximum(np.linalg.norm(Fu, axis=0), 1.0)
-    live = norms > 1e-8 * base_norms
+    n_keep = _independent(N.T @ N)
+    Nk = N[:, n_keep]
+    G_ff = F.T @ F
+    S = G_ff.copy()
+    if len(n_keep) and F.shape[1]:
+        G_nf = Nk.T @ F
+        S = G_ff - G_nf.T @ linalg.solve(Nk.T @ Nk, G_nf, assume_a="pos")
+    S = (S + S.T) / 2.0
+    live = np.diag(S) > RANK_TOL**2 * np.maximum(np.diag(G_ff), 1.0)
     no_var = tuple(f for f, v in zip(spec.columns, live, strict=True) if not v)
     live_idx = np.flatnonzero(live)
-    Fl = Ft[:, live_idx]
-    null_live = linalg.null_space(Fl, rcond=1e-9) if Fl.shape[1] else np.zeros((0, 0))
-    null_basis = np.zeros((len(spec.columns), null_live.shape[1]))
-    if null_live.size:
+    null_basis = np.zeros((len(spec.columns), 0))
+    f_keep = np.zeros(0, dtype=np.int64)
+    if len(live_idx):
+        S_live = S[np.ix_(live_idx, live_idx)]
+        null_live = linalg.null_space(_sqrt_psd(S_live), rcond=RANK_TOL)
+        null_basis = np.zeros((len(spec.columns), null_live.shape[1]))
         null_basis[live_idx, :] = null_live
-    # vanished columns are non-estimable on their own too
+        f_keep = live_idx[_independent(S_live)]
+    aliased = _components(spec.columns, null_basis)
     extra = np.zeros((len(spec.columns), len(no_var)))
     for j, f in enumerate(no_var):
         extra[spec.columns.index(f), j] = 1.0
-    null_all = np.hstack([null_basis, extra])
-    aliased = _components(spec.columns, null_basis)
-    f_keep = live_idx[_independent(Fl)] if Fl.shape[1] else np.zeros(0, dtype=np.int64)
-    X = np.hstack([N[:, n_keep], F[:, f_keep]])
-    all_names = names + [f"field:{f}" for f in spec.columns]
+    X = np.hstack([Nk, F[:, f_keep]])
     kept = [names[i] for i in n_keep] + [f"field:{spec.columns[i]}" for i in f_keep]
-    dropped = [c for c in all_names if c not in set(kept)]
-    field_index = {spec.columns[i]: len(n_keep) + j for j, i in enumerate(f_keep)}
-    return BlockDesign(spec=spec, rows=rows, X=X, names=kept, n_nuisance=len(n_keep),
-                       field_index=field_index, presence=presence,
-                       focal=(rows["group"] == spec.focal).to_numpy(),
-                       no_variation=no_var, aliased=aliased, null_basis=null_all,
-                       dropped=dropped)
+    kept_set = set(kept)
+    all_names = names + [f"field:{f}" for f in spec.columns]
+    yv, nv = rows["y"].to_numpy(), rows["n"].to_numpy()
+    return BlockDesign(
+        spec=spec, rows=rows, X=X,
+        y=np.bincount(u_idx, weights=yv, minlength=len(first)).astype(np.float64),
+        n=np.bincount(u_idx, weights=nv, minlength=len(first)).astype(np.float64),
+        names=kept, n_nuisance=len(n_keep),
+        field_index={spec.columns[i]: len(n_keep) + j for j, i in enumerate(f_keep)},
+        presence=presence, focal=(rows["group"].to_numpy()[first] == spec.focal),
+        no_variation=no_var, aliased=aliased, null_basis=np.hstack([null_basis, extra]),
+        dropped=[c for c in all_names if c not in kept_set])
+
+
+def _factorize_first(key: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Codes 0..U-1 of ``key`` (in order of first appearance) and each code's first row."""
+    codes, _ = pd.factorize(key)
+    codes = codes.astype(np.int64)
+    first = np.full(int(codes.max()) + 1 if len(codes) else 0, -1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes), dtype=np.int64)[::-1]  # last write: first row
+    return codes, first
 
 
 def _components(columns: Sequence[str], null_basis: FloatArray) -> list[tuple[str, ...]]:
@@ -355,3 +395,14 @@ def _components(columns: Sequence[str], null_basis: FloatArray) -> list[tuple[st
     for i in involved:
         comps.setdefault(find(i), []).append(columns[i])
     return sorted((tuple(c) for c in comps.values()), key=lambda c: columns.index(c[0]))
+
+
+def _change_days(rows: pd.DataFrame) -> NDArray[np.int64]:
+    """Sorted days on which a form of the group shows a different field set than on its
+    previous day with data."""
+    days: set[int] = set()
+    for _, g in rows[rows["datekey"] != NAT_KEY].groupby("form_id", sort=True):
+        seq = g.drop_duplicates(["datekey", "pattern"]).sort_values("datekey")
+        dk, pat = seq["datekey"].to_numpy(), seq["pattern"].to_numpy()
+        days.update(int(d) for d in dk[1:][pat[1:] != pat[:-1]])
+    return np.array(sorted(days), dtype=np.int64)

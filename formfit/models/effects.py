@@ -136,11 +136,12 @@ def _covariance(fit: CellFit, se_method: SeMethod) -> tuple[FloatArray, str, flo
     """The covariance intervals use, its name and the t degrees of freedom (None: normal)."""
     if se_method == "binomial":
         return fit.cov_binomial, "binomial", None
+    quasi_df = float(fit.dispersion_df) if fit.dispersion > 1.0 else None
     if se_method == "quasi" or fit.cov_cluster is None:
-        return fit.cov_quasi, "quasi", None
+        return fit.cov_quasi, "quasi", quasi_df
     if se_method == "cluster" or fit.clusters >= MIN_CLUSTERS:
         return fit.cov_cluster, "cluster", float(fit.clusters - 1)
-    return fit.cov_quasi, "quasi", None
+    return fit.cov_quasi, "quasi", quasi_df
 
 
 def _word(trials: str) -> str:
@@ -149,11 +150,12 @@ def _word(trials: str) -> str:
 
 def _block_basis(d: BlockDesign, trials: str) -> str:
     spec = d.spec
-    n = float(d.rows.loc[d.focal, "n"].sum())
+    focal = d.rows[d.rows["group"] == spec.focal]
+    n = float(focal["n"].sum())
     if spec.kind == "randomized":
-        k = d.rows.loc[d.focal, "form_id"].nunique()
+        k = focal["form_id"].nunique()
         return f"randomized: {spec.focal} ({k} variants, {n:,.0f} {_word(trials)})"
-    k = d.rows.loc[d.focal, "pattern"].nunique()
+    k = focal["pattern"].nunique()
     txt = (f"observational: {spec.focal} before/after its field change ({k} field sets, "
            f"{n:,.0f} {_word(trials)})")
     if spec.time_effects:
@@ -166,7 +168,7 @@ def _block_basis(d: BlockDesign, trials: str) -> str:
 def _separated(d: BlockDesign, fit: CellFit, members: Sequence[str]) -> bool:
     idx = [d.spec.columns.index(f) for f in members]
     shows = d.presence[:, idx].any(axis=1)
-    y, n = d.rows["y"].to_numpy(), d.rows["n"].to_numpy()
+    y, n = d.y, d.n
     for side in (shows & d.focal, ~shows & d.focal):
         ys, ns = float(y[side].sum()), float(n[side].sum())
         if ns > 0 and (ys == 0 or ys == ns):
@@ -202,7 +204,7 @@ def _block_parts(d: BlockDesign, fit: CellFit | None, status: str | None,
         for g in members:
             if g in d.field_index:
                 X_cf[:, d.field_index[g]] = 0.0
-        a = ame(X, X_cf, d.rows["n"].to_numpy()[rows], fit.coef)
+        a = ame(X, X_cf, d.n[rows], fit.coef)
         cov, _, df = _covariance(fit, se_method)
         var = quad(a.gradient, cov)
         if se_method == "auto":
@@ -309,7 +311,7 @@ def drop_effects(cells: pd.DataFrame, *, successes: str, trials: str, forms: For
                     f"same outcome ({successes} per {_word(trials)}), so its drop effect has no "
                     "finite interval; gather more data or run a test."),
                     {"field": f, "block": spec.id}))
-        model_blocks.append(_block_model(d, fit, status, se_method))
+        model_blocks.append(_block_model(d, fit, status, se_method, prep.patterns))
     effects: dict[str, FieldEffect] = {}
     for f in fields:
         tiers = parts.get(f, {})
@@ -326,18 +328,23 @@ def drop_effects(cells: pd.DataFrame, *, successes: str, trials: str, forms: For
 
 
 def _fit_block(d: BlockDesign) -> tuple[CellFit | None, str | None]:
-    y, n = d.rows["y"].to_numpy(), d.rows["n"].to_numpy()
-    if float(y.sum()) == 0:
+    if float(d.y.sum()) == 0:
         return None, "NO_SUCCESSES"
-    if float(y.sum()) == float(n.sum()):
+    if float(d.y.sum()) == float(d.n.sum()):
         return None, "NO_FAILURES"
-    dk = d.rows["datekey"].to_numpy()
-    fit = fit_cells(d.X, y, n, dk.astype(np.int64))
+    cells = (d.rows["u"].to_numpy(dtype=np.int64), d.rows["y"].to_numpy(dtype=float),
+             d.rows["n"].to_numpy(dtype=float))
+    # Pearson units: form-days (segment cells of one day share its shock); segment columns
+    # are not counted against their degrees of freedom
+    units = pd.factorize(pd.MultiIndex.from_frame(d.rows[["form_id", "pattern", "datekey"]]))[0]
+    seg_cols = sum(1 for nm in d.names[:d.n_nuisance] if "=" in nm)
+    fit = fit_cells(d.X, d.y, d.n, d.rows["datekey"].to_numpy(dtype=np.int64), cells=cells,
+                    pearson_units=units.astype(np.int64), pearson_k=d.X.shape[1] - seg_cols)
     return fit, None
 
 
 def _block_model(d: BlockDesign, fit: CellFit | None, status: str | None,
-                 se_method: SeMethod) -> dict[str, Any]:
+                 se_method: SeMethod, patterns: Sequence[frozenset[str]]) -> dict[str, Any]:
     spec = d.spec
     out: dict[str, Any] = {
         "id": spec.id, "kind": spec.kind, "focal": spec.focal, "controls": list(spec.controls),
@@ -353,7 +360,8 @@ def _block_model(d: BlockDesign, fit: CellFit | None, status: str | None,
                inference={"method": method, "clusters": fit.clusters, "df": df,
                           "dispersion": fit.dispersion, "floor": "binomial"
                           if se_method == "auto" else None})
-    eta = d.X @ fit.coef
+    u = d.rows["u"].to_numpy()
+    eta = (d.X @ fit.coef)[u]
     n = d.rows["n"].to_numpy()
     profiles = []
     for key, idx in d.rows.groupby(["group", "form_id", "pattern"], sort=True).indices.items():
@@ -363,11 +371,11 @@ def _block_model(d: BlockDesign, fit: CellFit | None, status: str | None,
         cum = (np.cumsum(w[order]) - w[order] / 2) / w.sum()
         qs = (np.arange(20) + 0.5) / 20
         points = np.interp(qs, cum, eta[idx][order])
-        fields_shown = [c for c, v in zip(spec.columns, d.presence[idx[0]], strict=True) if v]
+        fields_shown = sorted(patterns[int(pat)])
         profiles.append({"group": g, "form_id": form_id, "pattern": int(pat),
                          "fields": fields_shown, "trials": float(w.sum()),
                          "successes": float(d.rows["y"].to_numpy()[idx].sum()),
-                         "x_mean": (w @ d.X[idx] / w.sum()).tolist(),
+                         "x_mean": (w @ d.X[u[idx]] / w.sum()).tolist(),
                          "eta": points.tolist()})
     out["profiles"] = profiles
     return out

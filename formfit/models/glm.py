@@ -9,9 +9,11 @@ but avoids its traps: designs are full rank by construction (columns chosen by
 without weights), and all three covariances are computed from one bread:
 
 - ``cov_binomial``: ``(X' W X)^-1`` with ``W = n p (1-p)`` (the model-based binomial covariance);
-- ``cov_quasi``: ``cov_binomial * max(1, X2 / (cells - k))``, the quasi-binomial scale with the
+- ``cov_quasi``: ``cov_binomial * max(1, X2 / (units - k))``, the quasi-binomial scale with the
   Pearson statistic computed on counts (trials included, unlike statsmodels'
-  ``scale="X2"`` on two-column endog) and floored at 1;
+  ``scale="X2"`` on two-column endog) and floored at 1. The units are the cells, or coarser
+  units given by ``pearson_units`` (e.g. form-days, so that a day shock shared by the
+  day's segment cells counts as the over-dispersion it is);
 - ``cov_cluster``: the sandwich ``B M B`` with ``M = sum_g s_g s_g'``, ``s_g`` the score
   ``sum_{c in g} x_c (y_c - n_c p_c)`` of cluster ``g``, times ``G / (G - 1)`` (statsmodels'
   ``cov_type="cluster"`` with ``use_correction=False``, times G/(G-1): its default correction
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import linalg
+from scipy import linalg, sparse
 from scipy.special import expit
 
 FloatArray = NDArray[np.float64]
@@ -43,7 +45,8 @@ class CellFit:
     cov_binomial: FloatArray
     cov_quasi: FloatArray
     cov_cluster: FloatArray | None  # None without clusters (or a single one)
-    dispersion: float  # Pearson X2 / (cells - k); NaN when cells <= k
+    dispersion: float  # Pearson X2 / (units - k); NaN when units <= k
+    dispersion_df: int  # units - k
     clusters: int  # number of distinct clusters (0 without)
     converged: bool
     iterations: int
@@ -93,12 +96,20 @@ def _loglik(y: FloatArray, n: FloatArray, eta: FloatArray) -> float:
 
 
 def fit_cells(X: FloatArray, y: FloatArray, n: FloatArray,
-              clusters: NDArray[np.int64] | None = None, *, max_iter: int = 60,
-              tol: float = 1e-11) -> CellFit:
-    """Maximum likelihood binomial logit on cells with trials ``n > 0``.
+              clusters: NDArray[np.int64] | None = None, *,
+              cells: tuple[NDArray[np.int64], FloatArray, FloatArray] | None = None,
+              pearson_units: NDArray[np.int64] | None = None, pearson_k: int | None = None,
+              max_iter: int = 60, tol: float = 1e-11) -> CellFit:
+    """Maximum likelihood binomial logit on rows with trials ``n > 0``.
 
-    ``clusters``: integer cluster codes per cell (e.g. the day) for the cluster-robust
-    covariance; None or a single distinct code gives ``cov_cluster=None``.
+    The rows may be distinct design rows with the counts of several cells added up (the
+    likelihood is the same); then ``cells = (row_of_cell, y_cell, n_cell)`` gives the cells
+    for the Pearson statistic and the cluster scores, and ``clusters`` has one code per cell.
+    ``pearson_units``: a code per cell; residuals and binomial variances are summed per unit
+    before the Pearson statistic, whose degrees of freedom are units - ``pearson_k``
+    (default: the number of coefficients).
+    ``clusters``: integer cluster codes (e.g. the day) for the cluster-robust covariance; None
+    or a single distinct code gives ``cov_cluster=None``.
     """
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -133,10 +144,23 @@ def fit_cells(X: FloatArray, y: FloatArray, n: FloatArray,
     p = expit(eta)
     w = n * p * (1.0 - p)
     bread = _inverse_pd(X.T @ (X * w[:, None]))
-    resid = y - n * p
+    if cells is None:
+        c_row, c_y, c_n = np.arange(m, dtype=np.int64), y, n
+    else:
+        c_row, c_y, c_n = cells
+    pc = p[c_row]
+    resid = c_y - c_n * pc
+    wc = c_n * pc * (1.0 - pc)
+    if pearson_units is not None:
+        _, unit = np.unique(pearson_units, return_inverse=True)
+        r_u = np.bincount(unit.ravel(), weights=resid)
+        w_u = np.bincount(unit.ravel(), weights=wc)
+        df = len(r_u) - (k if pearson_k is None else pearson_k)
+    else:
+        r_u, w_u = resid, wc
+        df = len(c_row) - k
     with np.errstate(divide="ignore", invalid="ignore"):
-        pearson = np.where(w > 0, resid**2 / w, 0.0)
-    df = m - k
+        pearson = np.where(w_u > 0, r_u**2 / w_u, 0.0)
     dispersion = float(np.sum(pearson) / df) if df > 0 else float("nan")
     scale = max(1.0, dispersion) if np.isfinite(dispersion) else 1.0
     cov_cluster = None
@@ -145,14 +169,15 @@ def fit_cells(X: FloatArray, y: FloatArray, n: FloatArray,
         codes, g_idx = np.unique(np.asarray(clusters), return_inverse=True)
         g_count = len(codes)
         if g_count > 1:
-            scores = X * resid[:, None]
-            S = np.zeros((g_count, k))
-            np.add.at(S, g_idx, scores)
+            # per-cluster scores: sum over its cells of x_row (y - n p)
+            by = sparse.coo_matrix((resid, (g_idx.ravel(), c_row)), shape=(g_count, m)).tocsr()
+            S = np.asarray(by @ X)
             meat = S.T @ S
             cov_cluster = bread @ meat @ bread * (g_count / (g_count - 1.0))
             cov_cluster = (cov_cluster + cov_cluster.T) / 2.0
     return CellFit(coef=beta, cov_binomial=bread, cov_quasi=bread * scale,
-                   cov_cluster=cov_cluster, dispersion=dispersion, clusters=g_count,
+                   cov_cluster=cov_cluster, dispersion=dispersion, dispersion_df=df,
+                   clusters=g_count,
                    converged=converged, iterations=it, fitted=p)
 
 
