@@ -1,0 +1,96 @@
+"""Sample ratio mismatch and per-form summaries on hand-made counts.
+
+Reference: ``scipy.stats.chisquare([5000, 4000], [4500, 4500])`` gives chi2 = 111.1,
+p = 5.5e-26 (a broken split); ``[5030, 4970]`` gives chi2 = 0.36, p = 0.55 (a clean one).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from scipy import stats
+
+from formfit.inputs import FormsConfig, FormSpec, FormVersion
+from formfit.models.forms_summary import form_summaries
+from formfit.models.srm import planned_shares, sample_ratio_checks
+from formfit.models.stats import wilson
+
+
+def forms(traffic: tuple[float | None, ...] = (None, None)) -> FormsConfig:
+    out = {f"v{i}": FormSpec(f"v{i}", (FormVersion(None, ("email",)),), experiment="demo",
+                             traffic=t) for i, t in enumerate(traffic)}
+    out["solo"] = FormSpec("solo", (FormVersion(None, ("email", "phone")),))
+    return FormsConfig(forms=out, fields={})
+
+
+def vc(counts: dict[str, int]) -> pd.DataFrame:
+    rows = []
+    for f, n in counts.items():  # split over two days to check summing
+        rows += [{"form_id": f, "date": pd.Timestamp("2025-01-01"), "views": n // 2,
+                  "submissions": n // 20},
+                 {"form_id": f, "date": pd.Timestamp("2025-01-02"), "views": n - n // 2,
+                  "submissions": n // 20}]
+    return pd.DataFrame(rows)
+
+
+def test_broken_split_is_flagged() -> None:
+    checks, notices = sample_ratio_checks(vc({"v0": 5000, "v1": 4000, "solo": 99}), forms())
+    (c,) = checks
+    ref = stats.chisquare([5000, 4000], [4500, 4500])
+    assert c["experiment"] == "demo" and c["status"] == "mismatch"
+    assert c["chi2"] == pytest.approx(ref.statistic)
+    assert c["p_value"] == pytest.approx(ref.pvalue)
+    assert [v["planned_share"] for v in c["variants"]] == [0.5, 0.5]
+    assert c["variants"][0]["observed_share"] == pytest.approx(5000 / 9000)
+    (n,) = notices
+    assert n.code == "SAMPLE_RATIO_MISMATCH"
+    assert "randomization is in doubt" in n.message and "not trust" in n.message
+
+
+def test_clean_split_is_not_flagged() -> None:
+    checks, notices = sample_ratio_checks(vc({"v0": 5030, "v1": 4970}), forms())
+    assert checks[0]["status"] == "ok" and not notices
+    assert checks[0]["p_value"] == pytest.approx(stats.chisquare([5030, 4970]).pvalue)
+
+
+def test_planned_traffic_is_the_reference() -> None:
+    f = forms((0.7, 0.3))
+    ok, n_ok = sample_ratio_checks(vc({"v0": 7010, "v1": 2990}), f)
+    bad, n_bad = sample_ratio_checks(vc({"v0": 5000, "v1": 5000}), f)
+    assert ok[0]["status"] == "ok" and not n_ok
+    assert bad[0]["status"] == "mismatch" and n_bad
+
+
+def test_planned_shares_normalise_and_fill() -> None:
+    assert planned_shares([None, None, None]) == pytest.approx([1 / 3] * 3)
+    assert planned_shares([0.5, None, None]) == pytest.approx([0.5, 0.25, 0.25])
+    assert planned_shares([2.0, 2.0]) == pytest.approx([0.5, 0.5])
+
+
+def test_no_views_no_checks() -> None:
+    assert sample_ratio_checks(None, forms()) == ([], [])
+    assert sample_ratio_checks(vc({"solo": 10}), forms()) == ([], [])
+
+
+def test_a_variant_without_views_is_a_mismatch() -> None:
+    checks, notices = sample_ratio_checks(vc({"v0": 5000}), forms())
+    assert checks[0]["status"] == "mismatch" and notices
+
+
+def test_form_summaries_with_wilson_intervals() -> None:
+    out = form_summaries(vc({"v0": 1000, "v1": 800}), {"v0": 100, "v1": 80, "solo": 7,
+                                                       "other": 3}, forms())
+    by = {s.form_id: s for s in out}
+    assert [s.form_id for s in out] == ["v0", "v1", "solo", "other"]
+    assert by["v0"].views == 1000 and by["v0"].submissions == 100
+    assert by["v0"].conversion_rate == pytest.approx(100 / 1000)
+    assert (by["v0"].ci_low, by["v0"].ci_high) == pytest.approx(wilson(100, 1000))
+    assert by["v0"].experiment == "demo" and by["solo"].fields == ("email", "phone")
+    assert by["solo"].views is None and by["solo"].conversion_rate is None
+    assert by["solo"].submissions == 7
+
+
+def test_form_summaries_without_views() -> None:
+    out = form_summaries(None, pd.Series({"v0": 4}), forms())
+    assert all(s.views is None and s.conversion_rate is None for s in out)
+    assert {s.form_id: s.submissions for s in out}["v0"] == 4
