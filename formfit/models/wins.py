@@ -174,6 +174,20 @@ def mature_view_cells(view_cells: pd.DataFrame, outcomes: LeadOutcomes,
     return out.reset_index(drop=True)
 
 
+def _cif_records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """The cumulative-incidence table as JSON-ready records (NA -> None)."""
+    ints = ("version", "leads", "won", "lost", "censored", "cutoff_leads")
+    floats = ("cif", "se", "ci_low", "ci_high", "cutoff_rate")
+    out: list[dict[str, Any]] = []
+    for _, row in table.iterrows():
+        rec: dict[str, Any] = {"form_id": str(row["form_id"])}
+        for k in (*ints, *floats):
+            v = row[k]
+            rec[k] = None if pd.isna(v) else (int(v) if k in ints else float(v))
+        out.append(rec)
+    return out
+
+
 def _multi_version_forms(forms: FormsConfig) -> set[str]:
     return {fid for fid, spec in forms.forms.items() if len(spec.versions) > 1}
 
@@ -289,6 +303,9 @@ def win_effects(inputs: Inputs, outcomes: LeadOutcomes,
                     "on the forms showing the field; delta-method interval; assumes deal size "
                     "does not change"),
         "revenue_cap": outcomes.revenue_cap,
+        # sensitivity check: Aalen-Johansen P(won within h) from every lead (open deals
+        # censored) beside the maturity cut-off's rate, per form and form version
+        "cumulative_incidence": _cif_records(outcomes.cumulative_incidence),
     }
     if not outcomes.has_outcomes or lc.empty:
         code = "NO_OUTCOMES" if not outcomes.has_outcomes else "NO_JUDGED_LEADS"
