@@ -138,7 +138,7 @@ def fit_logit(x: np.ndarray, successes: np.ndarray, trials: np.ndarray, *, firth
         obj = pen if firth else ll
         small_step = float(np.max(np.abs(t * step))) < tol
         if small_step or (0 <= gain < 1e-13 * (1.0 + abs(obj))
-                          and float(np.max(np.abs(step))) < 1e-6):
+                          and float(np.max(np.abs(step))) < 1e-8):
             converged = True
             break
         if not firth and float(np.max(np.abs(beta))) > DIVERGENCE_BETA + 3.0:

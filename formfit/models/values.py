@@ -76,13 +76,19 @@ def normalise(text: str | None) -> str:
 
 
 def _is_digit_run(digits: str) -> bool:
-    """Repeated ("0000", "1111") or sequential ("1234", "9876", "1234567890") digits."""
+    """Repeated ("0000", "1111") or counting digits typed to fill a field: "1234", "0123",
+    "4321", "9876", "1234567890", or any run of six or more ("345678"). Short runs in the
+    middle of the keypad ("2345") stay usable: they are plausible numbers."""
     if len(digits) < 4:
         return False
     if len(set(digits)) == 1:
         return True
     steps = {(int(b) - int(a)) % 10 for a, b in zip(digits, digits[1:], strict=False)}
-    return steps == {1} or steps == {9}
+    if steps == {1}:
+        return len(digits) >= 6 or digits[0] in "01"
+    if steps == {9}:
+        return len(digits) >= 6 or digits[0] == "9" or digits[-1] in "01"
+    return False
 
 
 def _is_repeated_unit(s: str) -> bool:
