@@ -76,6 +76,27 @@ def test_classify_series_million_rows_under_two_seconds() -> None:
     assert (out == "blank").sum() == values.isna().sum()
 
 
+def test_classify_series_vectorised_emails_match_scalar(monkeypatch: pytest.MonkeyPatch) -> None:
+    import formfit.models.values as values_mod
+
+    monkeypatch.setattr(values_mod, "VECTORISE_ABOVE", 0)
+    vals = ["test@test.com", "Test@Acme.com", " asdf@gmail.com ", "jane@example.org",
+            "jane@acme.co", "no-email@x.com", "a b@c.com", "ß@straße.de", "x@abc.de",
+            "Select", "1234", "hello", "j@k", "@@", "first.last@sub.corp.io"]
+    out = classify_series(pd.Series(vals, dtype="str"))
+    assert list(out) == [classify_value(v) for v in vals]
+
+
+def test_million_distinct_emails_stay_fast() -> None:
+    values = pd.Series([f"lead{i}@corp{i % 50}.com" for i in range(1_000_000)], dtype="str")
+    t0 = time.perf_counter()
+    out = classify_series(values)
+    kind = detect_kind("email", values, out)
+    elapsed = time.perf_counter() - t0
+    assert (out == "usable").all() and kind == "personal"
+    assert elapsed < 4.0, elapsed  # ~1.2 s on a busy 2-core machine
+
+
 def test_normalise() -> None:
     assert normalise("  Google\t Ads ") == "google ads"
     assert normalise("GOOGLE") == normalise("google")

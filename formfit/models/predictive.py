@@ -185,6 +185,12 @@ def leakage_reason(name: str, enc: Encoded, wins: np.ndarray, leads: np.ndarray,
     return None
 
 
+def _aligned(series: pd.Series, idx: pd.Index) -> pd.Series:
+    """``series`` in the order of ``idx`` (as is when the indexes already agree, which also
+    admits duplicate labels)."""
+    return series if series.index.equals(idx) else series.reindex(idx)
+
+
 def _notice(code: str, field: str, message: str, **details: object) -> Notice:
     return Notice(code=code, message=message, details={"field": field, **details})
 
@@ -201,9 +207,10 @@ def assess_fields(submissions: pd.DataFrame, fields: Sequence[str], shown: pd.Da
     """
     idx = submissions.index
     n = len(idx)
-    y_all = pd.to_numeric(won.reindex(idx), errors="coerce").to_numpy(dtype=float)
+    y_all = pd.to_numeric(_aligned(won, idx), errors="coerce").to_numpy(dtype=float,
+                                                                        na_value=np.nan)
     judged = np.isfinite(y_all)
-    y = np.where(judged, y_all, 0.0)
+    y = np.where(judged & (y_all >= 0.5), 1.0, 0.0)
     forms = None
     if "form_id" in submissions.columns:
         fc, _ = pd.factorize(submissions["form_id"].astype("str").fillna(""), sort=True)
@@ -216,7 +223,7 @@ def assess_fields(submissions: pd.DataFrame, fields: Sequence[str], shown: pd.Da
         values = submissions[f] if f in submissions.columns else pd.Series(pd.NA, index=idx,
                                                                            dtype="str")
         if f in shown.columns:
-            sh = shown[f].reindex(idx).fillna(False).to_numpy(dtype=bool)
+            sh = _aligned(shown[f], idx).fillna(False).to_numpy(dtype=bool)
         else:
             sh = np.ones(n, dtype=bool)
         classes = classify_series(values)
@@ -250,6 +257,14 @@ def assess_fields(submissions: pd.DataFrame, fields: Sequence[str], shown: pd.Da
                 codes_f.append("SEPARATION")
             if test.df == 0 and "CONSTANT" not in codes_f:
                 codes_f.append("ALIASED")
+            if test.leads_used < test.leads_sampled and test.p_value is not None:
+                codes_f.append("SUBSAMPLED")
+                notes.append(_notice(
+                    "SUBSAMPLED", f,
+                    f"The likelihood-ratio test of field '{f}' used a random {test.leads_used:,} "
+                    f"of its {test.leads_sampled:,} judged leads to bound memory; the win rates "
+                    f"and information value use all of them.",
+                    leads_used=test.leads_used, leads=test.leads_sampled))
         if "SEPARATION" in codes_f:
             notes.append(_notice(
                 "SEPARATION", f,
@@ -288,12 +303,12 @@ def _describe(f: str, enc: Encoded, sample: np.ndarray, y: np.ndarray) -> _Descr
     total_w, total_n = float(wins.sum()), float(leads.sum())
     total_l = total_n - total_w
     out = _Described(sample=sample, leads=int(total_n), table=table)
-    if enc.kind == "constant":
-        out.codes.append("CONSTANT")
     if total_n == 0:
         out.codes.append("NO_OUTCOMES")
         return out
     # IV, separation and leakage on the model's levels (tiny pooled levels merged)
+    if enc.kind == "constant":
+        out.codes.append("CONSTANT")
     mcodes = enc.model_codes[sample]
     m_leads = np.bincount(mcodes, minlength=k).astype(float)
     m_wins = np.bincount(mcodes, weights=y[sample], minlength=k)

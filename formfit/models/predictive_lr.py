@@ -37,6 +37,9 @@ from formfit.models.firth import LogitFit, fit_logit
 from formfit.models.values import Encoded, min_level_size
 
 SMALL = 20  # fewer wins or losses than this: SMALL_SAMPLE, penalised fit
+# cells x columns of one design beyond which the LR test runs on a random subsample of leads
+# (seeded, so results are reproducible): 25M float64 is 200 MB
+MAX_DESIGN_ENTRIES = 25_000_000
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class LRTest:
     p_value: float | None
     firth: bool  # penalised (Firth) likelihoods were compared
     diverged: bool  # the ML fit of the full model ran off to infinity (separation)
+    leads_used: int = 0  # leads in the test (fewer than the sample when subsampled)
+    leads_sampled: int = 0  # leads in the field's sample
 
 
 def independent_columns(x: np.ndarray, rtol: float = 1e-9,
@@ -191,8 +196,15 @@ def lr_tests(encoded: Mapping[str, Encoded], samples: Mapping[str, np.ndarray],
     out: dict[str, LRTest] = {}
     for fields in groups.values():
         rows = np.flatnonzero(samples[fields[0]])
-        form_codes = _pool_small_forms(forms, rows)
+        n_sample = len(rows)
         blocks = list(dict.fromkeys([*covariates, *fields]))
+        width = 2 + sum(len(encoded[b].levels) + 1 for b in blocks)
+        if forms is not None:
+            width += len(np.unique(forms[rows]))
+        if n_sample * width > MAX_DESIGN_ENTRIES:
+            keep = max(MAX_DESIGN_ENTRIES // width, 1000)
+            rows = np.sort(np.random.default_rng(0).choice(rows, size=keep, replace=False))
+        form_codes = _pool_small_forms(forms, rows)
         group = _Group(rows, y, form_codes, blocks, encoded)
         base = frozenset({"__form__", *covariates} & set(group.block_cols))
         base_ml = group.fit(base, False)
@@ -208,7 +220,8 @@ def lr_tests(encoded: Mapping[str, Encoded], samples: Mapping[str, np.ndarray],
             df = len(fit_full[1]) - len(fit_red[1])
             stat = max(0.0, 2.0 * (fit_full[0].objective - fit_red[0].objective))
             if df <= 0 or not np.isfinite(stat):
-                out[f] = LRTest(None, max(df, 0), None, firth, diverged)
+                out[f] = LRTest(None, max(df, 0), None, firth, diverged, len(rows), n_sample)
             else:
-                out[f] = LRTest(stat, df, float(sps.chi2.sf(stat, df)), firth, diverged)
+                out[f] = LRTest(stat, df, float(sps.chi2.sf(stat, df)), firth, diverged,
+                                len(rows), n_sample)
     return out
