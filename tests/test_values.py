@@ -18,6 +18,7 @@ from formfit.models.values import (
     parse_number,
     personal_by_content,
     personal_by_name,
+    text_by_name,
 )
 
 CASES: list[tuple[object, str]] = [
@@ -172,6 +173,20 @@ def test_detect_kind_personal_by_name_and_content() -> None:
     # a name hint does not make a Yes/No opt-out personal
     assert _kind("Do Not Email", list(rng.choice(["Yes", "No"], n))) == "categorical"
     assert _kind("Phone", ["Yes", "No"] * 10) == "personal"  # too few rows to overrule the name
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("message", True), ("Comments", True), ("How can we help?", True), ("Anything else", True),
+    ("notes", True), ("How did you hear about X Education", False),
+    ("A free copy of Mastering The Interview", False), ("company_size", False),
+])
+def test_text_by_name(name: str, text: bool) -> None:
+    assert text_by_name(name) is text
+
+
+def test_canned_messages_stay_text() -> None:
+    msgs = ["Can you send pricing?", "Is there a free trial?", "Please call me back."] * 100
+    assert _kind("message", msgs) == "text"
 
 
 def test_min_level_size() -> None:

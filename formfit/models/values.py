@@ -63,7 +63,10 @@ _LETTERS = re.compile(r"^[a-z]+$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 _JUNK_EMAIL_LOCAL = frozenset({"test", "asdf", "qwerty", "xxx", "abc", "a", "aa", "aaa", "x",
                                "none", "no", "null", "na", "fake", "dummy", "noemail",
-                               "nomail", "no-email", "no_email", "example"})
+                               "nomail", "no-email", "no_email"})
+# domains that are typed, not owned ("example.com" is not here: it is a real answer in tests and
+# demos, and reserved domains are better judged by whoever owns the data)
+_EMAIL_JUNK_DOMAINS = ("test", "asdf", "xxx", "abc")
 _HOME_ROW = frozenset("asdfghjkl")
 _ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "1234567890")
 _VOWELS = frozenset("aeiouy")
@@ -151,8 +154,7 @@ def classify_value(text: object) -> ValueClass:
         if not _EMAIL.match(s):
             return "usable"
         local, _, domain = s.partition("@")
-        if local in _JUNK_EMAIL_LOCAL or domain.split(".")[0] in {"test", "asdf", "example",
-                                                                 "xxx", "abc"}:
+        if local in _JUNK_EMAIL_LOCAL or domain.split(".")[0] in _EMAIL_JUNK_DOMAINS:
             return "junk"
         return "usable"
     if (s[0].isdigit() or s[0] in "+(") and _PHONE_CHARS.match(s):
@@ -169,7 +171,6 @@ def _as_object_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return np.asarray(codes), pd.Index(uniques)
 
 
-_EMAIL_JUNK_DOMAINS = ("test", "asdf", "example", "xxx", "abc")
 _EMAIL_JUNK = re.compile(
     "^(?:" + "|".join(re.escape(x) for x in sorted(_JUNK_EMAIL_LOCAL)) + ")@"
     "|@(?:" + "|".join(_EMAIL_JUNK_DOMAINS) + r")\.")
@@ -254,6 +255,18 @@ _PHONE = re.compile(r"^\+?[\d\s().\-/]{7,22}$")
 _PERSON_NAME = re.compile(r"^[A-Z][a-zà-ÿ'’\-]+(?:[ \-][A-Z][a-zà-ÿ'’\-]*\.?){0,3}$")
 
 
+_TEXT_TOKENS = frozenset({"message", "messages", "comment", "comments", "note", "notes",
+                          "remark", "remarks", "feedback", "description", "details", "inquiry",
+                          "enquiry", "question", "questions", "anything", "help", "freetext",
+                          "bio"})
+
+
+def text_by_name(name: str) -> bool:
+    """True when a column's name says it is a free-text box ("message", "comments", "How can
+    we help?"): its answers may hold anything, so only filled / junk / blank are used."""
+    return any(t in _TEXT_TOKENS for t in _name_tokens(name))
+
+
 def _name_tokens(name: str) -> list[str]:
     s = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(name))  # camelCase -> camel Case
     return [t for t in re.split(r"[^0-9a-z]+", s.casefold()) if t]
@@ -319,7 +332,8 @@ def detect_kind(name: str, values: pd.Series, classes: pd.Series | None = None) 
 
     ``classes`` may pass a precomputed :func:`classify_series` of ``values``.
     Order of the rules: personal (by name, unless its values are a few heavily repeated levels;
-    or by content), then constant (at most one distinct usable value), numeric (90% of usable
+    or by content), text by name (message, comments, notes, "how can we help", ...), then
+    constant (at most one distinct usable value), numeric (90% of usable
     values parse as numbers and at least 10 distinct numbers), text (long answers: median of 40
     characters or more; or high cardinality: more than 20 distinct values that are either half
     of all usable answers, or so fragmented that less than half of the answers fall in levels of
@@ -334,6 +348,8 @@ def detect_kind(name: str, values: pd.Series, classes: pd.Series | None = None) 
                     and not personal_by_content(pd.Series(usable.unique(), dtype="str")))
     if personal_by_name(name) and not few_repeated:
         return "personal"
+    if text_by_name(name):
+        return "text"
     if raw_distinct >= 2 and not few_repeated:
         # judge content on values weighted by use, cheaply: a sample of up to 2,000
         sample = usable if n <= 2000 else usable.sample(2000, random_state=0)
