@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 
 from formfit.models.predictive import assess_fields, information_value
-from formfit.models.values import classify_series, encode_field
+from formfit.models.value_levels import encode_field
+from formfit.models.values import classify_series
 
 INDUSTRY = {"Software": 0.6, "Retail": -0.4, "Finance": 0.3, "Health": 0.0,
             "Education": -0.5, "Manufacturing": 0.2}

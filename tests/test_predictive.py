@@ -347,3 +347,18 @@ def test_planted_field_found_and_noise_at_nominal_rate() -> None:
     assert false_pos <= 9  # 80 null tests at 5%: P(X >= 10) < 0.01
     assert out["noise30_iv_mean_raw"] > 0.03  # the bias the correction removes
     assert abs(out["noise30_iv_mean_corrected"]) < 0.015
+
+
+def test_row_order_does_not_matter() -> None:
+    df, won = _table(1500, 21)
+    fields = ["company_size", "role", "colour"]
+    a = assess_fields(df, fields, _all_shown(df, fields), won)
+    order = np.random.default_rng(0).permutation(len(df))
+    df2, won2 = df.iloc[order], won.iloc[order]
+    b = assess_fields(df2, fields, _all_shown(df2, fields), won2)
+    for f in fields:
+        pa, pb = a[f].predictive, b[f].predictive
+        assert pa.win_rate_by_value == pb.win_rate_by_value
+        assert pa.information_value == pytest.approx(pb.information_value, abs=1e-12)
+        assert pa.lr_p_value == pytest.approx(pb.lr_p_value, rel=1e-7)
+        assert pa.codes == pb.codes

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from formfit.models.value_levels import encode_field
 from formfit.models.values import (
     classify_series,
     classify_value,
     detect_kind,
-    encode_field,
     min_level_size,
     normalise,
     parse_number,

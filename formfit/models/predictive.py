@@ -3,31 +3,42 @@
 Estimands, per field f, on judged leads (won is 0 or 1, not NaN) whose form showed f:
 
 * ``win_rate_by_value``: P(won | level of f) per level, with Wilson 95% intervals. Levels come
-  from :func:`formfit.models.values.encode_field`: values (rare ones pooled into "other"),
-  numeric bins, and "blank" (left empty) and "junk" (placeholder such as "Select", or filler) as
-  levels of their own. Text and personal fields are shown only as "filled", "junk", "blank":
-  their values never appear in any output.
+  from :func:`formfit.models.values.encode_field`: values (rare ones, and a literal "Other",
+  pooled into "other"), numeric quantile bins, and "blank" (left empty) and "junk"
+  (placeholder such as "Select", or filler) as levels of their own. Rows: biggest level first
+  (numeric bins in their natural order instead), then "other", "blank", "junk"; at most 12.
+  Text and personal fields are shown only as "filled", "junk", "blank": their values never
+  appear in any output, notice or log.
 * ``information_value``: IV = sum over levels of (w_i/W - l_i/L) * ln((w_i/W) / (l_i/L)) with
   0.5 added to every cell's wins and losses (so empty cells are finite), **bias-corrected**:
   under no association E[IV] ~ (k - 1)(1/W + 1/L) for k levels, W wins and L losses (the
   expectation of the chi-square-like sum (p_i - q_i)^2 / pi_i), so a 30-level noise field on a
   few thousand leads would otherwise read "medium". We report max(0, IV - (k-1)(1/W + 1/L)).
-  The uncorrected value is available from :func:`information_value`.
+  The uncorrected value is available from :func:`information_value`. IV uses the model's
+  levels: a pooled "other", "blank" or "junk" level with fewer than ``min_level_size`` leads
+  counts with the largest level (it is listed on its own in the table all the same).
 * ``lr_p_value``: the likelihood-ratio test of f's levels added to a logistic model with the
-  form (fixed effects) and every other field's levels: f's value *given the rest*, so a
-  field redundant with another shows a large p-value (see :mod:`formfit.models.predictive_lr`).
-  Fields flagged POSSIBLE_LEAKAGE are not adjusted for in other fields' models: they are
-  filled in after the outcome and conditioning on them would be wrong.
+  form (fixed effects; forms with few leads pooled) and every other field's levels: f's value
+  *given the rest*, so a field redundant with another shows a large p-value, and two fields
+  that carry the same information can both look unimportant given each other (read IV, the
+  marginal measure, beside it). See :mod:`formfit.models.predictive_lr`. Fields flagged
+  POSSIBLE_LEAKAGE are not adjusted for in other fields' models: they are filled in after
+  the outcome and conditioning on them would be wrong.
 * ``q_value``: Benjamini-Hochberg across the fields tested in one call (exploratory "which
   fields carry signal"; not a basis for drop decisions).
 
 ``fill_rate`` and ``junk_rate`` are shares of *all* submissions whose form showed the field
 (judged or not): usable answers, and placeholder or junk answers.
 
+Assumptions: leads are independent; judged leads are representative of the leads whose
+outcome is not yet known (maturity is handled upstream); the field's values were entered by
+the lead at submission (the leakage rule below catches the common violation).
+
 Codes in ``Predictive.codes``: NO_OUTCOMES (no judged leads), SMALL_SAMPLE (fewer than 20 wins
 or 20 losses), SEPARATION (a level with no wins or no losses, or a fit that ran off to
-infinity: estimates are then Firth-penalised), POSSIBLE_LEAKAGE, CONSTANT (one usable value),
-ALIASED (the field's levels are a function of the other fields' and the form: no test).
+infinity: the test then uses Firth-penalised likelihoods), POSSIBLE_LEAKAGE, CONSTANT (one
+level: nothing to learn), ALIASED (the field's levels are a function of the other fields' and
+the form: no test), SUBSAMPLED (a giant design: the LR test used a seeded random subsample).
 Notices name fields, never values.
 
 Leakage rule (a field whose values know the outcome, e.g. a sales status): any of
@@ -50,16 +61,8 @@ import pandas as pd
 from formfit.inputs import Notice
 from formfit.models.predictive_lr import SMALL, lr_tests
 from formfit.models.stats import benjamini_hochberg, wilson
-from formfit.models.values import (
-    BLANK,
-    JUNK,
-    KINDS,
-    OTHER,
-    Encoded,
-    classify_series,
-    detect_kind,
-    encode_field,
-)
+from formfit.models.value_levels import BLANK, JUNK, OTHER, Encoded, encode_field
+from formfit.models.values import KINDS, classify_series, detect_kind
 from formfit.results import Predictive, ValueRate
 
 MAX_DISPLAY_LEVELS = 12

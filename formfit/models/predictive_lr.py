@@ -34,7 +34,8 @@ from scipy import linalg
 from scipy import stats as sps
 
 from formfit.models.firth import LogitFit, fit_logit
-from formfit.models.values import Encoded, min_level_size
+from formfit.models.value_levels import Encoded
+from formfit.models.values import min_level_size
 
 SMALL = 20  # fewer wins or losses than this: SMALL_SAMPLE, penalised fit
 # cells x columns of one design beyond which the LR test runs on a random subsample of leads

@@ -1,0 +1,191 @@
+"""Levels of a field's values: what the predictive models see, and what may be shown.
+
+A field's raw answers become one level per lead: a value (rare ones pooled into "other"), a
+numeric quantile bin, a length band of a free-text answer, "filled" for personal data, and
+"blank" and "junk" as levels of their own. Display labels never carry the values of text or
+personal fields. See :func:`encode_field`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from formfit.models.values import (
+    EMAIL_RE,
+    looks_phone,
+    min_level_size,
+    normalise_series,
+    parse_numbers,
+)
+
+OTHER, BLANK, JUNK, FILLED = "other", "blank", "junk", "filled"
+SPECIAL_LEVELS: tuple[str, ...] = (OTHER, BLANK, JUNK)
+MAX_MODEL_LEVELS = 30  # regular levels of a categorical field; the rest is pooled into "other"
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A field's values as levels.
+
+    ``codes`` holds one level index per row (-1 where the form did not show the field);
+    ``levels`` names each model level; ``display`` is the label a level is shown under in
+    ``win_rate_by_value`` (several model levels may share one: a text field's length bands are
+    all shown as "filled"). For ``text`` and ``personal`` fields every display label is one of
+    "filled", "junk", "blank": their values never leave this function. ``model_level[i]`` is the
+    level that level ``i`` is counted as in IV and the models: itself, or, for a pooled "other",
+    "blank" or "junk" level too small to estimate (fewer than :func:`min_level_size` leads),
+    the largest level.
+    """
+
+    kind: str
+    codes: np.ndarray
+    levels: tuple[str, ...]
+    display: tuple[str, ...]
+    model_level: tuple[int, ...] = ()
+
+    @property
+    def model_codes(self) -> np.ndarray:
+        """``codes`` with small levels merged as ``model_level`` says (-1 stays -1)."""
+        if not self.model_level:
+            return self.codes
+        lut = np.array([*self.model_level, -1], dtype=np.int64)
+        out: np.ndarray = lut[self.codes]
+        return out
+
+
+def _fmt(v: float) -> str:
+    if float(v).is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    return f"{v:.4g}"
+
+
+def _numeric_levels(nums: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Quantile bins (about five) of ``nums``; cut points from ``ref`` (the analysed leads)."""
+    ref = ref[np.isfinite(ref)]
+    if len(ref) == 0:
+        ref = nums[np.isfinite(nums)]
+    cuts = np.unique(np.quantile(ref, [0.2, 0.4, 0.6, 0.8], method="lower")) if len(ref) \
+        else np.array([])
+    lo_all = float(np.nanmin(nums)) if np.isfinite(nums).any() else 0.0
+    cuts = cuts[cuts > lo_all] if len(cuts) else cuts
+    bins = np.searchsorted(cuts, nums, side="right")
+    integer = bool(np.all(np.mod(nums[np.isfinite(nums)], 1) == 0))
+    labels: list[str] = []
+    edges = [lo_all, *cuts.tolist()]
+    for i, lo in enumerate(edges):
+        last = i == len(edges) - 1
+        if integer:
+            if last:
+                hi_obs = float(np.nanmax(nums))
+                labels.append(_fmt(lo) if hi_obs == lo else f"{_fmt(lo)}+")
+            else:
+                hi = edges[i + 1] - 1
+                labels.append(_fmt(lo) if hi <= lo else f"{_fmt(lo)}–{_fmt(hi)}")
+        elif i == 0 and not last:
+            labels.append(f"<{_fmt(edges[1])}")
+        elif last:
+            labels.append(f"≥{_fmt(lo)}")
+        else:
+            labels.append(f"{_fmt(lo)}–<{_fmt(edges[i + 1])}")
+    return bins, labels
+
+
+def encode_field(values: pd.Series, classes: pd.Series, shown: np.ndarray, judged: np.ndarray,
+                 kind: str) -> Encoded:
+    """Turn a field's raw values into levels for the predictive model.
+
+    Levels are decided on the analysed leads (``shown & judged``; all shown rows when none are
+    judged), so pooling follows the sample the model sees. ``categorical``: a level per
+    normalised value with at least :func:`min_level_size` leads (at most
+    ``MAX_MODEL_LEVELS``), the rest pooled into "other" (as is any value that looks like an
+    e-mail or a phone number, so a stray contact detail never becomes a label); ``numeric``:
+    quantile bins; ``text``: "filled" split into length thirds; ``personal``: "filled";
+    ``constant``: its one value. Blank and junk answers are levels of their own everywhere.
+    """
+    n = len(values)
+    shown = np.asarray(shown, dtype=bool)
+    judged = np.asarray(judged, dtype=bool)
+    ref = shown & judged if (shown & judged).any() else shown
+    cls = classes.to_numpy(dtype=object)
+    usable = (cls == "usable") & shown
+    codes = np.full(n, -1, dtype=np.int64)
+    levels: list[str] = []
+    display: list[str] = []
+    raw_codes = np.full(n, -1, dtype=np.int64)  # regular levels, before specials
+
+    if kind in ("categorical", "constant"):
+        keys = normalise_series(values.where(usable))
+        kcodes, kuniq = pd.factorize(keys, use_na_sentinel=True)
+        kcodes = np.asarray(kcodes)
+        counts = np.bincount(kcodes[ref & usable], minlength=len(kuniq))
+        limit = 1 if kind == "constant" else min_level_size(int(ref.sum()))
+        order = sorted(range(len(kuniq)), key=lambda i: (-counts[i], str(kuniq[i])))
+        kept: list[int] = []
+        for i in order:
+            key = str(kuniq[i])
+            if counts[i] < limit or len(kept) >= MAX_MODEL_LEVELS or key == OTHER:
+                continue
+            if key in SPECIAL_LEVELS or key == FILLED or EMAIL_RE.match(key) or looks_phone(key):
+                continue
+            kept.append(i)
+        remap = np.full(len(kuniq) + 1, -2, dtype=np.int64)  # -2: pooled into other
+        for j, i in enumerate(kept):
+            remap[i] = j
+        raw_codes = np.where(usable, remap[kcodes], -1)
+        # the label: the most common spelling of the value among all shown rows
+        for i in kept:
+            spellings = values[usable & (kcodes == i)].astype("str").str.strip()
+            vc = spellings.value_counts()
+            top = vc[vc == vc.max()].index
+            levels.append(str(sorted(top)[0]))
+        display = list(levels)
+    elif kind == "numeric":
+        nums = parse_numbers(values.where(usable)).to_numpy()
+        ok = usable & np.isfinite(nums)
+        if ok.any():
+            bins, labels = _numeric_levels(nums[ok], nums[ok & ref])
+            raw_codes[ok] = bins
+            levels, display = list(labels), list(labels)
+        raw_codes[usable & ~ok] = -2  # a word in a numeric field: "other"
+    elif kind == "text":
+        lengths = values.where(usable).astype("str").str.len().to_numpy(dtype=float,
+                                                                          na_value=np.nan)
+        ref_len = lengths[usable & ref]
+        cuts = np.unique(np.quantile(ref_len, [1 / 3, 2 / 3], method="lower")) \
+            if len(ref_len) else np.array([])
+        bands = np.searchsorted(cuts, lengths, side="right")
+        names = ["filled (short)", "filled (medium)", "filled (long)"][: len(cuts) + 1] \
+            if len(cuts) else ["filled"]
+        raw_codes[usable] = bands[usable]
+        levels, display = list(names), [FILLED] * len(names)
+    else:  # personal
+        raw_codes[usable] = 0
+        levels, display = [FILLED], [FILLED]
+
+    codes[usable] = raw_codes[usable]
+    k = len(levels)
+    if (raw_codes == -2).any():
+        codes[raw_codes == -2] = k
+        levels.append(OTHER)
+        display.append(OTHER)
+        k += 1
+    for name, cls_name in ((BLANK, "blank"), (JUNK, "junk")):
+        mask = shown & (cls == cls_name)
+        if mask.any():
+            codes[mask] = k
+            levels.append(name)
+            display.append(name)
+            k += 1
+    counts = np.bincount(codes[ref & (codes >= 0)], minlength=k)
+    model = list(range(k))
+    if k > 1:
+        limit = min_level_size(int(ref.sum()))
+        largest = int(np.argmax(counts))
+        for i, name in enumerate(levels):
+            if name in SPECIAL_LEVELS and counts[i] < limit and i != largest:
+                model[i] = largest
+    return Encoded(kind=kind, codes=codes, levels=tuple(levels), display=tuple(display),
+                   model_level=tuple(model))
