@@ -124,9 +124,43 @@ def test_world_labels_and_truth_recovered() -> None:
         assert e.estimate is not None and abs(e.estimate - t) < 4 * (fit.effects[f].se or 0)
 
 
+def _run(seeds: range, se_method: str, **kw: Any) -> tuple[int, int, float, float]:
+    """Covered randomized intervals, their number, mean SE and SD of the estimates."""
+    hits, ses, errs = [], [], []
+    for s in seeds:
+        cells, w = cell_world(s, **kw)
+        fit = drop_effects(cells, successes="submissions", trials="views", forms=w["forms"],
+                           fields=["phone", "company_size"], segments=("device", "channel"),
+                           se_method=se_method)  # type: ignore[arg-type]
+        for f in ("phone", "company_size"):
+            e, t = fit.effects[f], w["truth"][f]
+            assert e.estimate.ci_low is not None and e.estimate.ci_high is not None
+            assert e.estimate.estimate is not None and e.se is not None
+            hits.append(e.estimate.ci_low <= t <= e.estimate.ci_high)
+            ses.append(e.se)
+            errs.append(e.estimate.estimate - t)
+    return sum(hits), len(hits), float(np.mean(ses)), float(np.std(errs))
+
+
 @pytest.mark.slow
-def test_coverage_20_worlds_with_day_shocks() -> None:
-    """95% intervals of randomized effects cover the truth in 20 seeded worlds (40 intervals):
-    at least 34 of 40 (P(X < 34 | n=40, p=0.95) < 0.01)."""
-    hits = [v for s in range(20) for f, v in covered(1000 + s).items() if f != "how_heard"]
-    assert sum(hits) >= 34, sum(hits)
+def test_coverage_40_worlds_with_day_shocks() -> None:
+    """Day shocks of sd 0.15 on the logit per form-day, 60 days: 95% intervals of the
+    randomized effects cover the truth in at least 70 of 80 (P(X < 70 | 80, 0.95) < 0.01).
+    Over seeds 0-799 coverage was 0.955 (phone) and 0.950 (company_size); seeds 0-39 give
+    78/80 (other runs of 40 seeds gave 71/80 to 78/80)."""
+    hits, n, _, _ = _run(range(0, 40), "auto")
+    assert n == 80 and hits >= 70, hits
+
+
+@pytest.mark.slow
+def test_naive_binomial_intervals_undercover_where_ours_do_not() -> None:
+    """A 14-day test with 1,500 views per form-day and day shocks (sd 0.15, per form-day):
+    binomial standard errors are about half the real spread (over 300 worlds: coverage 0.63,
+    quasi-binomial on cells 0.80), the default day-clustered ones match it (0.96)."""
+    kw = {"days": 14, "views_per_day": 1500.0}
+    ours = _run(range(3000, 3020), "auto", **kw)
+    naive = _run(range(3000, 3020), "binomial", **kw)
+    assert ours[0] >= 34, ours
+    assert naive[0] <= 32, naive
+    assert naive[2] < 0.7 * naive[3]  # mean naive SE well below the spread of the estimates
+    assert ours[2] > 0.8 * ours[3]

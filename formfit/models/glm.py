@@ -145,7 +145,8 @@ def fit_cells(X: FloatArray, y: FloatArray, n: FloatArray,
     w = n * p * (1.0 - p)
     bread = _inverse_pd(X.T @ (X * w[:, None]))
     if cells is None:
-        c_row, c_y, c_n = np.arange(m, dtype=np.int64), y, n
+        c_row: NDArray[np.int64] = np.arange(m, dtype=np.int64)
+        c_y, c_n = y, n
     else:
         c_row, c_y, c_n = cells
     pc = p[c_row]
@@ -153,8 +154,8 @@ def fit_cells(X: FloatArray, y: FloatArray, n: FloatArray,
     wc = c_n * pc * (1.0 - pc)
     if pearson_units is not None:
         _, unit = np.unique(pearson_units, return_inverse=True)
-        r_u = np.bincount(unit.ravel(), weights=resid)
-        w_u = np.bincount(unit.ravel(), weights=wc)
+        r_u: FloatArray = np.bincount(unit.ravel(), weights=resid).astype(np.float64)
+        w_u: FloatArray = np.bincount(unit.ravel(), weights=wc).astype(np.float64)
         df = len(r_u) - (k if pearson_k is None else pearson_k)
     else:
         r_u, w_u = resid, wc

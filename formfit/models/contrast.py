@@ -1,0 +1,108 @@
+"""The JSON-ready block models behind drop effects, and joint contrasts computed from them.
+
+``block_model`` writes what a CI gate needs to judge a change of a form's whole field set as
+ONE contrast (layout in :mod:`formfit.models.effects`); ``joint_contrast`` reads it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from scipy.special import expit
+
+from formfit.models.design import BlockDesign
+from formfit.models.glm import CellFit
+from formfit.models.inference import SeMethod, covariance_rule, interval, rule_variance
+from formfit.results import Estimate, null_estimate
+
+
+def block_model(d: BlockDesign, fit: CellFit | None, status: str | None,
+                se_method: SeMethod, patterns: Sequence[frozenset[str]]) -> dict[str, Any]:
+    """One block's JSON-ready model: design columns, coefficients, covariances, and per
+    (group, form, field set) profile its trials, mean design row and linear-predictor
+    quantiles."""
+    spec = d.spec
+    out: dict[str, Any] = {
+        "id": spec.id, "kind": spec.kind, "focal": spec.focal, "controls": list(spec.controls),
+        "time_effects": spec.time_effects, "status": status or "fitted",
+        "columns": list(d.names), "field_columns": list(spec.columns),
+        "null_space": d.null_basis.tolist(), "aliased": [list(g) for g in d.aliased],
+        "no_variation": list(d.no_variation), "dropped_columns": list(d.dropped),
+    }
+    if fit is None:
+        return out
+    rule = covariance_rule(fit, se_method, spec.kind)
+    out.update(coef=fit.coef.tolist(),
+               covariances=[{"method": m, "df": df, "matrix": cov.tolist()}
+                            for cov, m, df in rule],
+               clusters=fit.clusters, dispersion=fit.dispersion,
+               dispersion_df=fit.dispersion_df, converged=fit.converged)
+    u = d.rows["u"].to_numpy()
+    eta = (d.X @ fit.coef)[u]
+    n = d.rows["n"].to_numpy()
+    profiles = []
+    for key, idx in d.rows.groupby(["group", "form_id", "pattern"], sort=True).indices.items():
+        g, form_id, pat = (str(k) for k in key)  # type: ignore[attr-defined]
+        w = n[idx]
+        order = np.argsort(eta[idx], kind="mergesort")
+        cum = (np.cumsum(w[order]) - w[order] / 2) / w.sum()
+        qs = (np.arange(20) + 0.5) / 20
+        points = np.interp(qs, cum, eta[idx][order])
+        fields_shown = sorted(patterns[int(pat)])
+        profiles.append({"group": g, "form_id": form_id, "pattern": int(pat),
+                         "fields": fields_shown, "trials": float(w.sum()),
+                         "successes": float(d.rows["y"].to_numpy()[idx].sum()),
+                         "x_mean": (w @ d.X[u[idx]] / w.sum()).tolist(),
+                         "eta": points.tolist()})
+    out["profiles"] = profiles
+    return out
+
+
+def joint_contrast(block: Mapping[str, Any], form_id: str, new_fields: Iterable[str],
+                   scale: float = 1.0) -> Estimate:
+    """The change in P(success) on ``form_id`` if its field set became ``new_fields``: one
+    estimate, one interval, from one block of ``EffectsFit.model["blocks"]``.
+
+    Only the fields in the block's ``field_columns`` can change (others are absorbed by the
+    form's intercept); a change outside them, or a non-estimable one, gives code
+    NOT_IDENTIFIED. The average over the form's cells uses the stored linear-predictor
+    quantiles; the gradient uses the mean design row (first-order accurate).
+    """
+    if block.get("status") != "fitted":
+        return null_estimate(str(block.get("status", "NOT_FITTED")))
+    cols: list[str] = list(block["field_columns"])
+    names: list[str] = list(block["columns"])
+    coef = np.asarray(block["coef"], dtype=float)
+    rule = [(np.asarray(c["matrix"], dtype=float), str(c["method"]), c["df"])
+            for c in block["covariances"]]
+    null = np.asarray(block["null_space"], dtype=float).reshape(len(cols), -1)
+    new = set(new_fields)
+    profiles = [p for p in block["profiles"] if p["form_id"] == form_id]
+    if not profiles:
+        return null_estimate("NO_DATA")
+    total = sum(p["trials"] for p in profiles)
+    est, grad = 0.0, np.zeros(len(coef))
+    for p in profiles:
+        old = set(p["fields"])
+        outside = (old ^ new) - set(cols)
+        if any(f in new for f in outside):
+            return null_estimate("NOT_IDENTIFIED")
+        delta = np.array([(f in new) - (f in old) for f in cols], dtype=float)
+        if null.shape[1] and np.max(np.abs(delta @ null)) > 1e-7:
+            return null_estimate("NOT_IDENTIFIED")
+        dx = np.zeros(len(coef))
+        for f, v in zip(cols, delta, strict=True):
+            if v and f"field:{f}" in names:
+                dx[names.index(f"field:{f}")] = v
+        eta = np.asarray(p["eta"], dtype=float)
+        shift = float(dx @ coef)
+        p0, p1 = expit(eta), expit(eta + shift)
+        w = p["trials"] / total
+        est += w * float(np.mean(p1 - p0))
+        xm = np.asarray(p["x_mean"], dtype=float)
+        d1, d0 = np.mean(p1 * (1 - p1)), np.mean(p0 * (1 - p0))
+        grad += w * ((d1 - d0) * xm + d1 * dx)
+    var, df = rule_variance(grad, rule)
+    return interval(est, float(np.sqrt(var)), df, scale, None)
