@@ -142,6 +142,33 @@ def test_firth_matches_r_brglm2() -> None:
     assert fit_logit(x, d["s"].to_numpy(), d["n"].to_numpy()).diverged
 
 
+def test_restricted_firth_fit_keeps_the_full_penalty() -> None:
+    """The restricted fit of a penalised LR test maximises the *full* model's penalised
+    likelihood with the tested coefficients at zero (checked by a general-purpose optimiser)."""
+    from scipy.optimize import minimize
+    from scipy.special import expit
+
+    d = pd.read_csv(DATA / "firth_cells.csv")
+    x = np.column_stack([np.ones(len(d)), d["g"] == "b", d["g"] == "c", d["x"]]).astype(float)
+    s_, n_ = d["s"].to_numpy(float), d["n"].to_numpy(float)
+    red = fit_logit(x[:, [0, 3]], s_, n_, firth=True, penalty_x=x)
+
+    def neg_pll(b: np.ndarray) -> float:
+        eta = x[:, [0, 3]] @ b
+        p = expit(eta)
+        info = (x * (n_ * p * (1 - p))[:, None]).T @ x
+        ll = float(np.sum(s_ * eta - n_ * np.logaddexp(0, eta)))
+        return -(ll + 0.5 * float(np.linalg.slogdet(info)[1]))
+
+    ref = minimize(neg_pll, np.zeros(2), method="Nelder-Mead",
+                   options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 10_000})
+    assert red.converged
+    assert red.beta == pytest.approx(ref.x, abs=1e-5)
+    assert red.penalised_loglik == pytest.approx(-ref.fun, abs=1e-8)
+    full = fit_logit(x, s_, n_, firth=True)
+    assert full.penalised_loglik >= red.penalised_loglik
+
+
 def test_firth_saturated_2x2_is_haldane() -> None:
     """Firth on a saturated 2x2 table adds 1/2 to every cell (a closed form)."""
     a, b, c, d = 12.0, 0.0, 7.0, 9.0  # wins/losses in x=1 and x=0
@@ -338,8 +365,9 @@ def test_planted_field_found_and_noise_at_nominal_rate() -> None:
     """20 seeds of scripts/predictive_fpr.py (200 seeds there: see its docstring)."""
     out = _fpr_script().run(20)
     assert out["kinds"] == {"industry": ["categorical"], "employees": ["numeric"],
-                            "noise30": ["categorical"], "noise_num": ["numeric"],
-                            "email": ["personal"], "comments": ["text"]}
+                            "seniority": ["categorical"], "noise30": ["categorical"],
+                            "noise_num": ["numeric"], "email": ["personal"],
+                            "comments": ["text"]}
     assert out["power_q_lt_0.01"]["industry"] >= 0.95
     assert out["power_q_lt_0.01"]["employees"] >= 0.8
     rej = out["rejection_p_lt_0.05"]

@@ -10,8 +10,8 @@ The estimates are finite under complete or quasi-complete separation (a level wi
 and less biased in small samples. The Newton step solves ``I d = U*`` with the modified score
 ``U* = X' (y - m p + h (1/2 - p))``, ``h`` the diagonal of the hat matrix
 ``W^1/2 X I^-1 X' W^1/2``; steps are halved until the penalised log-likelihood rises.
-Likelihood-ratio tests under Firth compare penalised log-likelihoods (Heinze & Schemper 2002,
-as R's ``logistf`` does).
+Likelihood-ratio tests under Firth compare penalised log-likelihoods, the restricted model
+keeping the full model's penalty (``penalty_x``; Heinze & Schemper 2002, as R's ``logistf``).
 
 Checked against R: ``brglm2::brglmFit(type = "MPL_Jeffreys")`` (tests/test_predictive_firth.py
 quotes the call and the numbers), and against the closed form for a saturated 2x2 table,
@@ -65,56 +65,70 @@ def _info_chol(x: np.ndarray, w: np.ndarray) -> np.ndarray | None:
 
 
 def fit_logit(x: np.ndarray, successes: np.ndarray, trials: np.ndarray, *, firth: bool = False,
-              beta0: np.ndarray | None = None, max_iter: int = 50,
-              tol: float = 1e-9) -> LogitFit:
+              beta0: np.ndarray | None = None, max_iter: int = 50, tol: float = 1e-9,
+              penalty_x: np.ndarray | None = None) -> LogitFit:
     """Fit a binomial logit by Newton-Raphson with step halving.
 
     ``x`` must have full column rank (drop aliased columns first). Under separation the ML fit
     stops after ``max_iter`` steps with ``diverged`` set; refit with ``firth=True``.
+
+    ``penalty_x`` (Firth only): the design whose Fisher information makes the penalty, when it is
+    larger than ``x``. A restricted model for a penalised likelihood-ratio test must keep the
+    *full* model's penalty, ``1/2 log det(X_full' W X_full)`` with ``W`` from ``x beta``
+    (Heinze & Schemper 2002; R's logistf fits restricted models this way); a restricted model
+    with its own, smaller penalty makes the statistic too large when wins are few.
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(successes, dtype=float)
     m = np.asarray(trials, dtype=float)
+    px = x if penalty_x is None or not firth else np.asarray(penalty_x, dtype=float)
+    shared = px is x
     n, p = x.shape
-    if p == 0:
-        eta0 = np.zeros(n)
-        ll = _loglik(eta0, y, m)
+    if p == 0 and not (firth and px.shape[1]):
+        ll = _loglik(np.zeros(n), y, m)
         return LogitFit(np.zeros(0), ll, ll, True, 0, firth)
     if beta0 is None:
         beta = np.zeros(p)
         # start the intercept-like direction at the overall log odds: fewer iterations
         rate = (y.sum() + 0.5) / (m.sum() + 1.0)
-        const = np.all(x == x[:1], axis=0) & (x[0] != 0)
+        const = np.all(x == x[:1], axis=0) & (x[0] != 0) if p else np.zeros(0, dtype=bool)
         if const.any():
             j = int(np.argmax(const))
             beta[j] = np.log(rate / (1 - rate)) / x[0, j]
     else:
         beta = np.asarray(beta0, dtype=float).copy()
 
-    def evaluate(b: np.ndarray, full: bool) -> tuple[float, float, np.ndarray, np.ndarray,
-                                                      np.ndarray | None]:
-        """Log-likelihood; with ``full`` (or under Firth) also weights and the Cholesky factor."""
+    State = tuple[float, float, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]
+
+    def evaluate(b: np.ndarray, full: bool) -> State:
+        """Log-likelihood and objective; with ``full`` (or under Firth) also the weights and
+        the Cholesky factors of the information (for the step) and of the penalty."""
         eta = x @ b
         ll = _loglik(eta, y, m)
         if not (full or firth):
-            return ll, ll, eta, eta, None
+            return ll, ll, eta, eta, None, None
         prob = expit(eta)
         w = m * prob * (1.0 - prob)
-        chol = _info_chol(x, w)
-        pen = ll if not firth else (-np.inf if chol is None
-                                    else ll + float(np.sum(np.log(np.diag(chol)))))
-        return ll, pen, prob, w, chol
+        chol = _info_chol(x, w) if p else np.zeros((0, 0))
+        pchol = chol if shared else _info_chol(px, w)
+        if not firth:
+            pen = ll
+        elif pchol is None:
+            pen = -np.inf
+        else:
+            pen = ll + float(np.sum(np.log(np.diag(pchol))))  # 1/2 log det I
+        return ll, pen, prob, w, chol, pchol
 
-    ll, pen, prob, w, chol = evaluate(beta, True)
+    ll, pen, prob, w, chol, pchol = evaluate(beta, True)
     obj = pen if firth else ll
-    converged = False
+    converged = p == 0
     it = 0
     for it in range(1, max_iter + 1):  # noqa: B007 - the count is reported
-        if chol is None:
+        if p == 0 or chol is None or (firth and pchol is None):
             break
         resid = y - m * prob
-        if firth:
-            a = linalg.solve_triangular(chol, (x * np.sqrt(w)[:, None]).T, lower=True,
+        if firth and pchol is not None:
+            a = linalg.solve_triangular(pchol, (px * np.sqrt(w)[:, None]).T, lower=True,
                                         check_finite=False)
             h = np.einsum("ij,ij->j", a, a)
             resid = resid + h * (0.5 - prob)
@@ -134,7 +148,7 @@ def fit_logit(x: np.ndarray, successes: np.ndarray, trials: np.ndarray, *, firth
             break
         beta = beta + t * step
         gain = new[1] - obj
-        ll, pen, prob, w, chol = new if firth else evaluate(beta, True)
+        ll, pen, prob, w, chol, pchol = new if firth else evaluate(beta, True)
         obj = pen if firth else ll
         small_step = float(np.max(np.abs(t * step))) < tol
         if small_step or (0 <= gain < 1e-13 * (1.0 + abs(obj))

@@ -54,12 +54,13 @@ class LRTest:
     leads_sampled: int = 0  # leads in the field's sample
 
 
-def independent_columns(x: np.ndarray, rtol: float = 1e-9,
-                        n_rows: int | None = None) -> np.ndarray:
+def independent_columns(x: np.ndarray, rtol: float = 1e-9, n_rows: int | None = None,
+                        absolute: bool = False) -> np.ndarray:
     """Indices (sorted) of a maximal set of linearly independent columns, by pivoted QR.
 
     ``n_rows``: the row count of the matrix ``x`` stands for (when ``x`` is its R factor), for
-    the tolerance ``rtol * max(n_rows, p) * |r_11|``.
+    the tolerance ``rtol * max(n_rows, p) * |r_11|`` (``absolute``: without ``|r_11|``, for
+    columns already scaled to unit norm before a projection).
     """
     if x.shape[1] == 0:
         return np.zeros(0, dtype=np.int64)
@@ -67,7 +68,8 @@ def independent_columns(x: np.ndarray, rtol: float = 1e-9,
     d = np.abs(np.diag(r))
     if d.size == 0 or d[0] == 0:
         return np.zeros(0, dtype=np.int64)
-    rank = int(np.sum(d > rtol * max(n_rows or 0, *x.shape) * d[0]))
+    tol = rtol * max(n_rows or 0, *x.shape) * (1.0 if absolute else d[0])
+    rank = int(np.sum(d > tol))
     return np.sort(piv[:rank]).astype(np.int64)
 
 
@@ -155,19 +157,39 @@ class _Group:
         self.x = np.hstack(parts)
         # X = Q R: R's columns have the same dependencies as X's, at p x p cost per subset
         self.r = np.asarray(linalg.qr(self.x, mode="r", check_finite=False)[0])
-        self._fits: dict[tuple[frozenset[str], bool], tuple[LogitFit, np.ndarray]] = {}
+        self._fits: dict[tuple[tuple[int, ...], tuple[int, ...] | None], LogitFit] = {}
 
     def columns(self, blocks: frozenset[str]) -> np.ndarray:
         cols = [np.array([0])] + [self.block_cols[b] for b in sorted(blocks)
                                   if b in self.block_cols]
         return np.concatenate(cols).astype(np.int64)
 
-    def fit(self, blocks: frozenset[str], firth: bool,
-            warm: tuple[LogitFit, np.ndarray] | None = None) -> tuple[LogitFit, np.ndarray]:
-        key = (blocks, firth)
+    def select(self, blocks: frozenset[str],
+               added: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Independent columns of ``blocks`` (reduced model), and those plus the columns of
+        ``added`` that are independent of them (full model): so the full model nests the
+        reduced one exactly and ``df`` is the rank the added field brings."""
+        n = len(self.trials)
+        cols = self.columns(blocks)
+        red = cols[independent_columns(self.r[:, cols], n_rows=n)]
+        if added is None or added not in self.block_cols or not len(self.block_cols[added]):
+            return red, red
+        new = self.block_cols[added]
+        q, _ = np.linalg.qr(self.r[:, red])
+        resid = self.r[:, new] - q @ (q.T @ self.r[:, new])
+        scale = np.linalg.norm(self.r[:, new], axis=0)
+        resid = resid / np.where(scale > 0, scale, 1.0)
+        keep = new[independent_columns(resid, n_rows=n, absolute=True)]
+        return red, np.sort(np.concatenate([red, keep]))
+
+    def fit(self, cols: np.ndarray, firth: bool, penalty: np.ndarray | None = None,
+            warm: tuple[LogitFit, np.ndarray] | None = None) -> LogitFit:
+        """ML or Firth fit on ``cols``; ``penalty``: the columns of the full model whose
+        information makes the Firth penalty of a restricted fit."""
+        key = (tuple(int(c) for c in cols),
+               tuple(int(c) for c in penalty) if firth and penalty is not None else None)
+        key = (key[0], key[1] if firth else (-1,))
         if key not in self._fits:
-            cols = self.columns(blocks)
-            cols = cols[independent_columns(self.r[:, cols], n_rows=len(self.trials))]
             beta0 = None
             if warm is not None:
                 prev_fit, prev_cols = warm
@@ -176,8 +198,9 @@ class _Group:
                                   for c in cols])
                 if not np.all(np.isfinite(beta0)) or np.max(np.abs(beta0), initial=0) > 10:
                     beta0 = None
-            fit = fit_logit(self.x[:, cols], self.wins, self.trials, firth=firth, beta0=beta0)
-            self._fits[key] = (fit, cols)
+            px = self.x[:, penalty] if firth and penalty is not None else None
+            self._fits[key] = fit_logit(self.x[:, cols], self.wins, self.trials, firth=firth,
+                                        beta0=beta0, penalty_x=px)
         return self._fits[key]
 
 
@@ -208,18 +231,23 @@ def lr_tests(encoded: Mapping[str, Encoded], samples: Mapping[str, np.ndarray],
         form_codes = _pool_small_forms(forms, rows)
         group = _Group(rows, y, form_codes, blocks, encoded)
         base = frozenset({"__form__", *covariates} & set(group.block_cols))
-        base_ml = group.fit(base, False)
-        group_firth = base_ml[0].diverged  # separation among the shared covariates
+        base_cols, _ = group.select(base)
+        base_ml = group.fit(base_cols, False)
+        group_firth = base_ml.diverged  # separation among the shared covariates
         for f in fields:
-            full = base | {f}
-            reduced = full - {f}
-            ml_full = base_ml if full == base else group.fit(full, False, warm=base_ml)
-            diverged = ml_full[0].diverged
+            red_cols, full_cols = group.select(base - {f}, f)
+            ml_full = group.fit(full_cols, False, warm=(base_ml, base_cols))
+            diverged = ml_full.diverged
             firth = diverged or group_firth or f in firth_fields
-            fit_full = group.fit(full, True) if firth else ml_full
-            fit_red = group.fit(reduced, firth, warm=fit_full)
-            df = len(fit_full[1]) - len(fit_red[1])
-            stat = max(0.0, 2.0 * (fit_full[0].objective - fit_red[0].objective))
+            if firth:
+                fit_full = group.fit(full_cols, True, penalty=full_cols)
+                fit_red = group.fit(red_cols, True, penalty=full_cols,
+                                    warm=(fit_full, full_cols))
+            else:
+                fit_full = ml_full
+                fit_red = group.fit(red_cols, False, warm=(ml_full, full_cols))
+            df = len(full_cols) - len(red_cols)
+            stat = max(0.0, 2.0 * (fit_full.objective - fit_red.objective))
             if df <= 0 or not np.isfinite(stat):
                 out[f] = LRTest(None, max(df, 0), None, firth, diverged, len(rows), n_sample)
             else:
