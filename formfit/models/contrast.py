@@ -63,12 +63,20 @@ def block_model(d: BlockDesign, fit: CellFit | None, status: str | None,
 def joint_contrast(block: Mapping[str, Any], form_id: str, new_fields: Iterable[str],
                    scale: float = 1.0) -> Estimate:
     """The change in P(success) on ``form_id`` if its field set became ``new_fields``: one
-    estimate, one interval, from one block of ``EffectsFit.model["blocks"]``.
+    estimate, one interval, from one block of ``EffectsFit.model["blocks"]``."""
+    return joint_contrast_forms(block, {form_id: new_fields}, scale)
 
-    Only the fields in the block's ``field_columns`` can change (others are absorbed by the
-    form's intercept); a change outside them, or a non-estimable one, gives code
-    NOT_IDENTIFIED. The average over the form's cells uses the stored linear-predictor
-    quantiles; the gradient uses the mean design row (first-order accurate).
+
+def joint_contrast_forms(block: Mapping[str, Any], changes: Mapping[str, Iterable[str]],
+                         scale: float = 1.0) -> Estimate:
+    """The change in P(success), averaged over the trials of the forms in ``changes``, if
+    each of them showed its new field set: one joint contrast, one interval.
+
+    Only fields in the block's ``field_columns`` can change (the others do not vary within
+    the block, so nothing there tells what removing or adding them does): a change outside
+    them, or one that is not estimable (see ``null_space``), gives code NOT_IDENTIFIED. The
+    average over each form's cells uses the stored linear-predictor quantiles and the
+    gradient the mean design row (first-order accurate; exact for one cell per form).
     """
     if block.get("status") != "fitted":
         return null_estimate(str(block.get("status", "NOT_FITTED")))
@@ -78,27 +86,25 @@ def joint_contrast(block: Mapping[str, Any], form_id: str, new_fields: Iterable[
     rule = [(np.asarray(c["matrix"], dtype=float), str(c["method"]), c["df"])
             for c in block["covariances"]]
     null = np.asarray(block["null_space"], dtype=float).reshape(len(cols), -1)
-    new = set(new_fields)
-    profiles = [p for p in block["profiles"] if p["form_id"] == form_id]
+    new_sets = {f: set(v) for f, v in changes.items()}
+    profiles = [p for p in block["profiles"] if p["form_id"] in new_sets]
     if not profiles:
         return null_estimate("NO_DATA")
     total = sum(p["trials"] for p in profiles)
     est, grad = 0.0, np.zeros(len(coef))
     for p in profiles:
-        old = set(p["fields"])
-        outside = (old ^ new) - set(cols)
-        if any(f in new for f in outside):
+        old, new = set(p["fields"]), new_sets[p["form_id"]]
+        if (old ^ new) - set(cols):
             return null_estimate("NOT_IDENTIFIED")
         delta = np.array([(f in new) - (f in old) for f in cols], dtype=float)
-        if null.shape[1] and np.max(np.abs(delta @ null)) > 1e-7:
+        if null.shape[1] and np.max(np.abs(delta @ null)) > 1e-6:
             return null_estimate("NOT_IDENTIFIED")
         dx = np.zeros(len(coef))
         for f, v in zip(cols, delta, strict=True):
             if v and f"field:{f}" in names:
                 dx[names.index(f"field:{f}")] = v
         eta = np.asarray(p["eta"], dtype=float)
-        shift = float(dx @ coef)
-        p0, p1 = expit(eta), expit(eta + shift)
+        p0, p1 = expit(eta), expit(eta + float(dx @ coef))
         w = p["trials"] / total
         est += w * float(np.mean(p1 - p0))
         xm = np.asarray(p["x_mean"], dtype=float)

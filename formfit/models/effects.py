@@ -73,7 +73,8 @@ intervals and the observational and aliased fields covered 0.965.
 The ``model`` dict (JSON-ready)
 -------------------------------
 ``EffectsFit.model`` holds what a CI gate needs to judge a field-set change as one joint
-contrast (use :func:`joint_contrast`)::
+contrast (use :func:`joint_contrast` for one form, :func:`joint_contrast_forms` for several
+forms of one block at once)::
 
     {"successes": str, "trials": str, "scale": float, "se_method": str,
      "method": "binomial logit GLM on cells, average marginal effect, delta method",
@@ -105,7 +106,7 @@ import numpy as np
 import pandas as pd
 
 from formfit.inputs import FormsConfig, Notice
-from formfit.models.contrast import block_model, joint_contrast
+from formfit.models.contrast import block_model, joint_contrast, joint_contrast_forms
 from formfit.models.design import BlockDesign, build_block, plan_blocks, prepare
 from formfit.models.glm import CellFit, ame, fit_cells
 from formfit.models.inference import (
@@ -118,7 +119,7 @@ from formfit.models.inference import (
 )
 from formfit.results import Estimate, Evidence, null_estimate
 
-__all__ = ["EffectsFit", "FieldEffect", "drop_effects", "joint_contrast"]
+__all__ = ["EffectsFit", "FieldEffect", "drop_effects", "joint_contrast", "joint_contrast_forms"]
 
 CAVEAT_OBSERVATIONAL = "a before/after comparison can be confounded by season and campaigns"
 
