@@ -206,6 +206,40 @@ def test_separation_gives_code_notice_and_finite_numbers() -> None:
     assert all(res[f].predictive.lr_p_value is not None for f in fields)
 
 
+def test_penalised_test_agrees_with_ml_when_wins_are_plenty() -> None:
+    """A zero-win level elsewhere switches every test to Firth; with ~500 wins the penalised LR
+    test of a field must agree with the ML one (statsmodels GLM on the same dummies). With each
+    model penalised by its own Jeffreys prior instead, it did not (p 1e-9 against 0.18 on the
+    X Education data)."""
+    import statsmodels.api as sm
+
+    df, won = _table(2000, 13)
+    plan = np.array(["Basic"] * 2000, dtype=object)
+    plan[:800] = "Pro"
+    plan[1900:] = "Legacy"
+    won.iloc[1900:] = 0.0  # no Legacy lead ever won
+    df["plan"] = pd.Series(plan, index=df.index, dtype="str")
+    fields = ["company_size", "role", "colour", "plan"]
+    res = assess_fields(df, fields, _all_shown(df, fields), won)
+    assert "SEPARATION" in res["plan"].predictive.codes
+
+    size = df["company_size"].fillna("blank").replace({"Select": "junk"})
+    dummies = {name: pd.get_dummies(col, prefix=name, drop_first=True, dtype=float)
+               for name, col in (("form", df["form_id"]), ("size", size), ("role", df["role"]),
+                                 ("colour", df["colour"]), ("plan", df["plan"]))}
+    endog = won.to_numpy()
+
+    def llf(names: list[str]) -> float:
+        x = sm.add_constant(pd.concat([dummies[k] for k in names], axis=1))
+        return float(sm.GLM(endog, x, family=sm.families.Binomial()).fit(maxiter=200).llf)
+
+    everything = list(dummies)
+    for field, name in (("colour", "colour"), ("role", "role"), ("company_size", "size")):
+        stat = 2 * (llf(everything) - llf([k for k in everything if k != name]))
+        p_ml = float(sps.chi2.sf(stat, dummies[name].shape[1]))
+        assert res[field].predictive.lr_p_value == pytest.approx(p_ml, rel=0.15), field
+
+
 def test_small_sample() -> None:
     df, won = _table(60, 5)
     won[:] = 0.0
