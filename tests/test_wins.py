@@ -239,3 +239,37 @@ def test_coverage_on_simulated_worlds() -> None:
         cov = rnd.loc[rnd["metric"] == metric, "covered"]
         assert len(cov) == 40
         assert cov.mean() >= 0.85, (metric, cov.mean())
+
+
+def test_without_dates_a_changed_form_is_left_out_of_wins_per_view() -> None:
+    from formfit.models.censoring import demo_world
+
+    inp, _ = demo_world(2, leads_per_day=4.0)
+    day = inp.submissions["submitted_at"].dt.normalize()
+    views = (inp.submissions.assign(date=day).groupby(["form_id", "date"], observed=True)
+             .size().rename("submissions").reset_index())
+    views["views"] = views["submissions"] * 5
+    inp.view_counts = views
+    inp.submissions = inp.submissions.assign(submitted_at=pd.NaT)
+    out = lead_outcomes(inp, Settings())
+    we = win_effects(inp, out, _view_cells(inp))
+    assert "WINS_PER_VIEW_UNDATED" in {n.code for n in we.notices}
+    assert we.mature_view_cells is not None
+    assert set(we.mature_view_cells["form_id"]) == {"contact"}
+    assert "NO_MATURITY_WINDOW" in {n.code for n in out.notices}
+
+
+def test_deal_size_check_flags_a_field_that_changes_deal_size() -> None:
+    from formfit.models.wins import _deal_size_check
+
+    rng = np.random.default_rng(1)
+    n = 200
+    form = np.where(rng.random(n) < 0.5, "a", "b")
+    won = pd.DataFrame({"form_id": form, "version": 0,
+                        "revenue_capped": np.where(form == "a", 2000.0, 1000.0)
+                        * rng.lognormal(0, 0.3, n)})
+    notes = _deal_size_check(won, FORMS, ["phone", "email"])
+    assert [n.code for n in notes] == ["DEAL_SIZE_DIFFERS"]
+    assert list(notes[0].details["fields"]) == ["phone"]
+    same = won.assign(revenue_capped=rng.lognormal(7, 0.3, n))
+    assert _deal_size_check(same, FORMS, ["phone"]) == []
