@@ -368,6 +368,8 @@ def test_kind_override() -> None:
     res = assess_fields(df, fields, _all_shown(df, fields), won, kinds={"role": "personal"})
     assert res["role"].predictive.kind == "personal"
     assert {v.value for v in res["role"].predictive.win_rate_by_value} == {"filled"}
+    with pytest.raises(ValueError, match="kind of field 'role'"):
+        assess_fields(df, fields, _all_shown(df, fields), won, kinds={"role": "dropdown"})
 
 
 def test_twenty_fields_ten_thousand_leads_is_fast() -> None:

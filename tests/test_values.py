@@ -95,7 +95,7 @@ def test_million_distinct_emails_stay_fast() -> None:
     kind = detect_kind("email", values, out)
     elapsed = time.perf_counter() - t0
     assert (out == "usable").all() and kind == "personal"
-    assert elapsed < 4.0, elapsed  # ~1.2 s on a busy 2-core machine
+    assert elapsed < 6.0, elapsed  # ~1 s idle, ~3 s on a loaded 2-core machine
 
 
 def test_normalise() -> None:

@@ -235,8 +235,11 @@ def assess_fields(submissions: pd.DataFrame, fields: Sequence[str], shown: pd.Da
         rates[f] = ((float(np.sum(sh & (cls == "usable")) / n_shown),
                      float(np.sum(sh & (cls == "junk")) / n_shown)) if n_shown else (None, None))
         kind = (kinds or {}).get(f)
-        if kind not in KINDS:
+        if kind is None:
             kind = detect_kind(f, values[sh], classes[sh])
+        elif kind not in KINDS:
+            raise ValueError(f"kind of field '{f}' must be one of {', '.join(KINDS)}, "
+                             f"not {kind!r}")
         encoded[f] = encode_field(values, classes, sh, judged, kind)
         shown_masks[f] = sh
 

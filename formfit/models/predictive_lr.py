@@ -186,9 +186,9 @@ class _Group:
             warm: tuple[LogitFit, np.ndarray] | None = None) -> LogitFit:
         """ML or Firth fit on ``cols``; ``penalty``: the columns of the full model whose
         information makes the Firth penalty of a restricted fit."""
-        key = (tuple(int(c) for c in cols),
-               tuple(int(c) for c in penalty) if firth and penalty is not None else None)
-        key = (key[0], key[1] if firth else (-1,))
+        # ML fits ignore the penalty; Firth fits without one use their own columns
+        pen = tuple(int(c) for c in (penalty if penalty is not None else cols))
+        key = (tuple(int(c) for c in cols), pen if firth else None)
         if key not in self._fits:
             beta0 = None
             if warm is not None:

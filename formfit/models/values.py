@@ -188,12 +188,20 @@ def classify_series(values: pd.Series) -> pd.Series:
     labels[-1] = "blank"
     rest = np.ones(len(uniques), dtype=bool)
     if len(uniques) > VECTORISE_ABOVE:
-        low = pd.Series(np.asarray(uniques, dtype=object), dtype="str").str.strip().str.lower()
-        email = low.str.fullmatch(EMAIL_RE.pattern).fillna(False).to_numpy(dtype=bool)
-        junk = low.str.contains(_EMAIL_JUNK.pattern, regex=True).fillna(False) \
-            .to_numpy(dtype=bool)
-        ascii_ = low.str.isascii().fillna(False).to_numpy(dtype=bool)  # lower() == casefold()
-        email = email & ascii_
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        # pyarrow's RE2 directly: pandas' .str.fullmatch falls back to Python's re here
+        low = pc.utf8_lower(pc.utf8_trim_whitespace(
+            pa.array(np.asarray(uniques, dtype=object), type=pa.large_string())))
+
+        def flags(arr: object) -> np.ndarray:
+            return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False),
+                              dtype=bool)
+
+        email = flags(pc.match_substring_regex(low, EMAIL_RE.pattern))
+        junk = flags(pc.match_substring_regex(low, _EMAIL_JUNK.pattern))
+        email = email & flags(pc.string_is_ascii(low))  # ASCII: lower() == casefold()
         labels[:-1][email] = np.where(junk[email], "junk", "usable")
         rest = ~email
     labels[:-1][rest] = [classify_value(u) for u in np.asarray(uniques, dtype=object)[rest]]
