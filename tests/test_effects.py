@@ -173,7 +173,7 @@ def test_version_change_is_observational_with_its_caveat() -> None:
     e = fit(c, forms, ["budget"]).effects["budget"]
     assert e.evidence == "observational"
     assert "confounded by season and campaigns" in e.basis
-    assert "1 unchanged form(s) as controls" in e.basis
+    assert "1 unchanged form(s) used as controls" in e.basis
     assert e.estimate.code is None and e.estimate.estimate is not None
     assert e.estimate.ci_low is not None and e.estimate.ci_low < e.estimate.estimate
 

@@ -7,14 +7,18 @@ Evidence comes from the design alone (the forms configuration and which cells ho
   variants had trials; its fields whose presence differs between variants on a common date are
   randomized. One intercept for the whole experiment, so only within-experiment contrasts count.
 - an **observational block** is one group (a form, or an experiment whose field sets also
-  changed over time) whose field set changed between versions, plus every group whose field set
-  never changed (controls: they pin down the week effects). One intercept per group, so
-  differences *between* forms are absorbed and never used as evidence.
+  changed over time) whose field set changed between versions, plus every other form whose
+  field set never changed (controls: they pin down the time effects). One intercept for the
+  group and one per control form, so differences *between* forms are absorbed and never used
+  as evidence.
 
-Within a block the design is ``[group intercepts | week effects | segment levels | fields]``
-(week effects only when asked for and, in observational blocks, only with controls). What is
-identified is read off the design, not off names: the field columns are projected off the
-nuisance columns (``F~ = (I - P_N) F``), then
+Within a block the design is ``[intercepts | period effects | segment levels | fields]``.
+Periods are weeks, cut at the days the focal group changed its field set (a change mid-week
+would otherwise meet the controls' within-week drift); they are used only when asked for and,
+in observational blocks, only with controls. What is identified is read off the design, not
+off names: the field columns are projected off the nuisance columns (``F~ = (I - P_N) F``;
+computed on the distinct design rows through Gram matrices, whose Schur complement
+``F'F - F'N (N'N)^-1 N'F`` equals ``F~'F~``), then
 
 - a field whose projected column is zero has no variation once group effects are absorbed;
 - ``scipy.linalg.null_space(F~)`` spans the non-estimable combinations: a field with a non-zero
@@ -22,8 +26,9 @@ nuisance columns (``F~ = (I - P_N) F``), then
 - removing a whole group is estimable when every cell's presence pattern of the group's fields
   is orthogonal to the null space (fields that always appear together: yes; variants that swap
   one field for another, so that only differences are identified: no);
-- the fitted design keeps a maximal independent set of columns (pivoted QR), so it has full
-  rank (statsmodels on a rank-deficient design returns arbitrary, finite, meaningless errors).
+- the fitted design keeps a maximal independent set of columns (``scipy.linalg.qr`` with
+  pivoting on a square root of the Gram matrix), so it has full rank (statsmodels on a
+  rank-deficient design returns arbitrary, finite, meaningless errors).
 """
 
 from __future__ import annotations

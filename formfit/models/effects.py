@@ -182,8 +182,8 @@ def _block_basis(d: BlockDesign, trials: str) -> str:
     txt = (f"observational: {spec.focal} before/after its field change ({k} field sets, "
            f"{n:,.0f} {_word(trials)})")
     if spec.time_effects:
-        return (txt + f", adjusted for week effects estimated with {len(spec.controls)} "
-                f"unchanged form(s) as controls; {CAVEAT_OBSERVATIONAL}")
+        return (txt + f", adjusted for the week-to-week movement of {len(spec.controls)} "
+                f"unchanged form(s) used as controls; {CAVEAT_OBSERVATIONAL}")
     return (txt + ", not adjusted for time (no unchanged form to act as a control); "
             f"{CAVEAT_OBSERVATIONAL}")
 
@@ -248,7 +248,7 @@ def _combine(f: str, parts: list[_Part], trials: str, scale: float) -> FieldEffe
         basis = bases
         if null_code == "NOT_IDENTIFIED":
             basis += (f"; only differences between {', '.join(p0.group)} are identified "
-                      "(the variants swap one for another), so no drop effect is estimated")
+                      "(the field sets swap one for another), so no drop effect is estimated")
         elif null_code == "SEPARATION":
             basis += "; every trial on one side had the same outcome, so no interval exists"
         return FieldEffect(field=f, evidence=p0.evidence, aliased_with=partners,
