@@ -274,9 +274,9 @@ def assess_fields(submissions: pd.DataFrame, fields: Sequence[str], shown: pd.Da
         if "SEPARATION" in codes_f:
             notes.append(_notice(
                 "SEPARATION", f,
-                f"Field '{f}' has an answer level with no wins or no losses among judged "
-                f"leads: its test uses Firth's penalised likelihood, and that level's win rate "
-                f"rests on few leads."))
+                f"Field '{f}' has an answer level (alone or with other fields' answers) that "
+                f"never or always wins among judged leads: its test uses Firth's penalised "
+                f"likelihood, and such a level's win rate rests on few leads."))
         pred = Predictive(information_value=part.iv, lr_p_value=p, q_value=q,
                           win_rate_by_value=part.table, kind=encoded[f].kind,
                           leads=part.leads, codes=tuple(dict.fromkeys(codes_f)))
