@@ -7,7 +7,7 @@ from `formfit.models.*`, every verdict from `formfit.decide`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -29,9 +29,11 @@ def shown_matrix(inputs: Inputs, versions: pd.Series) -> pd.DataFrame:
     subs = inputs.submissions
     out = pd.DataFrame(False, index=subs.index, columns=list(inputs.fields))
     keys = pd.DataFrame({"form_id": subs["form_id"].astype(str), "version": versions})
-    for (form_id, version), idx in keys.groupby(["form_id", "version"], sort=True).groups.items():
+    groups = keys.groupby(["form_id", "version"], sort=True).groups
+    for key, idx in groups.items():
+        form_id, version = cast(tuple[Any, Any], key)
         spec = inputs.forms.forms.get(str(form_id))
-        if spec is None:
+        if spec is None or not 0 <= int(version) < len(spec.versions):
             continue
         shown = [f for f in spec.versions[int(version)].fields if f in out.columns]
         if shown:
@@ -61,7 +63,7 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
     from formfit.decide import FieldContext, decide
     from formfit.leads import lead_outcomes
     from formfit.models.forms_summary import form_summaries
-    from formfit.models.predictive import assess_fields
+    from formfit.models.predictive import FieldAssessment, assess_fields
 
     notices: list[Notice] = list(inputs.notices)
     fields = list(inputs.fields)
@@ -103,8 +105,8 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
     leads = outcomes.leads
     shown = shown_matrix(inputs, leads["version"])
     assessed = assess_fields(inputs.submissions, fields, shown, leads["won"])
-    for a in assessed.values():
-        notices += a.notices
+    for assessment in assessed.values():
+        notices += assessment.notices
 
     results: list[FieldResult] = []
     contexts: dict[str, FieldContext] = {}
@@ -128,7 +130,7 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
             revenue_per_1k_views=rev if isinstance(rev, Estimate) else
             null_estimate("NO_AMOUNTS", with_p=False),
         )
-        a = assessed.get(f)
+        a: FieldAssessment | None = assessed.get(f)
         results.append(FieldResult(
             field=f,
             forms=_forms_showing(inputs, f),

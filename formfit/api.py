@@ -60,8 +60,8 @@ def validate(submissions: PathLike | None = None, *, settings: Settings | None =
 def analyze(submissions: PathLike | None = None, *, settings: Settings | None = None,
             **kwargs: Any) -> AnalysisResult:
     """The whole job: per-field friction, qualification, net effect and verdict."""
-    from formfit.io import load_inputs as _load
     from formfit.analysis import run_analysis
+    from formfit.io import load_inputs as _load
 
     s = _settings(settings, submissions=submissions, **kwargs)
     return run_analysis(_load(s), s)

@@ -35,19 +35,19 @@ def _stderr() -> Console:
     return Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")) or None, highlight=False)
 
 
-class Fmt(str, enum.Enum):
+class Fmt(enum.StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
     html = "html"
 
 
-class ValidateFmt(str, enum.Enum):
+class ValidateFmt(enum.StrEnum):
     table = "table"
     json = "json"
 
 
-class CheckFmt(str, enum.Enum):
+class CheckFmt(enum.StrEnum):
     text = "text"
     json = "json"
     markdown = "markdown"

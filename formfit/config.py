@@ -158,7 +158,8 @@ def build_settings(*, config: Path | None = None, **flags: Any) -> Settings:
     if config is not None:
         data = _read_config_file(config)
         outcomes = data.get("outcomes") or {}
-        stages = tuple((k.casefold(), v.casefold()) for k, v in _pairs(data.get("stages"), "stages", config))
+        stages = tuple((k.casefold(), v.casefold())
+                       for k, v in _pairs(data.get("stages"), "stages", config))
         bad = sorted({v for _, v in stages} - {"won", "lost", "open"})
         if bad:
             raise InputError(
@@ -172,7 +173,8 @@ def build_settings(*, config: Path | None = None, **flags: Any) -> Settings:
             segments=_strings(data.get("segments")),
             ignore_columns=_strings(data.get("ignore")),
             constants=_pairs(data.get("constants"), "constants", config),
-            all_closed=bool(outcomes.get("all_closed", False)) if isinstance(outcomes, dict) else False,
+            all_closed=(bool(outcomes.get("all_closed", False))
+                        if isinstance(outcomes, dict) else False),
             as_of=parse_date(str(data["as_of"]), "as_of") if data.get("as_of") else None,
             maturity_days=int(data["maturity_days"]) if data.get("maturity_days") else None,
             margin=str(data.get("margin", DEFAULT_MARGIN)),

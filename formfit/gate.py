@@ -35,7 +35,8 @@ Status = Literal["fail", "warn", "pass", "info"]
 class Finding:
     form_id: str
     field: str | None
-    change: str  # removed | added | made_optional | made_required | form_removed | form_added | joint
+    # removed | added | made_optional | made_required | form_removed | form_added | joint
+    change: str
     status: Status
     message: str
 
@@ -129,7 +130,8 @@ def check(base: Path, head: Path, evidence: Path) -> CheckReport:
     ev = _load_evidence(evidence)
     old, new = read_forms(base), read_forms(head)
     by_field = {f["field"]: f for f in ev.get("fields", []) if isinstance(f, dict)}
-    protected = {**{k: str(v) for k, v in (ev.get("models", {}) or {}).get("protected", {}).items()},
+    in_evidence = (ev.get("models", {}) or {}).get("protected", {})
+    protected = {**{k: str(v) for k, v in in_evidence.items()},
                  **{n: s.protected for n, s in old.fields.items() if s.protected},
                  **{n: s.protected for n, s in new.fields.items() if s.protected}}
     before, after = _latest(old), _latest(new)
@@ -164,18 +166,15 @@ def check(base: Path, head: Path, evidence: Path) -> CheckReport:
 
 def _joint(form_id: str, removed: list[str], ev: dict[str, Any]) -> Finding:
     """One contrast for several fields removed from one form, when the evidence allows it."""
-    try:
-        from formfit.models.joint import joint_drop_effect
-    except ImportError:  # pragma: no cover - joint contrasts not available
-        joint_drop_effect = None
-    if joint_drop_effect is not None:
-        found = joint_drop_effect(ev.get("models", {}), form_id, removed)
-        if found is not None:
-            est, lo, hi = found
-            status: Status = "fail" if hi < 0 else "info"
-            return Finding(form_id, ",".join(removed), "joint", status,
-                           f"removing {', '.join(removed)} together from {form_id}: "
-                           f"{est:+.2f} won deals per 1,000 views (95% CI {lo:+.2f} to {hi:+.2f}).")
+    from formfit.models.joint import joint_drop_effect
+
+    found = joint_drop_effect(ev.get("models", {}) or {}, form_id, removed)
+    if found is not None:
+        est, lo, hi = found
+        status: Status = "fail" if hi < 0 else "info"
+        return Finding(form_id, ",".join(removed), "joint", status,
+                       f"removing {', '.join(removed)} together from {form_id}: {est:+.2f} won "
+                       f"deals per 1,000 views (95% CI {lo:+.2f} to {hi:+.2f}).")
     return Finding(form_id, ",".join(removed), "joint", "warn",
                    f"{len(removed)} fields leave {form_id} at once; the evidence cannot judge "
                    "them as one change, so they were judged field by field (effects on the "
@@ -210,7 +209,8 @@ def render_check(report: CheckReport, fmt: str) -> str:
         return "\n".join(rows) + "\n"
     lines = [summary]
     for f in report.findings:
-        lines.append(f"  {f.status.upper():5} {f.form_id} {f.field or ''} ({f.change}): {f.message}")
+        what = f"{f.form_id} {f.field or ''} ({f.change})"
+        lines.append(f"  {f.status.upper():5} {what}: {f.message}")
     return "\n".join(lines) + "\n"
 
 

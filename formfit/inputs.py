@@ -7,8 +7,8 @@ Column conventions (all frames have these names whatever the export called them)
     ``form_id``       str
     ``submitted_at``  datetime64[ns] (NaT when the export has no dates)
     ``session_id``    str or <NA> (absent column when the export has none)
-    segment columns   str, one per declared segment that the submissions carry
-    field columns     one per name in ``Inputs.fields``: the raw value as submitted (str), <NA> = blank
+    segment columns   str, one per declared segment the submissions carry
+    field columns     one per name in ``Inputs.fields``: the raw value (str), <NA> = blank
 
 ``Inputs.view_counts`` — views aggregated to (form_id, date, segments); None without a views file:
     ``form_id`` str, ``date`` datetime64[ns] (midnight), segment columns (str),

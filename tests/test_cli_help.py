@@ -22,7 +22,8 @@ def test_every_command_and_option_has_help() -> None:
         if not (cmd.help or "").strip():
             missing.append(name)
         for p in cmd.params:
-            if getattr(p, "param_type_name", "") == "option" and not (getattr(p, "help", "") or "").strip():
+            is_option = getattr(p, "param_type_name", "") == "option"
+            if is_option and not (getattr(p, "help", "") or "").strip():
                 missing.append(f"{name} {p.opts[0]}")
     assert missing == []
     assert set(group.commands) >= {"analyze", "check", "validate", "simulate", "demo"}

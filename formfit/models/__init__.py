@@ -1,1 +1,4 @@
-"""Statistical models. Only this package imports statsmodels, and lazily (``formfit --help`` stays instant)."""
+"""Statistical models. Only this package imports statsmodels, and lazily.
+
+(``formfit --help`` stays instant.)
+"""
