@@ -141,8 +141,11 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
             drop_effect=drop,
             predictive=a.predictive if a else Predictive(codes=("NOT_IN_DATA",)),
         ))
+        baseline = wins_effects.baseline_wins_per_1k.get(f) if wins_effects else None
+        if baseline is None and wins_effects is not None:
+            baseline = _observed_wins_per_1k(wins_effects.mature_view_cells, inputs, f)
         contexts[f] = FieldContext(
-            baseline_wins_per_1k=wins_effects.baseline_wins_per_1k.get(f) if wins_effects else None,
+            baseline_wins_per_1k=baseline,
             daily_views=_daily_views(cells, inputs, f),
             horizon_days=outcomes.horizon_days,
             protected_reason=(inputs.forms.fields[f].protected
@@ -175,11 +178,31 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
     )
 
 
+def _showing(cells: pd.DataFrame, inputs: Inputs, field: str) -> pd.Series:
+    """Which cells' form version shows the field."""
+    shows = {(fid, i) for fid, spec in inputs.forms.forms.items()
+             for i, v in enumerate(spec.versions) if field in v.fields}
+    keys = zip(cells["form_id"].astype(str), cells["version"].astype(int), strict=True)
+    return pd.Series([k in shows for k in keys], index=cells.index, dtype=bool)
+
+
+def _observed_wins_per_1k(cells: pd.DataFrame | None, inputs: Inputs, field: str
+                          ) -> float | None:
+    """Observed won deals per 1,000 mature views on the form versions that show the field:
+    the baseline a test of removing it would start from (description, not an effect)."""
+    if cells is None or not len(cells) or "wins" not in cells:
+        return None
+    sub = cells[_showing(cells, inputs, field)]
+    views = float(sub["views"].sum())
+    return 1000.0 * float(sub["wins"].sum()) / views if views > 0 else None
+
+
 def _daily_views(cells: pd.DataFrame | None, inputs: Inputs, field: str) -> float | None:
-    """Mean daily views, over the last 28 days of data, of the forms that show the field now."""
+    """Mean daily views, over the last 28 days of data, of the forms that show the field
+    (in any version: a test would put it back where it was)."""
     if cells is None or not len(cells):
         return None
-    forms = [fid for fid, spec in inputs.forms.forms.items() if field in spec.versions[-1].fields]
+    forms = [fid for fid, spec in inputs.forms.forms.items() if field in spec.all_fields()]
     sub = cells[cells["form_id"].isin(forms)]
     if not len(sub) or sub["date"].isna().all():
         return None
