@@ -223,8 +223,8 @@ def assess_fields(submissions: pd.DataFrame, fields: Sequence[str], shown: pd.Da
     shown_masks: dict[str, np.ndarray] = {}
     rates: dict[str, tuple[float | None, float | None]] = {}
     for f in fields:
-        values = submissions[f] if f in submissions.columns else pd.Series(pd.NA, index=idx,
-                                                                           dtype="str")
+        values = (submissions[f].astype("str") if f in submissions.columns
+                  else pd.Series(pd.NA, index=idx, dtype="str"))
         if f in shown.columns:
             sh = _aligned(shown[f], idx).fillna(False).to_numpy(dtype=bool)
         else:
