@@ -14,11 +14,12 @@ Estimands (for removing field f from the forms that show it; h the maturity wind
   lost). Per arm wins/views = (leads/views)(wins/leads) exactly, so this is the net effect of
   friction and selection in one binomial model.
 * ``revenue_per_1k_views`` = wins_per_1k_views * m, with m the mean winsorised (P99.9) revenue
-  of judged won leads on the forms that show f. Assumption, stated in every basis: removing a
-  field changes how many deals are won, not their size. The interval is the delta method for a
+  of judged won leads on the forms that show f. Assumption, stated in ``model["revenue"]``:
+  removing a field changes how many deals are won, not their size. The interval is the delta method for a
   product of independent estimates: Var = m^2 Var(dW) + dW^2 Var(m), Var(m) = s^2 / n_won.
   Where won leads' revenue differs by the field's presence within a form or experiment (Welch
-  p < 0.01), the notice DEAL_SIZE_DIFFERS says the assumption is in doubt.
+  p < 0.001), the notice DEAL_SIZE_DIFFERS (also set as the code of the estimate) says the
+  assumption is in doubt.
 
 Data health: within an experiment, leads must join to CRM deals at the same rate in every
 variant (a variant without the email field can lose its leads at the join). A chi-square test of
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
     from formfit.models.effects import FieldEffect
 
 JOIN_ALPHA = 0.001
-DEAL_SIZE_ALPHA = 0.01
+DEAL_SIZE_ALPHA = 0.001  # as the SRM and join-rate alarms: several fields are tested at once
 MIN_LEADS_PER_VARIANT = 20
 KEYS = ("form_id", "version", "date")
 
@@ -352,7 +353,12 @@ def win_effects(inputs: Inputs, outcomes: LeadOutcomes,
             baseline[f] = (float(eff.baseline) if eff.baseline is not None
                            and np.isfinite(eff.baseline) else None)
         if len(won):
-            notices += _deal_size_check(won, forms, list(wins_per_1k))
+            size_notices = _deal_size_check(won, forms, list(wins_per_1k))
+            notices += size_notices
+            for n in size_notices:  # the caveat travels with each estimate it concerns
+                for f in n.details.get("fields", {}):
+                    if revenue[f].known and not revenue[f].code:
+                        revenue[f] = replace(revenue[f], code="DEAL_SIZE_DIFFERS")
         if immature:
             notices.append(Notice("IMMATURE_VIEWS_LEFT_OUT", (
                 f"{immature:,} views from the last {outcomes.horizon_days} days are left out "
