@@ -15,8 +15,9 @@ Estimands (for removing field f from the forms that show it; h the maturity wind
   friction and selection in one binomial model.
 * ``revenue_per_1k_views`` = wins_per_1k_views * m, with m the mean winsorised (P99.9) revenue
   of judged won leads on the forms that show f. Assumption, stated in ``model["revenue"]``:
-  removing a field changes how many deals are won, not their size. The interval is the delta method for a
-  product of independent estimates: Var = m^2 Var(dW) + dW^2 Var(m), Var(m) = s^2 / n_won.
+  removing a field changes how many deals are won, not their size. The interval is the delta
+  method for a product of independent estimates: Var = m^2 Var(dW) + dW^2 Var(m), with
+  Var(m) = s^2 / n_won.
   Where won leads' revenue differs by the field's presence within a form or experiment (Welch
   p < 0.001), the notice DEAL_SIZE_DIFFERS (also set as the code of the estimate) says the
   assumption is in doubt.
