@@ -219,30 +219,38 @@ def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
         return finish(h, "set by maturity_days" if h else "no outcomes", dated and h is not None)
 
     deals = _deals_at(inputs.deals, as_of, dated)
-    sub_day = leads.set_index("lead_key")["date"]
-    deals = deals.loc[deals["lead_key"].isin(sub_day.index)].copy()
-    deals["days"] = (deals["closed_at"] - deals["lead_key"].map(sub_day)).dt.days
-    is_won = deals["outcome"] == "won"
-    per = pd.DataFrame({
-        "n": deals.groupby("lead_key", observed=True).size(),
-        "open": (deals["outcome"] == "open").groupby(deals["lead_key"], observed=True).sum(),
-        "won_any": is_won.groupby(deals["lead_key"], observed=True).any(),
-        "won_undated": (is_won & deals["closed_at"].isna()).groupby(
-            deals["lead_key"], observed=True).any(),
-        "first_win": deals["days"].where(is_won).groupby(deals["lead_key"], observed=True).min(),
-        "last_close": deals["days"].groupby(deals["lead_key"], observed=True).max(),
-        "closed_undated": ((deals["outcome"] != "open") & deals["closed_at"].isna()).groupby(
-            deals["lead_key"], observed=True).any(),
-    })
-    key = leads["lead_key"]
-    n_deals = key.map(per["n"]).fillna(0).astype(int)
+    # Per-lead aggregates by integer position (str-keyed map/groupby is slow on pandas 3).
+    lead_index = pd.Index(leads["lead_key"])
+    if not lead_index.is_unique:
+        raise ValueError("inputs.submissions must hold one row per lead_key")
+    pos_all = lead_index.get_indexer(deals["lead_key"])
+    deals = deals.loc[pos_all >= 0].copy()
+    pos = pos_all[pos_all >= 0]
+    sub_days = leads["date"].to_numpy(dtype="datetime64[ns]")[pos]
+    deals["days"] = ((deals["closed_at"].to_numpy(dtype="datetime64[ns]") - sub_days)
+                     / np.timedelta64(1, "D"))
+    is_won = (deals["outcome"] == "won").to_numpy(dtype=bool)
+    is_open = (deals["outcome"] == "open").to_numpy(dtype=bool)
+    undated = deals["closed_at"].isna().to_numpy(dtype=bool)
+    days = deals["days"].to_numpy(dtype=float)
+    amount = deals["amount"].to_numpy(dtype=float)
+
+    def per_lead(values: np.ndarray, how: str = "sum") -> pd.Series:
+        if how == "sum":
+            out = np.bincount(pos, weights=values.astype(float), minlength=n)
+        else:
+            out = np.full(n, np.nan)
+            (np.fmin if how == "min" else np.fmax).at(out, pos, values)
+        return pd.Series(out, index=leads.index)
+
+    n_deals = per_lead(np.ones(len(pos)))
     has_deal[:] = (n_deals > 0).to_numpy()
-    n_open = key.map(per["open"]).fillna(0).astype(int)
-    won_any = key.map(per["won_any"]).fillna(False).astype(bool)
-    won_undated = key.map(per["won_undated"]).fillna(False).astype(bool)
+    n_open = per_lead(is_open)
+    won_any = per_lead(is_won) > 0
+    won_undated = per_lead(is_won & undated) > 0
     deal_state[:] = np.select([won_any.to_numpy(), (n_open > 0).to_numpy(),
                                (n_deals > 0).to_numpy()], ["won", "open", "lost"], "none")
-    first_win = key.map(per["first_win"]).astype(float)
+    first_win = per_lead(np.where(is_won, days, np.nan), "min")
 
     if settings.maturity_days is not None:
         h, basis = int(settings.maturity_days), "set by maturity_days"
@@ -261,10 +269,8 @@ def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
         open_unwon = (n_open > 0) & ~won_any
         reason[open_unwon] = OPEN_NO_DATES
         won[:] = won_any.astype(float).to_numpy()
-        won_amount = deals.loc[is_won].groupby("lead_key", observed=True)["amount"].sum()
-        revenue[:] = key.map(won_amount).fillna(0.0).to_numpy()
-        amount_missing[:] = key.map(deals.loc[is_won, "amount"].isna().groupby(
-            deals.loc[is_won, "lead_key"], observed=True).any()).fillna(False).to_numpy()
+        revenue[:] = per_lead(np.where(is_won, np.nan_to_num(amount), 0.0)).to_numpy()
+        amount_missing[:] = (per_lead(is_won & np.isnan(amount)) > 0).to_numpy()
         notices.append(Notice("NO_MATURITY_WINDOW", (
             "The submissions have no submitted_at dates, so no maturity window can be applied: "
             f"won means won at export time, among leads whose deals are closed. "
@@ -279,13 +285,10 @@ def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
     reason[leads["date"].isna()] = NO_SUBMISSION_DATE
     reason[(age < 0).fillna(False)] = AFTER_AS_OF
     reason[((age >= 0) & (age < h)).fillna(False)] = TOO_YOUNG
-    deals["in_h"] = is_won & ((deals["days"] <= h) | deals["closed_at"].isna())
-    won_h = key.map(deals.groupby("lead_key", observed=True)["in_h"].any()).fillna(False)
-    won[:] = won_h.astype(float).to_numpy()
-    won_amount = deals.loc[deals["in_h"]].groupby("lead_key", observed=True)["amount"].sum()
-    revenue[:] = key.map(won_amount).fillna(0.0).to_numpy()
-    amount_missing[:] = key.map(deals.loc[deals["in_h"], "amount"].isna().groupby(
-        deals.loc[deals["in_h"], "lead_key"], observed=True).any()).fillna(False).to_numpy()
+    in_h = is_won & ((days <= h) | undated)
+    won[:] = (per_lead(in_h) > 0).astype(float).to_numpy()
+    revenue[:] = per_lead(np.where(in_h, np.nan_to_num(amount), 0.0)).to_numpy()
+    amount_missing[:] = (per_lead(in_h & np.isnan(amount)) > 0).to_numpy()
     if int((leads["date"].isna()).sum()):
         notices.append(Notice("NO_SUBMISSION_DATE", (
             f"{int(leads['date'].isna().sum()):,} leads have no submission date and are held "
@@ -294,8 +297,8 @@ def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
 
     # Competing risks per lead, for the Aalen-Johansen check (see formfit.models.censoring).
     in_clock = (age >= 0).fillna(False)
-    last_close = key.map(per["last_close"]).astype(float)
-    closed_undated = key.map(per["closed_undated"]).fillna(False).astype(bool)
+    last_close = per_lead(days, "max")
+    closed_undated = per_lead(~is_open & undated) > 0
     agef = age.astype(float)
     st = pd.Series(CENSORED, index=leads.index, dtype="int64")
     t = agef.copy()
