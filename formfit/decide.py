@@ -314,7 +314,10 @@ def _group_verdict(members: list[FieldResult], ctx: FieldContext, m: float | Non
     w, c = de.wins_per_1k_views, de.conversion_pp
     qs = [f.predictive.q_value for f in members if f.predictive.q_value is not None]
     q = min(qs) if qs else None
-    predictive = q is not None and q < Q_SIGNIFICANT
+    # Values that predict winning almost perfectly are probably written after the fact (by
+    # sales): that is leakage, not evidence that the form question helps sales.
+    leaky = any("POSSIBLE_LEAKAGE" in f.predictive.codes for f in members)
+    predictive = q is not None and q < Q_SIGNIFICANT and not leaky
     required = any(f.required for f in members)
     evaluated = de.evidence in EVALUATED
     known = evaluated and w.known and m is not None
@@ -343,7 +346,11 @@ def _group_verdict(members: list[FieldResult], ctx: FieldContext, m: float | Non
                 f"{_plan_clause(plan, missing, ctx.horizon_days)}")
         return "make_optional", core, plan
 
-    if not evaluated:
+    if not evaluated and leaky:
+        why = ("{subject} was never removed from any form, so its cost is unmeasured, and its "
+               "values predict winning so well that they are probably filled in after the lead "
+               "is worked (possible leakage), which says nothing about the form question")
+    elif not evaluated:
         why = ("{subject} was never removed from any form, so its cost is unmeasured, and "
                + (f"its values do not clearly predict winning (q {_q(q)})" if q is not None
                   else "whether its values predict winning is unknown"))

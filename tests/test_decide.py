@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
@@ -141,6 +141,18 @@ def test_protected_reason_cites_the_protection_and_the_numbers() -> None:
 def test_none_evidence_keep_reason_says_cost_unmeasured() -> None:
     (out,) = decide([make_field(evidence="none", q=0.004)], context={"phone": CTX})
     assert out.verdict == "keep" and "never removed" in out.reason and "0.004" in out.reason
+
+
+def test_leaky_predictive_value_is_no_reason_to_keep() -> None:
+    """A field whose values predict winning almost perfectly is probably filled in by sales
+    after the fact: its q is not evidence that the form question helps, so no keep."""
+    f = make_field(evidence="none", q=1e-50)
+    f = replace(f, predictive=Predictive(q_value=1e-50, codes=("POSSIBLE_LEAKAGE",)))
+    (out,) = decide([f], context={"phone": CTX})
+    assert out.verdict == "test" and "leakage" in out.reason
+    g = replace(make_field(evidence="none", q=1e-50, conv=SIG),
+                predictive=Predictive(q_value=1e-50, codes=("POSSIBLE_LEAKAGE",)))
+    assert decide([g], context={"phone": CTX})[0].verdict != "make_optional"
 
 
 def test_aliased_group_gets_one_verdict_said_in_each_reason() -> None:

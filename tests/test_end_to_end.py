@@ -179,5 +179,8 @@ def test_x_education_analyze() -> None:
     assert f["What is your current occupation"]["predictive"]["q_value"] < 0.01
     for leaky in ("Tags", "Lead Quality"):
         assert "POSSIBLE_LEAKAGE" in f[leaky]["predictive"]["codes"], leaky
+        # leakage is not a reason to keep a form question
+        assert f[leaky]["verdict"] == "test", leaky
+        assert "leakage" in f[leaky]["reason"]
     codes = {w["code"] for w in out["warnings"]}
     assert "POSSIBLE_LEAKAGE" in codes
