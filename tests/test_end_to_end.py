@@ -184,3 +184,18 @@ def test_x_education_analyze() -> None:
         assert "leakage" in f[leaky]["reason"]
     codes = {w["code"] for w in out["warnings"]}
     assert "POSSIBLE_LEAKAGE" in codes
+
+
+def test_segment_columns_analysed_as_fields_get_a_hint() -> None:
+    """Without --segment, device and channel (in views and submissions alike) would be read as
+    form fields; the result says so and how to fix it."""
+    res = runner.invoke(app, ["validate", "--submissions", str(SAMPLE / "submissions.csv"),
+                              "--views", str(SAMPLE / "views.csv"), "--format", "json"])
+    assert res.exit_code == 0
+    warn = [w for w in json.loads(res.stdout)["warnings"] if w["code"] == "LIKELY_SEGMENT"]
+    assert warn and warn[0]["columns"] == ["channel", "device"]
+    assert "--segment channel --segment device" in warn[0]["message"]
+    res = runner.invoke(app, ["validate", "--submissions", str(SAMPLE / "submissions.csv"),
+                              "--views", str(SAMPLE / "views.csv"), "--segment", "device",
+                              "--segment", "channel", "--format", "json"])
+    assert not [w for w in json.loads(res.stdout)["warnings"] if w["code"] == "LIKELY_SEGMENT"]

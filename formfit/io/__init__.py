@@ -80,6 +80,25 @@ def choose_key(subs: RawTable, outcomes: RawTable | None) -> str:
     return "lead_id"
 
 
+VIEW_COLUMNS = frozenset({"form_id", "viewed_at", "date", "session_id", "submitted", "views",
+                          "submissions", "view_id", "lead_id", "email"})
+
+
+def _likely_segments(views: RawTable, fields: Iterable[str], settings: Settings) -> list[Notice]:
+    """Columns that views and submissions both carry but that were not declared segments: a
+    form does not show a field to people who only view it, so these are probably segments
+    (device, channel) that are being analysed as form fields."""
+    extra = set(views.frame.columns) - VIEW_COLUMNS - set(settings.segments)
+    both = sorted(extra & set(fields))
+    if not both:
+        return []
+    flags = " ".join(f"--segment {c}" for c in both)
+    return [Notice("LIKELY_SEGMENT",
+                   f"{', '.join(both)} appear in both views and submissions, so they describe "
+                   f"the visit rather than answers on the form, yet they are analysed as form "
+                   f"fields. If they are segments, pass {flags}.", {"columns": both})]
+
+
 def load_inputs(settings: Settings) -> Inputs:
     """Load every input named in ``settings`` into validated, accounted-for frames."""
     if settings.submissions is None:
@@ -106,6 +125,7 @@ def load_inputs(settings: Settings) -> Inputs:
     view_counts = None
     view_level = None
     if views_raw is not None:
+        notices.extend(_likely_segments(views_raw, subs.fields, settings))
         with _status(settings, "Counting views ..."):
             views = load_views(views_raw, settings, subs.forms, subs)
         view_counts, view_level = views.counts, views.level
