@@ -69,13 +69,13 @@ def analyze(submissions: PathLike | None = None, *, settings: Settings | None = 
 
 def simulate(out: PathLike, *, seed: int = 0, views: int | None = None) -> dict[str, Any]:
     """Write a synthetic world (inputs in the contract's formats plus truth.json) to ``out``."""
-    from formfit.simulate import write_world
+    from formfit.simulation import write_world
 
     return write_world(Path(out), seed=seed, views=views)
 
 
 def render(result: AnalysisResult, fmt: str = "json") -> str:
     """Render a result as table, json, markdown or html text."""
-    from formfit.render import render as _render
+    from formfit.renderers import render as _render
 
     return _render(result, fmt)

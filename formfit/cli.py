@@ -151,7 +151,7 @@ def analyze(
                    progress=sys.stderr.isatty() or None)
         _require_submissions(s)
         from formfit.api import analyze as run
-        from formfit.render import render
+        from formfit.renderers import render
 
         result = run(settings=s)
         _emit(render(result, fmt.value, width=_width(out)), out)
@@ -187,7 +187,7 @@ def validate(
                    progress=sys.stderr.isatty() or None)
         _require_submissions(s)
         from formfit.api import validate as run
-        from formfit.render.validation import render_validation
+        from formfit.renderers.validation import render_validation
 
         result = run(settings=s)
         _emit(render_validation(result, fmt.value, width=_width(None)), None)
@@ -223,7 +223,7 @@ def demo(
     """Run analyze on the bundled sample data (a simulated world with known answers)."""
     try:
         from formfit.api import analyze as run
-        from formfit.render import render
+        from formfit.renderers import render
         from formfit.sample import sample_settings
 
         result = run(settings=sample_settings())

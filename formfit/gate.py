@@ -198,7 +198,7 @@ def render_check(report: CheckReport, fmt: str) -> str:
         lines.append(summary)
         return "\n".join(lines) + "\n"
     if fmt == "markdown":
-        from formfit.render.text import md_escape
+        from formfit.renderers.text import md_escape
 
         icon = {"fail": "❌", "warn": "⚠️", "pass": "✅", "info": "ℹ️"}
         rows = [f"**{md_escape(summary)}**", "", "| | form | field | change | note |",

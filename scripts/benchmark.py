@@ -30,8 +30,8 @@ def main() -> int:
     from formfit.analysis import run_analysis
     from formfit.config import Settings
     from formfit.io import load_inputs
-    from formfit.render import render
-    from formfit.simulate import write_world
+    from formfit.renderers import render
+    from formfit.simulation import write_world
 
     tmp = tempfile.TemporaryDirectory()
     out = args.keep or Path(tmp.name)

@@ -1,6 +1,6 @@
 """Coverage of the 95% intervals of conversion drop effects on simulated worlds with known truth.
 
-For each seed: ``formfit.simulate.write_world`` -> ``formfit.io.load_inputs`` (segments
+For each seed: ``formfit.simulation.write_world`` -> ``formfit.io.load_inputs`` (segments
 device and channel) -> ``formfit.aggregate.view_cells`` -> ``formfit.models.effects.drop_effects``
 (submissions per view, percentage points); each field's ``conversion_pp`` interval is checked
 against truth.json (the generating probabilities averaged over the simulated views that show
@@ -31,7 +31,7 @@ def one_world(seed: int, daily: bool = False, se_method: str = "auto",
     from formfit.config import Settings
     from formfit.io import load_inputs
     from formfit.models.effects import drop_effects
-    from formfit.simulate import write_world
+    from formfit.simulation import write_world
 
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)

@@ -1,6 +1,6 @@
 """Coverage of the 95% intervals of win effects on simulated worlds with known truth.
 
-For each seed: ``formfit.simulate.write_world`` -> ``formfit.io.load_inputs`` (maturity_days =
+For each seed: ``formfit.simulation.write_world`` -> ``formfit.io.load_inputs`` (maturity_days =
 truth's horizon_days, as_of = truth's as_of) -> ``lead_outcomes`` -> ``view_cells`` ->
 ``win_effects``; each field's ``win_rate_pp``, ``wins_per_1k_views`` and
 ``revenue_per_1k_views`` interval is checked against truth.json. The target is 92-98% for the
@@ -33,7 +33,7 @@ def one_world(seed: int, segments: bool = True, views: int | None = None) -> lis
     from formfit.io import load_inputs
     from formfit.leads import lead_outcomes
     from formfit.models.wins import win_effects
-    from formfit.simulate import write_world
+    from formfit.simulation import write_world
 
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from formfit.analysis import run_analysis
 from formfit.io import load_inputs
-from formfit.render import render
+from formfit.renderers import render
 from formfit.sample import sample_settings
 
 GOLDEN = Path(__file__).resolve().parents[1] / "tests" / "golden"

@@ -116,10 +116,10 @@ def test_row_level_and_daily_views_of_a_simulated_world_give_the_same_estimates(
         tmp_path: Path) -> None:
     """formfit simulate writes the same views twice: views.csv (one row per view) and
     views_daily.csv (aggregated). Through io and view_cells they must give the same effects."""
-    pytest.importorskip("formfit.simulate")
+    pytest.importorskip("formfit.simulation")
     from formfit.config import Settings
     from formfit.io import load_inputs
-    from formfit.simulate import write_world
+    from formfit.simulation import write_world
 
     write_world(tmp_path, seed=11, views=20_000)
     out = {}

@@ -29,7 +29,7 @@ def script() -> ModuleType:
 
 @pytest.mark.slow
 def test_twenty_simulated_worlds() -> None:
-    pytest.importorskip("formfit.simulate")
+    pytest.importorskip("formfit.simulation")
     mod = script()
     seeds = list(range(20))
     with ProcessPoolExecutor(max_workers=2) as ex:
@@ -51,7 +51,7 @@ def test_joint_contrast_from_the_json_model(tmp_path: Path) -> None:
     """The stored block model re-judges a field-set change as one contrast: it reproduces the
     single-field effect, and removing phone and how_did_you_hear together matches the joint
     truth in truth.json."""
-    pytest.importorskip("formfit.simulate")
+    pytest.importorskip("formfit.simulation")
     import json
 
     from formfit.aggregate import view_cells
@@ -59,7 +59,7 @@ def test_joint_contrast_from_the_json_model(tmp_path: Path) -> None:
     from formfit.io import load_inputs
     from formfit.models.effects import drop_effects, joint_contrast_forms
     from formfit.results import clean
-    from formfit.simulate import write_world
+    from formfit.simulation import write_world
 
     write_world(tmp_path, seed=0)
     inp = load_inputs(Settings(submissions=tmp_path / "submissions.csv",

@@ -34,11 +34,11 @@ def test_only_models_import_statsmodels() -> None:
 def test_renderers_import_only_results() -> None:
     bad = []
     for m, imps in _modules():
-        if not m.startswith("render/") or m == "render/validation.py":
+        if not m.startswith("renderers/") or m == "renderers/validation.py":
             continue
         for i in imps:
             if i.startswith("formfit") and not (i == "formfit.results" or
-                                                 i.startswith("formfit.render")
+                                                 i.startswith("formfit.renderers")
                                                  or i == "formfit.errors"):
                 bad.append((m, i))
             if i.split(".")[0] in {"pandas", "statsmodels", "numpy", "scipy"}:

@@ -32,3 +32,20 @@ def test_library_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert repr(result).startswith("<AnalysisResult: 12 fields")
     assert (tmp_path / "world" / "truth.json").exists()
     assert os.path.getsize(tmp_path / "world" / "submissions.csv") > 0
+
+
+def test_public_functions_stay_callable_after_every_submodule_is_imported() -> None:
+    """A subpackage named like an API function (formfit.render, formfit.simulate) would
+    replace the function on first import; the API names must never be shadowed."""
+    import importlib
+    import pkgutil
+
+    import formfit
+
+    for mod in pkgutil.walk_packages(formfit.__path__, "formfit."):
+        if mod.name != "formfit.__main__":
+            importlib.import_module(mod.name)
+    for name in formfit.__all__:
+        if name not in ("__version__", "FormfitError"):
+            assert callable(getattr(formfit, name)), name
+            assert not hasattr(getattr(formfit, name), "__path__"), name

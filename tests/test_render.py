@@ -16,10 +16,10 @@ import pytest
 from render_fixtures import HOSTILE, build_minimal, build_result
 
 from formfit.errors import UsageError
-from formfit.render import FORMATS, render
-from formfit.render.html import marker, nice_ticks
-from formfit.render.table import render_table
-from formfit.render.text import md_escape, num, pct, sort_fields
+from formfit.renderers import FORMATS, render
+from formfit.renderers.html import marker, nice_ticks
+from formfit.renderers.table import render_table
+from formfit.renderers.text import md_escape, num, pct, sort_fields
 from formfit.results import AnalysisResult, DropEffect, Estimate
 
 RESULT = build_result()

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from formfit.cli import app
 from formfit.errors import FormfitError
-from formfit.simulate import FILES, World, WorldParams, simulate_world, write_world
+from formfit.simulation import FILES, World, WorldParams, simulate_world, write_world
 
 BIG = 300_000
 Z = 4.0  # tolerance in standard errors

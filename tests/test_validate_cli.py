@@ -129,7 +129,7 @@ def test_table_output_is_plain_and_fits_width() -> None:
 
 def test_render_validation_width_and_json() -> None:
     from formfit.api import validate
-    from formfit.render.validation import render_validation
+    from formfit.renderers.validation import render_validation
 
     result = validate(str(DATA / "submissions.csv"), column_map={"Form ID": "form_id"})
     narrow = render_validation(result, "table", width=60)

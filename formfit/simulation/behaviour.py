@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from formfit.simulate.design import (
+from formfit.simulation.design import (
     CHANNEL_CONV,
     CHANNEL_INTENT,
     CHANNEL_SHARE,

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from formfit.simulate.behaviour import FIELD_INDEX, BoolArray, FloatArray, IntArray
-from formfit.simulate.design import FIELDS, OPTIONAL_FILL, WorldParams
+from formfit.simulation.behaviour import FIELD_INDEX, BoolArray, FloatArray, IntArray
+from formfit.simulation.design import FIELDS, OPTIONAL_FILL, WorldParams
 
 FIRST = ("James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "David",
          "Elizabeth", "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas",

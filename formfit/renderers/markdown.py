@@ -2,7 +2,7 @@
 
 A one-line summary, the field table, details in ``<details>`` blocks, and warnings. Every
 user-supplied string (field names, form ids, values, messages, file names) goes through
-:func:`~formfit.render.text.md_escape`, so nothing from the data can break a table row, open a
+:func:`~formfit.renderers.text.md_escape`, so nothing from the data can break a table row, open a
 tag or a link, or run as HTML.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from formfit.render.text import (
+from formfit.renderers.text import (
     EVIDENCE_MEANING,
     VERDICT_LABEL,
     accounting_rows,

@@ -17,7 +17,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from formfit.render.text import (
+from formfit.renderers.text import (
     EVIDENCE_SHORT,
     VERDICT_LABEL,
     accounting_rows,

@@ -17,7 +17,7 @@ from typing import Any
 
 import jinja2
 
-from formfit.render.text import (
+from formfit.renderers.text import (
     EVIDENCE_MEANING,
     VERDICT_LABEL,
     accounting_rows,

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from formfit.simulate.behaviour import (
+from formfit.simulation.behaviour import (
     FIELD_INDEX,
     FloatArray,
     IntArray,
@@ -33,7 +33,7 @@ from formfit.simulate.behaviour import (
     p_submit,
     q_win,
 )
-from formfit.simulate.design import FIELDS, FormDesign, WorldParams
+from formfit.simulation.design import FIELDS, FormDesign, WorldParams
 
 Evidence = tuple[str, tuple[str, ...]]
 

@@ -39,9 +39,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from formfit.simulate.design import WorldParams
-from formfit.simulate.world import World, simulate_world
-from formfit.simulate.write import FILES, write_files
+from formfit.simulation.design import WorldParams
+from formfit.simulation.world import World, simulate_world
+from formfit.simulation.write import FILES, write_files
 
 __all__ = ["FILES", "World", "WorldParams", "simulate_world", "write_world"]
 

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from formfit.simulate import text
-from formfit.simulate import truth as tr
-from formfit.simulate.behaviour import (
+from formfit.simulation import text
+from formfit.simulation import truth as tr
+from formfit.simulation.behaviour import (
     FIELD_INDEX,
     Views,
     draw_views,
@@ -21,8 +21,8 @@ from formfit.simulate.behaviour import (
     realised_traffic,
     sigmoid,
 )
-from formfit.simulate.crm import make_deals
-from formfit.simulate.design import (
+from formfit.simulation.crm import make_deals
+from formfit.simulation.design import (
     CHANNELS,
     DEVICES,
     FIELDS,
@@ -30,7 +30,7 @@ from formfit.simulate.design import (
     WorldParams,
     default_forms,
 )
-from formfit.simulate.people import field_values, messy_emails, pick_earlier
+from formfit.simulation.people import field_values, messy_emails, pick_earlier
 
 SUBMISSION_KEYS = ("email", "form_id", "submitted_at", "session_id", "device", "channel")
 

@@ -17,19 +17,19 @@ FORMATS = ("table", "json", "markdown", "html")
 def render(result: AnalysisResult, fmt: str, width: int | None = None) -> str:
     """Render ``result`` as ``fmt`` text. ``width`` applies to the table (default 100 columns)."""
     if fmt == "json":
-        from formfit.render.json import render_json
+        from formfit.renderers.json import render_json
 
         return render_json(result)
     if fmt == "table":
-        from formfit.render.table import render_table
+        from formfit.renderers.table import render_table
 
         return render_table(result, width=width)
     if fmt == "markdown":
-        from formfit.render.markdown import render_markdown
+        from formfit.renderers.markdown import render_markdown
 
         return render_markdown(result)
     if fmt == "html":
-        from formfit.render.html import render_html
+        from formfit.renderers.html import render_html
 
         return render_html(result)
     raise UsageError(f"unknown report format {fmt!r}.",

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from formfit.simulate.behaviour import BoolArray, IntArray
-from formfit.simulate.design import WorldParams
+from formfit.simulation.behaviour import BoolArray, IntArray
+from formfit.simulation.design import WorldParams
 
 #: P(a lead that does not win has no deal at all), by whether it came from the newsletter.
 NO_DEAL = {"newsletter": 0.85, "other": 0.45}
