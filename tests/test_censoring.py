@@ -8,26 +8,18 @@ the change even flips), and unbiased with the maturity cut-off and with Aalen-Jo
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pandas as pd
 import pytest
+from script_loader import load_script
 
 from formfit.models.censoring import cumulative_incidence, cumulative_incidence_table
 
 
 def _demo_module() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / "scripts" / "censoring_demo.py"
-    spec = importlib.util.spec_from_file_location("censoring_demo", path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["censoring_demo"] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("censoring_demo")
 
 
 def _aalen_johansen_by_hand(t: np.ndarray, s: np.ndarray, h: float) -> float:

@@ -6,25 +6,19 @@ randomized coverage over 400 intervals). Marked slow: about 30 s on two cores.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from types import ModuleType
 
 import pandas as pd
 import pytest
+from script_loader import load_script
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "coverage_friction.py"
 
 
 def script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("coverage_friction", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["coverage_friction"] = mod  # worker processes find one_world by this name
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("coverage_friction")
 
 
 @pytest.mark.slow

@@ -7,19 +7,16 @@ numbers or the layout moved: regenerate only when that is intended, and say why 
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+from script_loader import load_script
 from typer.testing import CliRunner
 
 from formfit.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("regen", ROOT / "scripts" / "regenerate_golden.py")
-assert spec and spec.loader
-regen = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(regen)
+regen = load_script("regenerate_golden")
 
 
 @pytest.mark.parametrize("fmt", ["json", "markdown"])

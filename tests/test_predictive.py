@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
@@ -11,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats as sps
+from script_loader import load_script
 
 from formfit.models.firth import fit_logit
 from formfit.models.predictive import (
@@ -385,12 +385,7 @@ def test_twenty_fields_ten_thousand_leads_finds_the_planted_one() -> None:
 
 
 def _fpr_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("predictive_fpr",
-                                                  ROOT / "scripts" / "predictive_fpr.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("predictive_fpr")
 
 
 def test_planted_field_found_and_noise_at_nominal_rate() -> None:

@@ -3,15 +3,13 @@ and a seeded coverage loop on simulated worlds (``scripts/coverage_wins.py`` run
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from datetime import date
-from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pandas as pd
 import pytest
+from script_loader import load_script
 
 from formfit.config import Settings
 from formfit.inputs import FieldSpec, FormsConfig, FormSpec, FormVersion, Inputs
@@ -220,13 +218,7 @@ def test_no_outcomes_gives_no_effects() -> None:
 
 
 def _coverage_module() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / "scripts" / "coverage_wins.py"
-    spec = importlib.util.spec_from_file_location("coverage_wins", path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["coverage_wins"] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("coverage_wins")
 
 
 @pytest.mark.slow
