@@ -49,20 +49,18 @@ members get the group's verdict among keep / make_optional / test.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from formfit.errors import UsageError
+from formfit.models.power import views_per_arm
 from formfit.results import Estimate, FieldResult, TestPlan, Verdict
 
 Z975 = 1.959963984540054
 ALPHA_DROP = 0.025  # one-sided, Holm-adjusted: one field <=> the 95% interval's lower end
 Q_SIGNIFICANT = 0.05
-POWER = 0.80
-ALPHA_TEST = 0.05  # two-sided, for the A/B test plan
 EVALUATED = ("randomized", "observational", "aliased")
 
 
@@ -106,29 +104,6 @@ def margin_per_1k(kind: str, value: float, baseline_wins_per_1k: float | None) -
     if baseline_wins_per_1k is None or not baseline_wins_per_1k > 0:
         return None
     return value * baseline_wins_per_1k
-
-
-@functools.lru_cache(maxsize=1024)
-def views_per_arm(baseline_wins_per_1k: float, margin_wins_per_1k: float) -> int | None:
-    """Views per arm for 80% power at 5% two-sided to detect a change of ``margin`` (per 1k).
-
-    None when the baseline is not a proportion strictly between 0 and 1 or the margin is not
-    positive. Cached: a run asks the same question for many fields.
-    """
-    from statsmodels.stats.power import NormalIndPower
-    from statsmodels.stats.proportion import proportion_effectsize
-
-    p = baseline_wins_per_1k / 1000.0
-    m = margin_wins_per_1k / 1000.0
-    if not (0 < p < 1) or not m > 0:
-        return None
-    es = float(proportion_effectsize(p, max(p - m, 0.0)))
-    if not es > 0:
-        return None
-    n = NormalIndPower().solve_power(effect_size=es, nobs1=None, alpha=ALPHA_TEST, power=POWER,
-                                     ratio=1.0, alternative="two-sided")
-    n = float(n)
-    return int(math.ceil(n)) if math.isfinite(n) else None
 
 
 def plan_test(ctx: FieldContext, margin_wins_per_1k: float | None) -> TestPlan | None:

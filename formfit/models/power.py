@@ -1,0 +1,40 @@
+"""Sample size for the A/B test that would settle a field (the `test` verdict's plan).
+
+Views per arm for 80% power at 5% two-sided to detect a change of the margin in wins per view,
+from baseline p: Cohen's arcsine effect size ``h = 2 asin(sqrt(p)) - 2 asin(sqrt(p - m))``
+(``proportion_effectsize``) and ``NormalIndPower().solve_power``. With a true change of 0 this
+is also the size of a non-inferiority test at one-sided 2.5%. statsmodels' own
+non-inferiority helpers raise NotImplementedError for a non-zero margin (statistics.md trap 6),
+hence the shifted effect size.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+POWER = 0.80
+ALPHA_TEST = 0.05  # two-sided
+
+
+@functools.lru_cache(maxsize=1024)
+def views_per_arm(baseline_wins_per_1k: float, margin_wins_per_1k: float) -> int | None:
+    """Views per arm for 80% power at 5% two-sided to detect a change of ``margin`` (per 1k).
+
+    None when the baseline is not a proportion strictly between 0 and 1 or the margin is not
+    positive. Cached: a run asks the same question for many fields.
+    """
+    from statsmodels.stats.power import NormalIndPower
+    from statsmodels.stats.proportion import proportion_effectsize
+
+    p = baseline_wins_per_1k / 1000.0
+    m = margin_wins_per_1k / 1000.0
+    if not (0 < p < 1) or not m > 0:
+        return None
+    es = float(proportion_effectsize(p, max(p - m, 0.0)))
+    if not es > 0:
+        return None
+    n = NormalIndPower().solve_power(effect_size=es, nobs1=None, alpha=ALPHA_TEST, power=POWER,
+                                     ratio=1.0, alternative="two-sided")
+    n = float(n)
+    return int(math.ceil(n)) if math.isfinite(n) else None
