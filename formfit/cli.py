@@ -71,17 +71,22 @@ ConfigOpt = Annotated[Path | None, typer.Option(
     "--config", "-c", help="Settings file (YAML/JSON): columns, stages, segments, ignore, "
     "constants, as_of, maturity_days, margin. Flags override it.")]
 MapOpt = Annotated[list[str] | None, typer.Option(
-    "--map", help='Rename a column in every input: --map "Prospect ID=lead_id". Repeatable.')]
+    "--map", metavar="'EXPORT NAME=name'",
+    help='Rename a column in every input: --map "Prospect ID=lead_id". Repeatable.')]
 SegmentOpt = Annotated[list[str] | None, typer.Option(
-    "--segment", help="A column that shifts conversion (device, channel); the models adjust "
+    "--segment", metavar="COLUMN",
+    help="A column that shifts conversion (device, channel); the models adjust "
     "for it. Repeatable.")]
 AsOfOpt = Annotated[str | None, typer.Option(
-    "--as-of", help="Date the exports were taken (YYYY-MM-DD). Default: latest date in inputs.")]
+    "--as-of", metavar="YYYY-MM-DD",
+    help="Date the exports were taken (YYYY-MM-DD). Default: latest date in inputs.")]
 MaturityOpt = Annotated[int | None, typer.Option(
-    "--maturity-days", help="h: leads are judged on deals won within h days of submission; "
+    "--maturity-days", metavar="DAYS",
+    help="h: leads are judged on deals won within h days of submission; "
     "younger leads are held out. Default: 90th percentile of observed days to a win.")]
 MarginOpt = Annotated[str | None, typer.Option(
-    "--margin", help="Largest loss of won deals you accept to drop a field: '2%' of the "
+    "--margin", metavar="2%|0.5",
+    help="Largest loss of won deals you accept to drop a field: '2%' of the "
     "baseline (default) or an absolute '0.5' wins per 1,000 views.")]
 
 
@@ -125,7 +130,12 @@ def _require_submissions(s: Any) -> None:
                          "try `formfit demo` to see a full run.")
 
 
-@app.command()
+@app.command(epilog=(
+    "Examples:\n\n\b\n"
+    "  formfit analyze -s subs.csv -v views.csv -o deals.csv -f forms.yaml \\\n"
+    "                  --segment device --segment channel\n"
+    "  formfit analyze ... --format html --out report.html\n"
+    "  formfit analyze -s Leads.csv --map 'Prospect ID=lead_id' --map 'Lead Origin=form_id'"))
 def analyze(
     submissions: SubmissionsOpt = None,
     views: ViewsOpt = None,
