@@ -199,3 +199,22 @@ def test_segment_columns_analysed_as_fields_get_a_hint() -> None:
                               "--views", str(SAMPLE / "views.csv"), "--segment", "device",
                               "--segment", "channel", "--format", "json"])
     assert not [w for w in json.loads(res.stdout)["warnings"] if w["code"] == "LIKELY_SEGMENT"]
+
+
+def test_blank_stage_can_be_mapped_as_the_hint_says(tmp_path: Path) -> None:
+    """A blank CRM stage is refused with a hint to map '(blank)'; following the hint works."""
+    subs = tmp_path / "subs.csv"
+    subs.write_text("lead_id,form_id,size\nA,web,1-10\nB,web,11-50\nC,web,1-10\n")
+    deals = tmp_path / "deals.csv"
+    deals.write_text("lead_id,stage\nA,Closed Won\nB,\nC,Closed Lost\n")
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text("stages:\n  Closed Won: won\n  Closed Lost: lost\n")
+    args = ["validate", "--submissions", str(subs), "--outcomes", str(deals), "--config",
+            str(cfg)]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2
+    assert "(blank): open" in res.stderr and "row 3" in res.stderr
+    cfg.write_text("stages:\n  Closed Won: won\n  Closed Lost: lost\n  (blank): open\n")
+    res = runner.invoke(app, args + ["--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["inputs"]["outcomes"]["rows_used"] == 3

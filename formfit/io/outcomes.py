@@ -114,7 +114,8 @@ def _resolve_outcome(table: RawTable, settings: Settings) -> pd.Series:
 
 def _map_words(table: RawTable, column: str, mapping: Mapping[str, str]) -> pd.Series:
     s = table.frame[column]
-    low = s.str.strip().str.casefold()
+    # blanks are the level "(blank)", so the stage map the hint suggests can place them
+    low = s.str.strip().str.casefold().fillna("(blank)")
     mapped = low.map(dict(mapping))
     bad = mapped.isna().to_numpy()
     if bad.any():
