@@ -32,10 +32,7 @@ def shown_matrix(inputs: Inputs, versions: pd.Series) -> pd.DataFrame:
     groups = keys.groupby(["form_id", "version"], sort=True).groups
     for key, idx in groups.items():
         form_id, version = cast(tuple[Any, Any], key)
-        spec = inputs.forms.forms.get(str(form_id))
-        if spec is None or not 0 <= int(version) < len(spec.versions):
-            continue
-        shown = [f for f in spec.versions[int(version)].fields if f in out.columns]
+        shown = [f for f in inputs.forms.fields_at(form_id, version) if f in out.columns]
         if shown:
             out.loc[idx, shown] = True
     return out
@@ -180,10 +177,8 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
 
 def _showing(cells: pd.DataFrame, inputs: Inputs, field: str) -> pd.Series:
     """Which cells' form version shows the field."""
-    shows = {(fid, i) for fid, spec in inputs.forms.forms.items()
-             for i, v in enumerate(spec.versions) if field in v.fields}
-    keys = zip(cells["form_id"].astype(str), cells["version"].astype(int), strict=True)
-    return pd.Series([k in shows for k in keys], index=cells.index, dtype=bool)
+    mask = inputs.forms.shown_mask(cells["form_id"], cells["version"], field)
+    return pd.Series(mask, index=cells.index, dtype=bool)
 
 
 def _observed_wins_per_1k(cells: pd.DataFrame | None, inputs: Inputs, field: str

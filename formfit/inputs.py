@@ -23,7 +23,7 @@ Column conventions (all frames have these names whatever the export called them)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -87,6 +87,19 @@ class FormsConfig:
         for spec in self.forms.values():
             seen.update(dict.fromkeys(spec.all_fields()))
         return tuple(seen)
+
+    def fields_at(self, form_id: str, version: int) -> tuple[str, ...]:
+        """The fields a form's version shows; none for an unknown form or version (-1)."""
+        spec = self.forms.get(str(form_id))
+        if spec is None or not 0 <= int(version) < len(spec.versions):
+            return ()
+        return spec.versions[int(version)].fields
+
+    def shown_mask(self, form_ids: Iterable[Any], versions: Iterable[Any], field_name: str
+                   ) -> list[bool]:
+        """For each (form_id, version) pair: does that form version show the field?"""
+        return [field_name in self.fields_at(f, v)
+                for f, v in zip(form_ids, versions, strict=True)]
 
     def is_protected(self, field_name: str) -> bool:
         spec = self.fields.get(field_name)

@@ -261,10 +261,7 @@ def _deal_size_check(won: pd.DataFrame, forms: FormsConfig, fields: Sequence[str
     """Welch test of won leads' revenue with vs without each field, within groups that vary."""
     flagged: dict[str, float] = {}
     for f in fields:
-        shown = np.array([f in forms.forms[fid].versions[v].fields if fid in forms.forms
-                          and 0 <= v < len(forms.forms[fid].versions) else False
-                          for fid, v in zip(won["form_id"], won["version"], strict=True)],
-                         dtype=bool)
+        shown = np.array(forms.shown_mask(won["form_id"], won["version"], f), dtype=bool)
         group = [forms.forms[fid].experiment or fid if fid in forms.forms else fid
                  for fid in won["form_id"]]
         g = pd.Series(group, index=won.index)
