@@ -1,4 +1,5 @@
-"""The analysis pipeline: loaded inputs -> cells -> models -> verdicts -> one AnalysisResult.
+"""The pipeline: inputs -> cells -> models -> verdicts -> one AnalysisResult (analyze),
+or loaded inputs -> accounting only -> a ValidationResult (validate).
 
 This module wires the stages together and owns nothing statistical itself: every number comes
 from `formfit.models.*`, every verdict from `formfit.decide`.
@@ -20,6 +21,7 @@ from formfit.results import (
     FieldResult,
     FormSummary,
     Predictive,
+    ValidationResult,
     null_estimate,
 )
 
@@ -205,3 +207,29 @@ def _daily_views(cells: pd.DataFrame | None, inputs: Inputs, field: str) -> floa
     recent = sub[sub["date"] > last - pd.Timedelta(days=28)]
     days = recent["date"].nunique()
     return float(recent["views"].sum()) / days if days else None
+
+
+def validation_result(inputs: Inputs, settings: Settings) -> ValidationResult:
+    """What `formfit validate` reports: row accounting, forms and fields seen, warnings."""
+    from formfit import __version__
+
+    forms: list[dict[str, Any]] = []
+    for form_id in sorted(inputs.forms.forms):
+        spec = inputs.forms.forms[form_id]
+        forms.append({
+            "form_id": form_id,
+            "experiment": spec.experiment,
+            "traffic": spec.traffic,
+            "versions": [{"since": v.since.isoformat() if v.since else None,
+                          "fields": list(v.fields), "optional": list(v.optional)}
+                         for v in spec.versions],
+        })
+    return ValidationResult(
+        formfit_version=__version__,
+        settings=settings.to_dict(),
+        inputs={role: acc.to_dict() for role, acc in inputs.accounting.items()},
+        forms=tuple(forms),
+        fields=tuple(inputs.fields),
+        forms_inferred=inputs.forms.inferred,
+        warnings=tuple(n.to_dict() for n in inputs.notices),
+    )

@@ -1,6 +1,6 @@
 """The library API: each function is one step of the one-way flow, callable from Python.
 
-files -> io.load_inputs -> pipeline.run_analysis (aggregate, models, decide) -> results -> render
+files -> io.load_inputs -> analysis.run_analysis (aggregate, models, decide) -> results -> render
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def load_inputs(submissions: PathLike | None = None, *, settings: Settings | Non
 def validate(submissions: PathLike | None = None, *, settings: Settings | None = None,
              **kwargs: Any) -> ValidationResult:
     """Load everything and return the accounting and warnings, without fitting models."""
-    from formfit.pipeline import validation_result
+    from formfit.analysis import validation_result
 
     s = _settings(settings, submissions=submissions, **kwargs)
     from formfit.io import load_inputs as _load
