@@ -47,6 +47,7 @@ from formfit.inputs import FormsConfig, Notice
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 NAT_KEY = -(2**62)  # date key for cells without a date
+NULL_TOL = 1e-9
 RANK_TOL = 1e-5  # relative, on singular values (computed from Gram matrices)
 
 
@@ -345,6 +346,9 @@ def build_block(prep: Prepared, spec: BlockSpec) -> BlockDesign:
     if len(live_idx):
         S_live = S[np.ix_(live_idx, live_idx)]
         null_live = linalg.null_space(_sqrt_psd(S_live), rcond=RANK_TOL)
+        # coordinates at rounding-noise level are zero: they would otherwise differ between
+        # BLAS builds (1e-16 vs 2e-15) and break byte-identical JSON
+        null_live[np.abs(null_live) < NULL_TOL] = 0.0
         null_basis = np.zeros((len(spec.columns), null_live.shape[1]))
         null_basis[live_idx, :] = null_live
         f_keep = live_idx[_independent(S_live)]
