@@ -14,6 +14,7 @@ import pandas as pd
 
 from formfit.config import Settings
 from formfit.inputs import Inputs, Notice
+from formfit.progress import step
 from formfit.results import (
     AnalysisResult,
     DropEffect,
@@ -78,11 +79,13 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
         from formfit.models.srm import sample_ratio_checks
 
         cells = view_cells(inputs)
+        step("Fitting the conversion model")
         conv_fit = drop_effects(cells, successes="submissions", trials="views",
                                 forms=inputs.forms, fields=fields, segments=segments, scale=100.0)
         conv = conv_fit.effects
         notices += conv_fit.notices
         models["conversion"] = conv_fit.model
+        step("Checking sample ratios")
         srm, srm_notices = sample_ratio_checks(inputs.view_counts, inputs.forms)
         models["srm"] = srm
         notices += srm_notices
@@ -91,18 +94,21 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
                               "1,000 views cannot be estimated; win rates per submission can."))
 
     # Qualification: which leads are won within h, and the effects of presence on winning.
+    step("Judging leads against their deals")
     outcomes = lead_outcomes(inputs, settings)
     notices += outcomes.notices
     wins_effects = None
     if inputs.deals is not None:
         from formfit.models.wins import win_effects
 
+        step("Fitting the win models")
         wins_effects = win_effects(inputs, outcomes, cells)
         notices += wins_effects.notices
         models["wins"] = wins_effects.model
 
     leads = outcomes.leads
     shown = shown_matrix(inputs, leads["version"])
+    step("Measuring what field values predict")
     assessed = assess_fields(inputs.submissions, fields, shown, leads["won"])
     for assessment in assessed.values():
         notices += assessment.notices
@@ -150,6 +156,7 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
             protected_reason=(inputs.forms.fields[f].protected
                               if f in inputs.forms.fields else None),
         )
+    step("Deciding verdicts")
     decided = decide(results, margin=settings.margin, context=contexts)
 
     protected_reasons = {n: s.protected for n, s in inputs.forms.fields.items() if s.protected}

@@ -27,9 +27,11 @@ def _settings(settings: Settings | None, **kwargs: Any) -> Settings:
         column_map = tuple(column_map.items())
     elif column_map and isinstance(next(iter(column_map)), str):
         column_map = parse_map(list(column_map))
-    for key in ("submissions", "views", "outcomes", "forms"):
-        if kwargs.get(key) is not None:
-            kwargs[key] = Path(kwargs[key])
+    if kwargs.get("forms") is not None:
+        kwargs["forms"] = Path(kwargs["forms"])
+    for key in ("submissions", "views", "outcomes"):  # a path, or table:/sql: with an engine
+        if isinstance(kwargs.get(key), Path):
+            kwargs[key] = str(kwargs[key])
     if isinstance(kwargs.get("as_of"), str):
         kwargs["as_of"] = date.fromisoformat(kwargs["as_of"])
     if kwargs.get("segments") is not None:
@@ -62,9 +64,11 @@ def analyze(submissions: PathLike | None = None, *, settings: Settings | None = 
     """The whole job: per-field friction, qualification, net effect and verdict."""
     from formfit.analysis import run_analysis
     from formfit.io import load_inputs as _load
+    from formfit.progress import tracking
 
     s = _settings(settings, submissions=submissions, **kwargs)
-    return run_analysis(_load(s), s)
+    with tracking(s.progress):
+        return run_analysis(_load(s), s)
 
 
 def simulate(out: PathLike, *, seed: int = 0, views: int | None = None) -> dict[str, Any]:

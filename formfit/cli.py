@@ -55,14 +55,17 @@ class CheckFmt(enum.StrEnum):
 
 
 # Shared input options (analyze and validate take the same ones).
-SubmissionsOpt = Annotated[Path | None, typer.Option(
-    "--submissions", "-s", help="Form submissions export (CSV, TSV, Parquet, XLSX, JSONL; .gz ok). "
-    "Needs lead_id or email, and form_id.")]
-ViewsOpt = Annotated[Path | None, typer.Option(
-    "--views", "-v", help="Form views: one row per view (form_id, viewed_at) or daily counts "
+SubmissionsOpt = Annotated[str | None, typer.Option(
+    "--submissions", "-s", metavar="FILE|table:NAME|sql:QUERY",
+    help="Form submissions export (CSV, TSV, Parquet, XLSX, JSONL; .gz ok), or with --engine "
+    "a table or query. Needs lead_id or email, and form_id.")]
+ViewsOpt = Annotated[str | None, typer.Option(
+    "--views", "-v", metavar="FILE|table:NAME|sql:QUERY",
+    help="Form views: one row per view (form_id, viewed_at) or daily counts "
     "(form_id, date, views, submissions). Needed for conversion effects.")]
-OutcomesOpt = Annotated[Path | None, typer.Option(
-    "--outcomes", "-o", help="CRM deals: lead_id or email, and outcome (won/lost/open), or "
+OutcomesOpt = Annotated[str | None, typer.Option(
+    "--outcomes", "-o", metavar="FILE|table:NAME|sql:QUERY",
+    help="CRM deals: lead_id or email, and outcome (won/lost/open), or "
     "is_won/is_closed, or stage with a stage map. Needed for win effects.")]
 FormsOpt = Annotated[Path | None, typer.Option(
     "--forms", "-f", help="Form configuration (YAML/JSON): fields per form, experiments, "
@@ -84,6 +87,11 @@ MaturityOpt = Annotated[int | None, typer.Option(
     "--maturity-days", metavar="DAYS",
     help="h: leads are judged on deals won within h days of submission; "
     "younger leads are held out. Default: 90th percentile of observed days to a win.")]
+EngineOpt = Annotated[str | None, typer.Option(
+    "--engine", metavar="URL",
+    help="Where table:/sql: inputs live and are grouped: duckdb:///file.db, "
+    "postgres://user@host/db, bigquery://project/dataset, snowflake://..., pyspark://. "
+    "Default: files are scanned by an embedded DuckDB.")]
 MarginOpt = Annotated[str | None, typer.Option(
     "--margin", metavar="2%|0.5",
     help="Largest loss of won deals you accept to drop a field: '2%' of the "
@@ -146,6 +154,7 @@ def analyze(
     segments: SegmentOpt = None,
     as_of: AsOfOpt = None,
     maturity_days: MaturityOpt = None,
+    engine: EngineOpt = None,
     margin: MarginOpt = None,
     fmt: Annotated[Fmt, typer.Option("--format", help="table (terminal), json (the contract), "
                                      "markdown (PRs, $GITHUB_STEP_SUMMARY) or html (report).")]
@@ -157,7 +166,7 @@ def analyze(
     try:
         s = _build(submissions=submissions, views=views, outcomes=outcomes, forms=forms,
                    config=config, column_map=column_map, segments=segments, as_of=as_of,
-                   maturity_days=maturity_days, margin=margin,
+                   maturity_days=maturity_days, margin=margin, engine=engine,
                    progress=sys.stderr.isatty() or None)
         _require_submissions(s)
         from formfit.api import analyze as run
@@ -185,6 +194,7 @@ def validate(
     segments: SegmentOpt = None,
     as_of: AsOfOpt = None,
     maturity_days: MaturityOpt = None,
+    engine: EngineOpt = None,
     margin: MarginOpt = None,
     fmt: Annotated[ValidateFmt, typer.Option("--format", help="table or json.")]
     = ValidateFmt.table,
@@ -193,7 +203,7 @@ def validate(
     try:
         s = _build(submissions=submissions, views=views, outcomes=outcomes, forms=forms,
                    config=config, column_map=column_map, segments=segments, as_of=as_of,
-                   maturity_days=maturity_days, margin=margin,
+                   maturity_days=maturity_days, margin=margin, engine=engine,
                    progress=sys.stderr.isatty() or None)
         _require_submissions(s)
         from formfit.api import validate as run

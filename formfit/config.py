@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from formfit.cells.url import parse_engine, parse_input
 from formfit.errors import InputError, UsageError
 
 DEFAULT_MARGIN = "2%"
@@ -38,9 +39,10 @@ DEFAULT_MARGIN = "2%"
 class Settings:
     """Everything that shapes a result. Reported verbatim in the JSON ``settings``."""
 
-    submissions: Path | None = None
-    views: Path | None = None
-    outcomes: Path | None = None
+    # inputs: a file path, or with an engine ``table:NAME`` / ``sql:SELECT ...``
+    submissions: Path | str | None = None
+    views: Path | str | None = None
+    outcomes: Path | str | None = None
     forms: Path | None = None
     config: Path | None = None
     # export column name -> contract name, applied to every input (case-insensitive, trimmed)
@@ -63,6 +65,8 @@ class Settings:
     margin: str = DEFAULT_MARGIN
     # show a progress bar on long loads (the CLI turns it on for terminals)
     progress: bool = False
+    # where table:/sql: inputs are read and grouped (an ibis URL); None: the embedded DuckDB
+    engine: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings with file paths reduced to their names (no local paths leak)."""
@@ -71,7 +75,11 @@ class Settings:
             v = getattr(self, f.name)
             if f.name == "progress":
                 continue
-            if isinstance(v, Path):
+            if f.name in ("submissions", "views", "outcomes") and v is not None:
+                v = parse_input(v, f.name).label
+            elif f.name == "engine" and v is not None:
+                v = parse_engine(v).masked
+            elif isinstance(v, Path):
                 v = v.name
             elif isinstance(v, date):
                 v = v.isoformat()
@@ -125,7 +133,7 @@ def _read_config_file(path: Path) -> dict[str, Any]:
             "Start it with keys such as `columns:` or `segments:`.",
         )
     known = {"columns", "stages", "segments", "ignore", "constants", "outcomes", "as_of",
-             "maturity_days", "margin", "submissions", "views", "forms"}
+             "maturity_days", "margin", "submissions", "views", "forms", "engine"}
     unknown = sorted(set(map(str, data)) - known)
     if unknown:
         raise InputError(
@@ -178,6 +186,7 @@ def build_settings(*, config: Path | None = None, **flags: Any) -> Settings:
             as_of=parse_date(str(data["as_of"]), "as_of") if data.get("as_of") else None,
             maturity_days=int(data["maturity_days"]) if data.get("maturity_days") else None,
             margin=str(data.get("margin", DEFAULT_MARGIN)),
+            engine=str(data["engine"]) if data.get("engine") else None,
         )
     updates: dict[str, Any] = {}
     for key, value in flags.items():
@@ -189,6 +198,12 @@ def build_settings(*, config: Path | None = None, **flags: Any) -> Settings:
             value = tuple(dict.fromkeys(tuple(base.segments) + tuple(value)))
         updates[key] = value
     settings = replace(base, **updates)
+    if settings.engine is not None:
+        parse_engine(settings.engine)  # a bad URL fails now, before any input is read
+    for role in ("submissions", "views", "outcomes"):
+        value = getattr(settings, role)
+        if value is not None:
+            parse_input(value, role)
     if settings.maturity_days is not None and settings.maturity_days <= 0:
         raise UsageError(f"--maturity-days {settings.maturity_days} must be positive.",
                          "Give the number of days a lead needs to be judged, e.g. 90.")

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 
@@ -96,10 +97,16 @@ class FormsConfig:
         return spec.versions[int(version)].fields
 
     def shown_mask(self, form_ids: Iterable[Any], versions: Iterable[Any], field_name: str
-                   ) -> list[bool]:
+                   ) -> np.ndarray[Any, np.dtype[np.bool_]]:
         """For each (form_id, version) pair: does that form version show the field?"""
-        return [field_name in self.fields_at(f, v)
-                for f, v in zip(form_ids, versions, strict=True)]
+        f_codes, f_uniq = pd.factorize(pd.Series(form_ids).astype("str"))
+        v_codes, v_uniq = pd.factorize(pd.Series(versions).astype("int64"))
+        if len(f_codes) == 0:
+            return np.zeros(0, dtype=bool)
+        # a handful of form versions, each looked up once
+        table = np.array([[field_name in self.fields_at(str(f), int(v)) for v in v_uniq]
+                          for f in f_uniq], dtype=bool).reshape(len(f_uniq), len(v_uniq))
+        return table[f_codes, v_codes]
 
     def is_protected(self, field_name: str) -> bool:
         spec = self.fields.get(field_name)

@@ -22,4 +22,4 @@ def test_fields_at_versions_and_unknowns() -> None:
 
 def test_shown_mask() -> None:
     mask = FORMS.shown_mask(["pricing", "pricing", "nope"], [0, 1, 0], "budget")
-    assert mask == [True, False, False]
+    assert mask.tolist() == [True, False, False]

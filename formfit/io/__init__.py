@@ -25,41 +25,54 @@ Each carries its counts in ``details`` (``input``, ``rows``, ``columns``, ``form
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from formfit.cells.engine import Engine
+from formfit.cells.url import parse_input
 from formfit.config import Settings
 from formfit.errors import UsageError
-from formfit.inputs import Inputs, Notice
+from formfit.inputs import FormsConfig, Inputs, Notice
 from formfit.io.columns import fold, map_columns, require
 from formfit.io.forms import read_forms_file
 from formfit.io.outcomes import load_outcomes
 from formfit.io.readers import RawTable, read_table
 from formfit.io.submissions import apply_constants, load_submissions
 from formfit.io.views import load_views
+from formfit.progress import stage
+
+if TYPE_CHECKING:
+    from formfit.cells.files import EngineTable
 
 __all__ = ["load_inputs"]
 
 
-@contextmanager
-def _status(settings: Settings, text: str) -> Iterator[None]:
-    """A spinner on stderr while a long step runs (only when settings.progress is on)."""
-    if not settings.progress:
-        yield
-        return
-    from rich.console import Console
+def _read(ref: Path | str, role: str, settings: Settings, engine: Engine) -> RawTable:
+    """Submissions and deals: every row is needed (one per lead or deal), so a file is read by
+    formfit's readers and an engine input is fetched."""
+    from formfit.cells.files import engine_table
 
-    with Console(stderr=True).status(text):
-        yield
+    source = parse_input(ref, role)
+    with stage(f"Reading {role} ({source.label})"):
+        if source.kind == "file":
+            return read_table(source.path, role)
+        return engine_table(engine, source, role).to_raw_table()
 
 
-def _read(path: Path, role: str, settings: Settings) -> RawTable:
-    with _status(settings, f"Reading {role} ({path.name}) ..."):
-        return read_table(path, role)
+def _scan_views(ref: Path | str, settings: Settings, engine: Engine) -> EngineTable:
+    """Views stay where they are: a file is scanned by the embedded DuckDB, an engine input is
+    queried in its engine; only cells come back (formfit.cells.views)."""
+    from formfit.cells.files import engine_table, scan_file
+
+    source = parse_input(ref, "views")
+    with stage(f"Scanning views ({source.label})"):
+        if source.kind == "file":
+            return scan_file(engine, source, "views")
+        return engine_table(engine, source, "views")
 
 
 def choose_key(subs: RawTable, outcomes: RawTable | None) -> str:
@@ -99,15 +112,29 @@ def _likely_segments(views: RawTable, fields: Iterable[str], settings: Settings)
                    f"fields. If they are segments, pass {flags}.", {"columns": both})]
 
 
-def load_inputs(settings: Settings) -> Inputs:
-    """Load every input named in ``settings`` into validated, accounted-for frames."""
+def load_inputs(settings: Settings, backend: object = None) -> Inputs:
+    """Load every input named in ``settings`` into validated, accounted-for frames.
+
+    ``backend`` is an ibis backend a library caller already holds (used instead of
+    ``settings.engine``)."""
     if settings.submissions is None:
         raise UsageError("no submissions file given.",
                          "Pass --submissions FILE; views, outcomes and forms are optional.")
     forms_file = read_forms_file(settings.forms) if settings.forms is not None else None
-    subs_raw = _read(settings.submissions, "submissions", settings)
-    views_raw = _read(settings.views, "views", settings) if settings.views else None
-    out_raw = _read(settings.outcomes, "outcomes", settings) if settings.outcomes else None
+    engine = Engine(settings.engine, backend=backend)
+    try:
+        return _load(settings, forms_file, engine)
+    finally:
+        engine.close()
+
+
+def _load(settings: Settings, forms_file: FormsConfig | None, engine: Engine) -> Inputs:
+    assert settings.submissions is not None
+    subs_raw = _read(settings.submissions, "submissions", settings, engine)
+    views_tab = _scan_views(settings.views, settings, engine) if settings.views else None
+    views_raw = views_tab.raw if views_tab is not None else None
+    out_raw = (_read(settings.outcomes, "outcomes", settings, engine) if settings.outcomes
+               else None)
 
     used_map: set[str] = set()
     for table in (subs_raw, views_raw, out_raw):
@@ -117,7 +144,7 @@ def load_inputs(settings: Settings) -> Inputs:
     key = choose_key(subs_raw, out_raw)
 
     notices: list[Notice] = []
-    with _status(settings, "Checking submissions ..."):
+    with stage("Checking submissions"):
         subs = load_submissions(subs_raw, settings, forms_file, key)
     notices.extend(subs.notices)
     accounting = {"submissions": subs.accounting}
@@ -126,15 +153,16 @@ def load_inputs(settings: Settings) -> Inputs:
     view_level = None
     if views_raw is not None:
         notices.extend(_likely_segments(views_raw, subs.fields, settings))
-        with _status(settings, "Counting views ..."):
-            views = load_views(views_raw, settings, subs.forms, subs)
+        assert views_tab is not None
+        with stage("Counting views"):
+            views = load_views(views_tab, settings, subs.forms, subs)
         view_counts, view_level = views.counts, views.level
         accounting["views"] = views.accounting
         notices.extend(views.notices)
 
     deals = None
     if out_raw is not None:
-        with _status(settings, "Joining outcomes ..."):
+        with stage("Joining outcomes"):
             outcomes = load_outcomes(out_raw, settings, key, subs.frame["lead_key"])
         deals = outcomes.deals
         accounting["outcomes"] = outcomes.accounting

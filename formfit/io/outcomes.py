@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from formfit.config import Settings
 from formfit.errors import InputError
@@ -56,8 +58,12 @@ def load_outcomes(table: RawTable, settings: Settings, key: str,
     no_key = ~dup & lead_key.isna().to_numpy()
     acc.exclude("missing_lead_key", int(no_key.sum()))
     keyed = ~dup & ~no_key
-    lead_set = pd.Index(pd.unique(np.asarray(list(leads), dtype=object)))
-    matched = np.asarray(lead_key.isin(lead_set).to_numpy(), dtype=bool)
+    # pyarrow's hash lookup: pandas' isin on arrow strings walks the value set in Python
+    # (17 s for 230k leads x 1M deals)
+    known = leads if isinstance(leads, pd.Series) else pd.Series(list(leads), dtype="str")
+    matched = np.asarray(pc.is_in(pa.array(lead_key.astype("str"), from_pandas=True),
+                                  value_set=pa.array(known.astype("str"), from_pandas=True))
+                         .to_numpy(zero_copy_only=False), dtype=bool)
     unmatched = keyed & ~matched
     n_unmatched = int(unmatched.sum())
     acc.exclude("no_matching_lead", n_unmatched)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,10 @@ from formfit.inputs import Accounting, FormsConfig, Notice
 from formfit.io.columns import BLANK_SEGMENT, listing, require
 from formfit.io.readers import RawTable
 from formfit.io.submissions import SubmissionsLoad
-from formfit.io.values import blank_to_na, parse_bools, parse_dates, parse_numbers
+from formfit.io.values import blank_to_na, parse_dates, parse_numbers
+
+if TYPE_CHECKING:
+    from formfit.cells.files import EngineTable
 
 MAX_NAMES = 20
 MAX_CELLS_LISTED = 5
@@ -36,33 +39,37 @@ class ViewsLoad:
     notices: list[Notice] = field(default_factory=list)
 
 
-def load_views(table: RawTable, settings: Settings, forms: FormsConfig,
+def load_views(table: RawTable | EngineTable, settings: Settings, forms: FormsConfig,
                subs: SubmissionsLoad) -> ViewsLoad:
-    """Validate and account for a views export and return counts per (form, day, segments)."""
-    aggregated = "views" in table.frame.columns
+    """Validate and account for a views export and return counts per (form, day, segments).
+
+    Row-level views are grouped where they are held (:mod:`formfit.cells.views`); daily counts
+    are already cells, so they are fetched and checked here.
+    """
+    header = table if isinstance(table, RawTable) else table.raw
+    aggregated = "views" in header.frame.columns
     segments = list(settings.segments)
     hints = {s: f"Segments ({', '.join(segments)}) are declared with --segment or `segments:` "
                 "in the config, so the views must carry them." for s in segments}
     if aggregated:
-        require(table, ["form_id", "date", "views", *segments], extra_hint=hints)
+        require(header, ["form_id", "date", "views", *segments], extra_hint=hints)
     else:
         hints["viewed_at"] = ("A views file holds one row per view (form_id, viewed_at) or "
                               "daily counts (form_id, date, views, submissions).")
-        require(table, ["form_id", "viewed_at", *segments], extra_hint=hints)
+        require(header, ["form_id", "viewed_at", *segments], extra_hint=hints)
+    if not aggregated:
+        return _row_level(None if isinstance(table, RawTable) else table, header, settings,
+                          forms, subs)
+    if not isinstance(table, RawTable):
+        table = table.to_raw_table()
     df = table.frame
     acc = Accounting(rows_read=len(df))
     notices: list[Notice] = []
-    date_col = "date" if aggregated else "viewed_at"
-    when = parse_dates(table, date_col)
+    when = parse_dates(table, "date")
     form_id = blank_to_na(df["form_id"])
     seg_values = {s: blank_to_na(df[s]).fillna(BLANK_SEGMENT) for s in segments}
 
     keep = np.ones(len(df), dtype=bool)
-    shared = np.zeros(len(df), dtype=bool)  # rows whose (form, session) another row shares
-    if not aggregated:
-        dup, shared = _exact_duplicates(df, when)
-        acc.exclude("duplicate_row", int(dup.sum()))
-        keep &= ~dup
     no_form = keep & form_id.isna().to_numpy()
     acc.exclude("missing_form_id", int(no_form.sum()))
     keep &= ~no_form
@@ -84,7 +91,7 @@ def load_views(table: RawTable, settings: Settings, forms: FormsConfig,
     keep &= known
     if no_date.any():
         notices.append(Notice(
-            "MISSING_VIEW_DATES", f"{int(no_date.sum()):,} view rows have a blank {date_col} "
+            "MISSING_VIEW_DATES", f"{int(no_date.sum()):,} view rows have a blank date "
             "and are left out.", {"input": "views", "rows": int(no_date.sum())}))
 
     cells = pd.DataFrame({"form_id": form_id[keep].astype("str"),
@@ -92,95 +99,45 @@ def load_views(table: RawTable, settings: Settings, forms: FormsConfig,
     for s in segments:
         cells[s] = seg_values[s][keep].astype("str")
     keys = ["form_id", "date", *segments]
-
-    if aggregated:
-        views = parse_numbers(table, "views", counts=True)
-        cells["views"] = views[keep]
-        if "submissions" in df.columns:
-            subs_n = parse_numbers(table, "submissions", counts=True)
-            over = (subs_n > views).to_numpy()
-            if over.any():
-                raise _over_rows_error(table, np.flatnonzero(over), views, subs_n)
-            cells["submissions"] = subs_n[keep]
-            counts = _sum_cells(cells, keys)
-        else:
-            counts = _sum_cells(cells, keys)
-            counts = _from_submissions(counts, subs, keys, table, notices)
-        return ViewsLoad(counts, "aggregated", acc, notices)
-
-    if "session_id" in df.columns and "submitted" not in df.columns:
-        # one view is one session on the form: further rows of a session are the same view
-        sess = blank_to_na(df["session_id"])
-        order = pd.DataFrame({"f": form_id, "s": sess, "t": when,
-                              "p": np.arange(len(df))})[keep & shared & sess.notna().to_numpy()]
-        order = order.sort_values(["t", "p"], kind="stable")
-        again = order.duplicated(subset=["f", "s"], keep="first")
-        pos = order.loc[again, "p"].to_numpy()
-        acc.exclude("repeat_view", len(pos))
-        keep[pos] = False
-        cells = cells.drop(index=df.index[pos])
-    cells["views"] = np.int64(1)
-    if "submitted" in df.columns:
-        cells["submissions"] = parse_bools(table, "submitted")[keep].astype("int64")
+    views = parse_numbers(table, "views", counts=True)
+    cells["views"] = views[keep]
+    if "submissions" in df.columns:
+        subs_n = parse_numbers(table, "submissions", counts=True)
+        over = (subs_n > views).to_numpy()
+        if over.any():
+            raise _over_rows_error(table, np.flatnonzero(over), views, subs_n)
+        cells["submissions"] = subs_n[keep]
         counts = _sum_cells(cells, keys)
-    elif "session_id" in df.columns and "session_id" in subs.all_submissions.columns:
-        converted, by_session = _session_join(form_id[keep], blank_to_na(df["session_id"])[keep],
-                                              subs.all_submissions)
-        cells["submissions"] = converted.astype("int64")
-        counts = _sum_cells(cells, keys)
-        if not converted.any() and len(subs.all_submissions):
-            why = ("session ids match but on other form ids: check that both files spell the "
-                   "form ids alike" if by_session else
-                   "no view's session_id appears in the submissions: check that both exports "
-                   "hold the same session ids")
-            notices.append(Notice(
-                "NO_SESSION_MATCHES",
-                f"Every view counts as not converted: {why}.",
-                {"input": "views", "session_matches": by_session}))
     else:
         counts = _sum_cells(cells, keys)
         counts = _from_submissions(counts, subs, keys, table, notices)
-    return ViewsLoad(counts, "row", acc, notices)
+    return ViewsLoad(counts, "aggregated", acc, notices)
 
 
-def _session_join(form_id: pd.Series, session: pd.Series, submissions: pd.DataFrame
-                  ) -> tuple[np.ndarray, int]:
-    """Views converted: a submission of the same form carries the view's session_id.
+def _row_level(table: EngineTable | None, header: RawTable, settings: Settings,
+               forms: FormsConfig, subs: SubmissionsLoad) -> ViewsLoad:
+    """Row-level views, grouped into cells in the engine that holds them."""
+    from formfit.cells.views import row_view_cells
 
-    Matching the form too keeps a session that viewed two forms and submitted one from
-    converting both. Sessions are matched first (cheap on a million rows), pairs only for the
-    few views whose session matched. Also returns how many views matched on session alone.
-    """
-    subs = submissions.dropna(subset=["session_id"])
-    hit = session.isin(pd.unique(subs["session_id"])).to_numpy()
-    converted = hit.copy()
-    if hit.any():
-        pairs = pd.unique(subs["form_id"].astype("str").str.cat(subs["session_id"], sep="\x1f"))
-        views = form_id[hit].astype("str").str.cat(session[hit], sep="\x1f")
-        converted[hit] = views.isin(pairs).to_numpy()
-    return converted, int(hit.sum())
+    if table is None:  # a RawTable handed in directly (library callers, tests)
+        from formfit.cells.engine import Engine
+        from formfit.cells.files import from_raw_table
+        from formfit.cells.url import InputRef
 
-
-def _exact_duplicates(df: pd.DataFrame, when: pd.Series
-                      ) -> tuple[np.ndarray, np.ndarray]:
-    """Exact duplicate rows (export glitches), and rows that share their (form, session).
-
-    An exact copy shares its (form, session), so with session ids only those rows are compared
-    in full: that saves a second pass over a million distinct session ids. Without session ids,
-    rows of a date-only export are identical by design (two people seeing one form on one day),
-    so they are only de-duplicated when viewed_at carries times.
-    """
-    n = len(df)
-    if "session_id" in df.columns:
-        shared = df.duplicated(subset=["form_id", "session_id"], keep=False).to_numpy()
-        dup = np.zeros(n, dtype=bool)
-        if shared.any():
-            dup[shared] = df[shared].duplicated(keep="first").to_numpy()
-        return dup, shared
-    w = when.dropna()
-    if len(w) and bool((w != w.dt.normalize()).any()):
-        return df.duplicated(keep="first").to_numpy(), np.zeros(n, dtype=bool)
-    return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        table = from_raw_table(Engine(), header, InputRef("file", str(header.path)))
+    all_subs = subs.all_submissions
+    pairs = None
+    if "session_id" in all_subs.columns:
+        pairs = (all_subs[["form_id", "session_id"]].dropna().astype("str")
+                 .drop_duplicates().reset_index(drop=True))
+    got = row_view_cells(table, segments=list(settings.segments), known_forms=list(forms.forms),
+                         inferred=forms.inferred, session_pairs=pairs)
+    counts = got.counts
+    notices = list(got.notices)
+    if not got.converted_known:
+        keys = ["form_id", "date", *settings.segments]
+        counts = _from_submissions(counts, subs, keys, header, notices)
+    return ViewsLoad(counts, "row", got.accounting, notices)
 
 
 def _sum_cells(cells: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:

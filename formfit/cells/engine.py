@@ -1,0 +1,211 @@
+"""The query engine that holds the rows: an embedded DuckDB, or the user's engine through ibis.
+
+:class:`Engine` opens lazily (nothing is imported until the first table is asked for), turns an
+:class:`~formfit.cells.url.InputRef` into an ibis table (a file scanned by the embedded DuckDB;
+``table:NAME`` or ``sql:SELECT ...`` in the user's engine), runs expressions, and turns every
+engine or driver failure into an :class:`~formfit.errors.InputError` that names the engine, the
+input and what to check, with credentials masked. Files always go to the embedded DuckDB, also
+when ``--engine`` names another engine: they live on this machine, not in the warehouse.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from formfit.cells.url import EXTRAS, EngineURL, InputRef, mask_secrets, parse_engine
+from formfit.errors import InputError, UsageError
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    import pandas as pd
+    import pyarrow as pa
+
+T = TypeVar("T")
+
+
+class Engine:
+    """One ibis connection (opened on first use) plus the embedded DuckDB for files."""
+
+    def __init__(self, url: str | EngineURL | None = None, backend: Any = None) -> None:
+        self.url: EngineURL | None = (parse_engine(url) if isinstance(url, str) else url)
+        self._backend = backend  # an ibis backend handed in by a library caller
+        self._owned = backend is None  # close only what formfit opened
+        self._local: Any = None  # the embedded DuckDB (files)
+        self._n = 0
+
+    # --- naming -------------------------------------------------------------------------
+    @property
+    def label(self) -> str:
+        """How messages name the engine: its masked URL, or 'the embedded DuckDB'."""
+        if self.url is not None:
+            return f"engine {self.url.masked}"
+        if self._backend is not None:
+            return f"engine {getattr(self._backend, 'name', 'ibis')}"
+        return "the embedded DuckDB"
+
+    @property
+    def kind(self) -> str:
+        if self.url is not None:
+            return self.url.kind
+        if self._backend is not None:
+            return str(getattr(self._backend, "name", "ibis"))
+        return "duckdb"
+
+    # --- connections --------------------------------------------------------------------
+    def local(self) -> Any:
+        """The embedded DuckDB (in memory, time zone UTC) that scans files."""
+        if self._local is None:
+            if self._backend is None and (self.url is None or self.url.kind == "duckdb"):
+                self._local = self.remote()
+            else:
+                self._local = _duckdb_connect("")
+        return self._local
+
+    def remote(self) -> Any:
+        """The user's engine (the embedded DuckDB when none was named)."""
+        if self._backend is None:
+            self._backend = self._connect()
+        return self._backend
+
+    def _connect(self) -> Any:
+        if self.url is None:
+            return _duckdb_connect("")
+        kind = self.url.kind
+        try:
+            import ibis
+        except ImportError as exc:  # pragma: no cover - ibis is a core dependency
+            raise UsageError("ibis is not installed.", "pip install formfit") from exc
+        try:
+            if kind == "duckdb":
+                path = self.url.url.split("://", 1)[1]
+                return _duckdb_connect(path.lstrip("/") and "/" + path.lstrip("/"))
+            if kind == "pyspark":
+                return _spark_connect(self.url)
+            con = ibis.connect(self.url.url)
+            if kind == "postgres":
+                con.raw_sql("SET TIME ZONE 'UTC'")
+            return con
+        except ImportError as exc:
+            extra = EXTRAS.get(kind, kind)
+            raise UsageError(
+                f"{self.label} needs a driver that is not installed ({exc.name or exc}).",
+                f'Install it with: pip install "formfit[{extra}]"') from None
+        except Exception as exc:  # drivers raise their own kinds; none may leak credentials
+            raise InputError(
+                f"could not connect to {self.label}: {_describe(exc)}.",
+                "Check the host, port, database, user and password (or the credentials your "
+                "environment provides), and that the server accepts connections.") from None
+
+    # --- inputs -------------------------------------------------------------------------
+    def table(self, ref: InputRef, role: str) -> ir.Table:
+        """The ibis table of an engine input (``table:`` or ``sql:``)."""
+        if ref.kind == "file":
+            raise TypeError("files are read by formfit.cells.files.scan_file")
+        if self.url is None and self._backend is None:
+            raise UsageError(
+                f"--{role} {ref.label} reads from a query engine, but no --engine was given.",
+                "Pass --engine URL (e.g. --engine postgres://user@host/db, or "
+                "--engine duckdb:///marketing.db), or give a file path.")
+        con = self.remote()
+        with self.errors(role, ref):
+            if ref.kind == "table":
+                return _named_table(con, ref.value)
+            return con.sql(ref.value)
+
+    def materialize(self, expr: ir.Table, role: str, ref: InputRef | None) -> ir.Table:
+        """``expr`` computed once into a temporary table of the engine that holds it (so the
+        queries after it do not scan and parse the source again)."""
+        con = expr._find_backend(use_default=False)
+        name = self.unique_name(f"{role}_cache")
+        return self.run(lambda: con.create_table(name, expr, temp=True), role, ref)
+
+    def unique_name(self, stem: str) -> str:
+        self._n += 1
+        return f"formfit_{stem}_{self._n}"
+
+    # --- running ------------------------------------------------------------------------
+    @contextmanager
+    def errors(self, role: str, ref: InputRef | None, what: str = "read") -> Iterator[None]:
+        """Turn engine and driver failures into InputErrors naming the engine and the input.
+
+        Library deprecation chatter (ibis on pandas 4, duckdb renames) is silenced here: it is
+        not the user's to act on."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                yield
+        except (InputError, UsageError):
+            raise
+        except Exception as exc:
+            where = f"{role} {ref.label}" if ref is not None else role
+            raise InputError(
+                f"{self.label} could not {what} {where}: {_describe(exc)}.",
+                "Check that the table or query exists and that its columns are named as the "
+                "contract says (map others with --map); run the query in the engine itself to "
+                "see the full error.") from None
+
+    def run(self, fn: Callable[[], T], role: str, ref: InputRef | None, what: str = "read"
+            ) -> T:
+        with self.errors(role, ref, what):
+            return fn()
+
+    def to_pandas(self, expr: ir.Table, role: str, ref: InputRef | None) -> pd.DataFrame:
+        frame: pd.DataFrame = self.run(lambda: expr.to_pandas(), role, ref)
+        return frame
+
+    def to_arrow(self, expr: ir.Table, role: str, ref: InputRef | None) -> pa.Table:
+        return self.run(lambda: expr.to_pyarrow(), role, ref)
+
+    def close(self) -> None:
+        """Disconnect what formfit opened (a caller's backend stays open)."""
+        opened = [self._local] + ([self._backend] if self._owned else [])
+        for con in {id(c): c for c in opened if c is not None}.values():
+            with suppress(Exception):  # closing is best effort
+                con.disconnect()
+
+
+def _named_table(con: Any, name: str) -> ir.Table:
+    """``schema.table`` or ``project.dataset.table`` names are split for ibis."""
+    parts = [p.strip('`"') for p in name.split(".")]
+    if len(parts) == 1:
+        return con.table(parts[0])
+    return con.table(parts[-1], database=tuple(parts[:-1]) if len(parts) > 2 else parts[0])
+
+
+def _duckdb_connect(path: str) -> Any:
+    import ibis
+
+    con = ibis.duckdb.connect(path or ":memory:")
+    duckdb_exec(con, "SET TimeZone = 'UTC'")
+    duckdb_exec(con, "SET enable_progress_bar = false")  # formfit shows its own progress
+    return con
+
+
+def duckdb_exec(con: Any, sql: str) -> list[Any]:
+    """Run one statement on an ibis DuckDB backend and fetch it whole (DuckDB 2 refuses new
+    work on a connection while a result is unfinished)."""
+    return list(con.con.execute(sql).fetchall())
+
+
+def _spark_connect(url: EngineURL) -> Any:
+    import ibis
+    from pyspark.sql import SparkSession
+
+    rest = url.url.split("://", 1)[1]
+    master = f"spark://{rest}" if rest.strip("/") else "local[2]"
+    session = (SparkSession.builder.master(master).appName("formfit")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.ui.enabled", "false").getOrCreate())
+    return ibis.pyspark.connect(session)
+
+
+def _describe(exc: BaseException) -> str:
+    """The first line of an engine's error, credentials masked, values never quoted at length."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = mask_secrets(text)
+    if len(text) > 300:
+        text = text[:297] + "..."
+    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__

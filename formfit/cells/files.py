@@ -1,0 +1,236 @@
+"""Files into the embedded DuckDB: scanned in place where DuckDB can, converted first where not.
+
+UTF-8 CSV/TSV (gzip too) and Parquet are scanned by DuckDB directly: in parallel, out of core,
+nothing copied into Python. Everything else (XLSX, JSON Lines, cp1252 or UTF-16 text) and any
+file DuckDB refuses (a ragged row, a byte that is not UTF-8) goes through formfit's own readers,
+which know those formats and give the row-level messages, and is handed to DuckDB as Arrow.
+
+Either way the result is an :class:`EngineTable`: the header (as a column-only
+:class:`~formfit.io.table.RawTable`, so column mapping and its messages are the ones every input
+gets) and an ibis table whose columns are the file's columns in order. Text values are trimmed
+and blank cells are null, as the readers make them.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from formfit.cells.engine import Engine, duckdb_exec
+from formfit.cells.url import InputRef
+from formfit.errors import InputError
+from formfit.io.readers import format_of, read_table, sniff_delimiter
+from formfit.io.table import RawTable, drop_blank_unnamed, looks_like_data, unique_names
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+HEAD_BYTES = 1 << 20
+
+
+@dataclass
+class EngineTable:
+    """An input held by an engine: its header for mapping and messages, and its rows."""
+
+    raw: RawTable  # frame has the columns only (no rows); map_columns renames them
+    expr: ir.Table  # the rows, columns in the order of raw.frame's columns
+    engine: Engine
+    ref: InputRef
+    numbered: bool = True  # rows have spreadsheet numbers (files), not tables in a warehouse
+
+    def mapped(self, names: list[str] | None = None) -> ir.Table:
+        """The rows with the (mapped) column names of ``raw.frame``; only ``names`` if given."""
+        want = list(self.raw.frame.columns)
+        cols = [self.expr[i].name(str(n)) for i, n in enumerate(want)
+                if names is None or n in names]
+        return self.expr.select(cols)
+
+    def to_raw_table(self) -> RawTable:
+        """Every row fetched into a RawTable (for inputs whose rows formfit needs: small
+        aggregated views, or submissions and deals read from an engine)."""
+        frame = _text_frame(self.engine.to_pandas(self.mapped(), self.raw.role, self.ref))
+        frame.columns = pd.Index(list(self.raw.frame.columns))
+        raw = self.raw
+        return RawTable(frame, raw.path, raw.role, decimal_comma=raw.decimal_comma,
+                        unit=raw.unit, first_number=raw.first_number, numbers=raw.numbers,
+                        header_looks_like_data=raw.header_looks_like_data,
+                        original=dict(raw.original))
+
+
+def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Engine values as the readers give them: text trimmed, blanks missing; date-times kept."""
+    import pyarrow as pa
+
+    from formfit.io.table import arrow_to_frame
+
+    names = [str(c) for c in frame.columns]
+    return arrow_to_frame(pa.Table.from_pandas(frame, preserve_index=False), names)
+
+
+def scan_file(engine: Engine, ref: InputRef, role: str) -> EngineTable:
+    """A file as an engine table in the embedded DuckDB (see the module docstring)."""
+    path = ref.path
+    if not path.exists():
+        raise InputError(f"{role} file {path} does not exist.",
+                         f"Check the path given to --{role}.")
+    if path.is_dir():
+        raise InputError(f"{role} file {path} is a directory, not a file.",
+                         f"Give --{role} the path of one export file.")
+    kind, gz = format_of(path)
+    con = engine.local()
+    scanned: EngineTable | None = None
+    if kind in ("csv", "tsv"):
+        scanned = _scan_csv(engine, con, ref, role, tab=kind == "tsv", gz=gz)
+    elif kind == "parquet" and not gz:
+        scanned = _scan_parquet(engine, con, ref, role)
+    if scanned is not None:
+        return scanned
+    return from_raw_table(engine, read_table(path, role), ref)
+
+
+def from_raw_table(engine: Engine, raw: RawTable, ref: InputRef) -> EngineTable:
+    """A table formfit's readers already hold (or a DataFrame) handed to DuckDB as Arrow."""
+    import pyarrow as pa
+
+    con = engine.local()
+    internal = [f"c{i}" for i in range(len(raw.frame.columns))]
+    frame = raw.frame.copy()
+    frame.columns = pd.Index(internal)
+    name = engine.unique_name(raw.role)
+    arrow = pa.Table.from_pandas(frame, preserve_index=False)
+    expr = engine.run(lambda: _register(con, name, arrow), raw.role, ref)
+    header = RawTable(raw.frame.iloc[0:0].copy(), raw.path, raw.role,
+                      decimal_comma=raw.decimal_comma, unit=raw.unit,
+                      first_number=raw.first_number, numbers=raw.numbers,
+                      header_looks_like_data=raw.header_looks_like_data,
+                      original=dict(raw.original))
+    return EngineTable(header, expr, engine, ref)
+
+
+def _register(con: Any, name: str, arrow: Any) -> ir.Table:
+    con.con.register(name, arrow)
+    return con.table(name)
+
+
+def engine_table(engine: Engine, ref: InputRef, role: str) -> EngineTable:
+    """A ``table:`` or ``sql:`` input of the user's engine, by its column names."""
+    expr = engine.table(ref, role)
+    return _typed_table(expr, engine, ref, role, numbered=False)
+
+
+# --- CSV / TSV ------------------------------------------------------------------------------
+
+def _head(path: Any, gz: bool) -> bytes:
+    opener = gzip.open if gz else open
+    try:
+        with opener(path, "rb") as fh:
+            return bytes(fh.read(HEAD_BYTES))
+    except (OSError, EOFError):
+        return b""
+
+
+def _scan_csv(engine: Engine, con: Any, ref: InputRef, role: str, *, tab: bool, gz: bool
+              ) -> EngineTable | None:
+    """DuckDB's parallel CSV scan, for UTF-8 text; None sends the file to formfit's reader."""
+    path = ref.path
+    head = _head(path, gz)
+    if not head.strip() or head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # a real non-UTF-8 byte, not a cut character
+            return None
+        text = head[:exc.start].decode("utf-8-sig")
+    stripped = text.lstrip("\r\n")
+    blank_lines = text[:len(text) - len(stripped)].count("\n")
+    first_line = stripped.split("\n", 1)[0].rstrip("\r")
+    if "\r" in first_line:  # old Mac line ends: formfit's reader explains
+        return None
+    delimiter = "\t" if tab else sniff_delimiter(first_line)
+    reader = csv.reader(io.StringIO(stripped), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        return None
+    names = unique_names(header)
+    internal = [f"c{i}" for i in range(len(names))]
+    columns = ", ".join(f"'{c}': 'VARCHAR'" for c in internal)
+    sql_delim = "\\t" if delimiter == "\t" else delimiter
+    name = engine.unique_name(role)
+    source = str(path).replace("'", "''")
+    clean = ", ".join(f"nullif(trim({c}), '') AS {c}" for c in internal)
+    query = (
+        f"SELECT {clean} FROM read_csv('{source}', header = false, "
+        f"skip = {blank_lines + reader.line_num}, delim = E'{sql_delim}', quote = '\"', "
+        f"escape = '\"', columns = {{{columns}}}, auto_detect = false, strict_mode = true, "
+        f"null_padding = false, compression = '{'gzip' if gz else 'none'}')")
+    try:
+        duckdb_exec(con, f"CREATE OR REPLACE TEMP VIEW {name} AS {query}")
+        n = duckdb_exec(con, f"SELECT count(*) FROM {name}")[0][0]
+    except Exception:  # a ragged row or a non-UTF-8 byte: the reader says which, exactly
+        return None
+    if int(n) == 0:
+        return None  # the reader gives the "no data rows" message
+    raw = RawTable(pd.DataFrame({n_: pd.Series(dtype="str") for n_ in names}), path, role,
+                   decimal_comma=delimiter == ";",
+                   header_looks_like_data=looks_like_data(header))
+    raw.frame.columns = pd.Index(names)
+    table = EngineTable(raw, engine.run(lambda: con.table(name), role, ref), engine, ref)
+    return _drop_blank_unnamed(table)
+
+
+def _drop_blank_unnamed(table: EngineTable) -> EngineTable:
+    """Trailing delimiters make nameless, empty columns: not data (as the readers decide)."""
+    names = [str(c) for c in table.raw.frame.columns]
+    unnamed = [i for i, n in enumerate(names) if n.startswith("unnamed_")]
+    if not unnamed:
+        return table
+    expr = table.expr
+    counts = table.engine.run(
+        lambda: expr.aggregate([expr[i].count().name(f"n{i}") for i in unnamed]).to_pandas(),
+        table.raw.role, table.ref)
+    empty = {i for i in unnamed if int(counts[f"n{i}"].iloc[0]) == 0}
+    if not empty:
+        return table
+    keep = [i for i in range(len(names)) if i not in empty]
+    table.expr = expr.select([expr[i] for i in keep])
+    table.raw.frame = drop_blank_unnamed(table.raw.frame).iloc[0:0]
+    table.raw.frame = pd.DataFrame({names[i]: pd.Series(dtype="str") for i in keep})
+    table.raw.frame.columns = pd.Index([names[i] for i in keep])
+    return table
+
+
+def _scan_parquet(engine: Engine, con: Any, ref: InputRef, role: str) -> EngineTable | None:
+    name = engine.unique_name(role)
+    source = str(ref.path).replace("'", "''")
+    try:
+        duckdb_exec(con, f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM "
+                    f"read_parquet('{source}')")
+        expr = engine.run(lambda: con.table(name), role, ref)
+    except Exception:
+        return None  # formfit's reader explains what is wrong with the file
+    return _typed_table(expr, engine, ref, role, numbered=True)
+
+
+def _typed_table(expr: ir.Table, engine: Engine, ref: InputRef, role: str, *, numbered: bool
+                 ) -> EngineTable:
+    """A table with typed columns: text trimmed (blank -> null), columns renamed c0..cN."""
+    from pathlib import Path
+
+    names = unique_names(list(expr.columns))
+    cleaned = []
+    for i, col in enumerate(expr.columns):
+        c = expr[col]
+        if c.type().is_string():
+            c = c.strip().nullif("")
+        cleaned.append(c.name(f"c{i}"))
+    label = ref.path if ref.kind == "file" else Path(ref.label)
+    raw = RawTable(pd.DataFrame({n: pd.Series(dtype="str") for n in names}), label, role)
+    raw.frame.columns = pd.Index(names)
+    return EngineTable(raw, expr.select(cleaned), engine, ref, numbered=numbered)

@@ -1,0 +1,131 @@
+"""Engine URLs and input references, parsed before anything is read (no engine imported here).
+
+An engine URL names where the rows live: ``duckdb://`` (in-memory, the default for files),
+``duckdb:///path/to.db``, ``postgres://user:pass@host:5432/db`` (``postgresql://`` too),
+``pyspark://`` (a local Spark session), ``bigquery://project/dataset``,
+``snowflake://user:pass@account/database/schema?warehouse=W``. Its password never appears in
+any output: :attr:`EngineURL.masked` replaces it with ``***``.
+
+An input reference is a file path, or with an engine ``table:NAME`` or ``sql:SELECT ...``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from formfit.errors import UsageError
+
+SCHEMES: dict[str, str] = {
+    "duckdb": "duckdb",
+    "postgres": "postgres",
+    "postgresql": "postgres",
+    "pyspark": "pyspark",
+    "spark": "pyspark",
+    "bigquery": "bigquery",
+    "snowflake": "snowflake",
+}
+#: the pip extra that brings each engine's driver (DuckDB is a core dependency)
+EXTRAS: dict[str, str] = {"postgres": "postgres", "pyspark": "spark", "bigquery": "bigquery",
+                          "snowflake": "snowflake"}
+
+_PASSWORD = re.compile(r"(?P<pre>://[^:/?#@\s]*:)(?P<pw>[^@/?#\s]*)(?P<post>@)")
+_SECRET_PARAM = re.compile(r"(?i)(?P<pre>[?&](?:password|passwd|pwd|token|secret|"
+                           r"private_key[a-z_]*|credentials[a-z_]*)=)(?P<pw>[^&#\s]*)")
+
+
+def mask_secrets(text: str) -> str:
+    """``text`` with every URL password and secret query parameter replaced by ``***``."""
+    text = _PASSWORD.sub(lambda m: f"{m['pre']}***{m['post']}", text)
+    return _SECRET_PARAM.sub(lambda m: f"{m['pre']}***", text)
+
+
+@dataclass(frozen=True)
+class EngineURL:
+    """A parsed engine URL: ``kind`` is duckdb, postgres, pyspark, bigquery or snowflake."""
+
+    url: str
+    kind: str
+
+    @property
+    def masked(self) -> str:
+        return mask_secrets(self.url)
+
+    @property
+    def password(self) -> str | None:
+        return urlsplit(self.url).password
+
+    def __repr__(self) -> str:  # never show the password, even in a debugger
+        return f"EngineURL({self.masked!r})"
+
+    __str__ = __repr__
+
+
+def parse_engine(url: str) -> EngineURL:
+    """Check an engine URL's scheme (a bare ``duckdb`` or ``pyspark`` is accepted too)."""
+    text = str(url).strip()
+    if text.lower() in ("duckdb", "pyspark", "spark"):
+        text += "://"
+    scheme = text.split("://", 1)[0].lower() if "://" in text else ""
+    kind = SCHEMES.get(scheme)
+    if kind is None:
+        raise UsageError(
+            f"--engine {mask_secrets(text)!r} is not an engine URL formfit knows.",
+            "Use duckdb:///file.db, postgres://user@host/db, bigquery://project/dataset, "
+            "snowflake://user@account/db/schema or pyspark:// (see the README's "
+            "\"Bigger data\").")
+    parts = urlsplit(text)
+    normal = urlunsplit((scheme, parts.netloc, parts.path, parts.query, parts.fragment))
+    return EngineURL(url=normal if "://" in normal else text, kind=kind)
+
+
+@dataclass(frozen=True)
+class InputRef:
+    """Where one input comes from: a file, a table in the engine, or a query in the engine."""
+
+    kind: Literal["file", "table", "sql"]
+    value: str  # the path as given, the table name, or the SQL text
+
+    @property
+    def path(self) -> Path:
+        if self.kind != "file":
+            raise TypeError(f"{self.kind} input has no path")
+        return Path(self.value)
+
+    @property
+    def label(self) -> str:
+        """How messages and the JSON settings name it: a file's name, never a local path."""
+        if self.kind == "file":
+            return Path(self.value).name
+        if self.kind == "table":
+            return f"table:{self.value}"
+        one_line = " ".join(self.value.split())
+        return f"sql:{one_line if len(one_line) <= 80 else one_line[:77] + '...'}"
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def parse_input(value: str | Path | InputRef, role: str) -> InputRef:
+    """``table:NAME`` and ``sql:SELECT ...`` are engine inputs; anything else is a file path."""
+    if isinstance(value, InputRef):
+        return value
+    if isinstance(value, Path):
+        return InputRef("file", str(value))
+    text = str(value)
+    low = text[:6].lower()
+    if low.startswith("table:"):
+        name = text[6:].strip()
+        if not name:
+            raise UsageError(f"--{role} table: names no table.", f"Write --{role} table:NAME.")
+        return InputRef("table", name)
+    if low.startswith("sql:"):
+        query = text[4:].strip()
+        if not query:
+            raise UsageError(f"--{role} sql: holds no query.",
+                             f"Write --{role} 'sql:SELECT ... FROM ...'.")
+        return InputRef("sql", query)
+    return InputRef("file", text)

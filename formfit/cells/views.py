@@ -1,0 +1,242 @@
+"""Row-level views to view cells, in the engine that holds the rows.
+
+One view is one row of the views input (a session on the page that holds the form). Rows leave
+in this order, each counted under its reason, the same whichever engine runs the query:
+``duplicate_row`` (an exact copy of another row: export glitches; only where rows can tell
+views apart, i.e. with session ids or with times of day), ``missing_form_id``, ``missing_date``,
+``unknown_form``, and ``repeat_view`` (further rows of one (form, session): one session is one
+view, dated by its first row; ties in time are broken by the segment values, so any row order
+gives the same cells). A view converted when its ``submitted`` flag is set, else when a
+submission of the same form carries its session id; without either, the caller counts
+submissions per form and day from the submissions file.
+
+Only the cells leave the engine: (form_id, date, segments) -> views, submissions, plus the
+accounting counts and a few example values for messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from formfit.cells.files import EngineTable
+from formfit.errors import InputError
+from formfit.inputs import Accounting, Notice
+from formfit.io.columns import BLANK_SEGMENT, listing
+from formfit.io.values import DATE_HINT, FALSE_WORDS, TRUE_WORDS, shown
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+MAX_NAMES = 20
+# ISO 8601 dates and date-times, the forms a cast to timestamp reads in every engine
+ISO_RE = (r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?"
+          r"( ?(Z|[+-]\d{2}(:?\d{2})?))?$")
+_NO_TRY_CAST = {"postgres"}  # engines whose try_cast compiles to a plain, failing CAST
+
+
+@dataclass
+class RowViewCells:
+    """View cells of a row-level views input, with where every row went."""
+
+    counts: pd.DataFrame  # form_id, date, segments..., views, submissions (int64)
+    accounting: Accounting
+    notices: list[Notice] = field(default_factory=list)
+    converted_known: bool = True  # False: submissions must be counted from the submissions
+
+
+def parse_timestamp(col: ir.Column, engine_kind: str) -> ir.TimestampValue:
+    """A date or date-time column as a naive UTC timestamp (values with an offset converted,
+    values without one taken as UTC, as the readers do); null where blank or not ISO 8601."""
+    import ibis
+    import ibis.expr.datatypes as dt
+
+    typ = col.type()
+    utc, naive = dt.Timestamp(timezone="UTC"), dt.Timestamp()
+    if typ.is_timestamp():
+        if typ.timezone is None:
+            return col
+        return col.cast(naive)  # engines run in UTC (set on connecting)
+    if typ.is_date():
+        return col.cast(naive)
+    text = col.cast("string")
+    if engine_kind in _NO_TRY_CAST:
+        parsed = ibis.ifelse(text.re_search(ISO_RE), text.cast(utc), ibis.null(utc))
+    else:
+        parsed = text.try_cast(utc)
+    return parsed.cast(naive)
+
+
+def _first_bad(table: EngineTable, expr: ir.Table, bad: Any, column: str) -> tuple[str, Any]:
+    """Where the first offending row is (a file's row number), and its value."""
+    import ibis
+
+    numbered = expr.mutate(_rn=ibis.row_number())
+    hit = numbered.filter(bad(numbered)).order_by("_rn").limit(1)
+    row = table.engine.to_pandas(hit[["_rn", column]], table.raw.role, table.ref)
+    value = row[column].iloc[0] if len(row) else None
+    if table.numbered and len(row):
+        return table.raw.where(int(row["_rn"].iloc[0])), value
+    return f"{table.raw.role} {table.ref.label}", value
+
+
+def row_view_cells(table: EngineTable, *, segments: Sequence[str], known_forms: Sequence[str],
+                   inferred: bool, session_pairs: pd.DataFrame | None) -> RowViewCells:
+    """Group row-level views into cells (see the module docstring).
+
+    ``session_pairs`` holds the distinct (form_id, session_id) of every counted submission
+    (None when the submissions carry no session ids).
+    """
+    import ibis
+
+    engine, role, ref = table.engine, table.raw.role, table.ref
+    kind = engine.kind if ref.kind != "file" else "duckdb"
+    v = table.mapped()
+    cols = set(v.columns)
+    has_session = "session_id" in cols
+    has_flag = "submitted" in cols
+    segs = list(segments)
+
+    ts = parse_timestamp(v["viewed_at"], kind)
+    first = v.aggregate(
+        n=v.count(),
+        bad=(v["viewed_at"].notnull() & ts.isnull()).sum(),
+        timed=((ts.hour() != 0) | (ts.minute() != 0) | (ts.second() != 0)).any(),
+    )
+    head = engine.to_pandas(first, role, ref).iloc[0]
+    n = int(head["n"])
+    acc = Accounting(rows_read=n)
+    notices: list[Notice] = []
+    if int(head["bad"] or 0):
+        where, value = _first_bad(table, v, lambda t: t["viewed_at"].notnull() & parse_timestamp(
+            t["viewed_at"], kind).isnull(), "viewed_at")
+        n_bad = int(head["bad"])
+        more = f" ({n_bad:,} rows have values that are not dates)" if n_bad > 1 else ""
+        raise InputError(f"{where}: viewed_at {shown(value, 'viewed_at')} is not a date{more}. "
+                         f"({table.raw.convention}.)", DATE_HINT)
+
+    dedupe = has_session or bool(head["timed"])
+    base = v.distinct() if dedupe else v
+    flag = None
+    if has_flag:
+        word = v["submitted"].cast("string").lower().strip()
+        ok = word.isin(sorted(TRUE_WORDS | FALSE_WORDS))
+        n_badflag = engine.run(lambda: int((~ok.fill_null(False)).sum().execute() or 0), role,
+                               ref)
+        if n_badflag:
+            _bad_flag(table, v, n_badflag)
+        flag = base["submitted"].cast("string").lower().strip().isin(sorted(TRUE_WORDS))
+    form = base["form_id"].cast("string")
+    proj: dict[str, Any] = {
+        "form_id": form,
+        "ts": parse_timestamp(base["viewed_at"], kind),
+        **{s: base[s].cast("string").fill_null(BLANK_SEGMENT) for s in segs},
+    }
+    if has_session:
+        proj["session_id"] = base["session_id"].cast("string")
+    if flag is not None:
+        proj["converted"] = flag.cast("int64")
+    p = engine.materialize(base.select(**proj), role, ref)
+
+    known = p.form_id.isin(list(known_forms)) if known_forms else ibis.literal(False)
+    valid = p.form_id.notnull() & p.ts.notnull() & known
+    stats = p.aggregate(
+        rows=p.count(),
+        no_form=p.form_id.isnull().sum(),
+        no_date=(p.form_id.notnull() & p.ts.isnull()).sum(),
+        unknown=(p.form_id.notnull() & p.ts.notnull() & ~known).sum(),
+        valid=valid.sum(),
+    )
+    st = engine.to_pandas(stats, role, ref).iloc[0]
+    acc.exclude("duplicate_row", n - int(st["rows"]))
+    acc.exclude("missing_form_id", int(st["no_form"] or 0))
+    acc.exclude("missing_date", int(st["no_date"] or 0))
+    n_unknown = int(st["unknown"] or 0)
+    if n_unknown:
+        acc.exclude("unknown_form", n_unknown)
+        ids_q = p.filter(p.form_id.notnull() & p.ts.notnull() & ~known).form_id.name(
+            "form_id").as_table().distinct().order_by("form_id").limit(MAX_NAMES * 5)
+        ids = sorted(engine.to_pandas(ids_q, role, ref)["form_id"].astype(str).tolist())
+        why = ("have no submissions, so their fields are unknown (pass --forms to state them)"
+               if inferred else "are not in the forms file")
+        notices.append(Notice(
+            "UNKNOWN_FORM",
+            f"{n_unknown:,} view rows are from form id(s) that {why} ({listing(ids)}); they "
+            "are left out.",
+            {"input": "views", "rows": n_unknown, "form_ids": ids[:MAX_NAMES]}))
+    if int(st["no_date"] or 0):
+        notices.append(Notice(
+            "MISSING_VIEW_DATES", f"{int(st['no_date']):,} view rows have a blank viewed_at "
+            "and are left out.", {"input": "views", "rows": int(st["no_date"])}))
+
+    rows = p.filter(valid)
+    if has_session and not has_flag:
+        # one session is one view: its first row (by time, then segments) dates it
+        w = ibis.window(group_by=[rows.form_id, rows.session_id],
+                        order_by=[rows.ts, *[rows[s] for s in segs]])
+        ranked = rows.mutate(_k=ibis.row_number().over(w))
+        rows = ranked.filter(ranked.session_id.isnull() | (ranked._k == 0)).drop("_k")
+    converted_known = has_flag or (has_session and session_pairs is not None)
+    if not has_flag and converted_known and session_pairs is not None:
+        pairs = ibis.memtable(session_pairs.drop_duplicates().assign(_hit=np.int64(1)))
+        joined = rows.left_join(pairs, [rows.form_id == pairs.form_id,
+                                        rows.session_id == pairs.session_id])
+        rows = joined.select(*[joined[c] for c in rows.columns],
+                             converted=joined._hit.fill_null(0))
+    elif "converted" not in rows.columns:
+        rows = rows.mutate(converted=ibis.literal(0, "int64"))
+    keys = ["form_id", "date", *segs]
+    cells_q = rows.mutate(date=rows.ts.date()).group_by(keys).aggregate(
+        views=ibis._.count(), submissions=ibis._.converted.sum()).order_by(keys)
+    counts = engine.to_pandas(cells_q, role, ref)
+    counts = _typed(counts, keys)
+    acc.exclude("repeat_view", int(st["valid"] or 0) - int(counts["views"].sum()))
+    if converted_known and not has_flag and not int(counts["submissions"].sum()) and \
+            session_pairs is not None and len(session_pairs):
+        notices.append(_no_matches(rows, session_pairs, table))
+    return RowViewCells(counts, acc, notices, converted_known)
+
+
+def _typed(counts: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    out = pd.DataFrame({
+        k: (pd.to_datetime(counts[k]).astype("datetime64[ns]") if k == "date"
+            else counts[k].astype("str")) for k in keys})
+    out["views"] = counts["views"].astype("int64")
+    out["submissions"] = counts["submissions"].fillna(0).astype("int64")
+    return out.sort_values(list(keys), kind="mergesort").reset_index(drop=True)
+
+
+def _no_matches(rows: ir.Table, pairs: pd.DataFrame, table: EngineTable) -> Notice:
+    import ibis
+
+    sessions = ibis.memtable(pd.DataFrame({"session_id": pd.unique(pairs["session_id"])}))
+    hit = rows.filter(rows.session_id.isin(sessions.session_id))
+    by_session = table.engine.run(lambda: int(hit.count().execute()), table.raw.role,
+                                  table.ref)
+    why = ("session ids match but on other form ids: check that both files spell the form ids "
+           "alike" if by_session else
+           "no view's session_id appears in the submissions: check that both exports hold the "
+           "same session ids")
+    return Notice("NO_SESSION_MATCHES", f"Every view counts as not converted: {why}.",
+                  {"input": "views", "session_matches": by_session})
+
+
+def _bad_flag(table: EngineTable, v: ir.Table, n_bad: int) -> None:
+    words = sorted(TRUE_WORDS | FALSE_WORDS)
+
+    def bad(t: ir.Table) -> Any:
+        return ~t["submitted"].cast("string").lower().strip().isin(words).fill_null(False)
+
+    where, _ = _first_bad(table, v, bad, "submitted")
+    distinct_q = v.filter(bad(v))["submitted"].cast("string").lower().strip().name(
+        "value").as_table().distinct().order_by("value").limit(10)
+    found = table.engine.to_pandas(distinct_q, table.raw.role, table.ref)["value"]
+    values = ", ".join(repr(x) for x in found.dropna().tolist()) or "blank cells"
+    raise InputError(
+        f"{where}: submitted must be true/false (also 1/0, yes/no); found {values} in "
+        f"{n_bad:,} rows. ({table.raw.convention}.)",
+        "Fix those cells, or map a different column to submitted.")
