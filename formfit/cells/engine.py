@@ -80,8 +80,7 @@ class Engine:
             raise UsageError("ibis is not installed.", "pip install formfit") from exc
         try:
             if kind == "duckdb":
-                path = self.url.url.split("://", 1)[1]
-                return _duckdb_connect(path.lstrip("/") and "/" + path.lstrip("/"))
+                return _duckdb_connect(self.url.duckdb_path())
             if kind == "pyspark":
                 return _spark_connect(self.url)
             con = ibis.connect(self.url.url)

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from formfit.errors import UsageError
 
@@ -58,6 +58,18 @@ class EngineURL:
     def password(self) -> str | None:
         return urlsplit(self.url).password
 
+    def duckdb_path(self) -> str:
+        """The database file of a ``duckdb://`` URL ('' in memory). ``duckdb:///abs/x.db`` is
+        absolute and ``duckdb://x.db`` relative; ``duckdb:///x.db`` (as SQLAlchemy writes a
+        relative path) is taken relative when no such absolute file exists."""
+        rest = self.url.split("://", 1)[1]
+        if not rest.startswith("/"):
+            return rest
+        absolute = "/" + rest.lstrip("/")
+        if Path(absolute).exists() or not Path(rest.lstrip("/")).exists():
+            return absolute
+        return rest.lstrip("/")
+
     def __repr__(self) -> str:  # never show the password, even in a debugger
         return f"EngineURL({self.masked!r})"
 
@@ -77,9 +89,7 @@ def parse_engine(url: str) -> EngineURL:
             "Use duckdb:///file.db, postgres://user@host/db, bigquery://project/dataset, "
             "snowflake://user@account/db/schema or pyspark:// (see the README's "
             "\"Bigger data\").")
-    parts = urlsplit(text)
-    normal = urlunsplit((scheme, parts.netloc, parts.path, parts.query, parts.fragment))
-    return EngineURL(url=normal if "://" in normal else text, kind=kind)
+    return EngineURL(url=scheme + text[len(scheme):], kind=kind)
 
 
 @dataclass(frozen=True)

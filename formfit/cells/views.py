@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from formfit.cells.files import EngineTable
@@ -84,6 +83,97 @@ def _first_bad(table: EngineTable, expr: ir.Table, bad: Any, column: str) -> tup
     return f"{table.raw.role} {table.ref.label}", value
 
 
+# --- the queries, as ibis expressions (also compiled to each dialect by formfit.cells.sql) ----
+
+def first_pass(v: ir.Table, kind: str) -> ir.Table:
+    """One row: rows read, values of viewed_at that are not dates, and whether any has a time
+    of day (only then can exact copies be told from two views on one day)."""
+    ts = parse_timestamp(v["viewed_at"], kind)
+    return v.aggregate(
+        n=v.count(),
+        bad=(v["viewed_at"].notnull() & ts.isnull()).sum(),
+        timed=((ts.hour() != 0) | (ts.minute() != 0) | (ts.second() != 0)).any(),
+    )
+
+
+def bad_flags(v: ir.Table) -> ir.Table:
+    """One row: how many ``submitted`` values are not true/false words (blank included)."""
+    return v.aggregate(n=(~_flag_word(v).isin(sorted(TRUE_WORDS | FALSE_WORDS))
+                          .fill_null(False)).sum())
+
+
+def _flag_word(v: ir.Table) -> ir.StringValue:
+    return v["submitted"].cast("string").lower().strip()
+
+
+def projection(v: ir.Table, kind: str, segments: Sequence[str], *, dedupe: bool) -> ir.Table:
+    """Distinct rows (when copies can be told apart), reduced to what the cells need: form_id,
+    ts (naive UTC), segments (blank -> "(blank)"), session_id, converted (the flag)."""
+    base = v.distinct() if dedupe else v
+    proj: dict[str, Any] = {
+        "form_id": base["form_id"].cast("string"),
+        "ts": parse_timestamp(base["viewed_at"], kind),
+        **{s: base[s].cast("string").fill_null(BLANK_SEGMENT) for s in segments},
+    }
+    if "session_id" in base.columns:
+        proj["session_id"] = base["session_id"].cast("string")
+    if "submitted" in base.columns:
+        proj["converted"] = _flag_word(base).isin(sorted(TRUE_WORDS)).cast("int64")
+    return base.select(**proj)
+
+
+def _known(p: ir.Table, known_forms: Sequence[str]) -> ir.BooleanValue:
+    import ibis
+
+    return p.form_id.isin(list(known_forms)) if known_forms else ibis.literal(False)
+
+
+def accounting(p: ir.Table, known_forms: Sequence[str]) -> ir.Table:
+    """One row: distinct rows, and how many lack a form id, lack a date, or name an unknown
+    form; ``valid`` rows go on to the cells."""
+    known = _known(p, known_forms)
+    return p.aggregate(
+        rows=p.count(),
+        no_form=p.form_id.isnull().sum(),
+        no_date=(p.form_id.notnull() & p.ts.isnull()).sum(),
+        unknown=(p.form_id.notnull() & p.ts.notnull() & ~known).sum(),
+        valid=(p.form_id.notnull() & p.ts.notnull() & known).sum(),
+    )
+
+
+def cells(p: ir.Table, known_forms: Sequence[str], segments: Sequence[str],
+          pairs: ir.Table | None) -> ir.Table:
+    """(form_id, date, segments) -> views, submissions from the valid rows of ``p``.
+
+    With session ids and no flag, one (form, session) is one view, dated by its first row
+    (by time, then segment values: any row order gives the same cells); it converted when
+    ``pairs`` (the distinct (form_id, session_id) of submissions) holds it.
+    """
+    import ibis
+
+    rows = p.filter(p.form_id.notnull() & p.ts.notnull() & _known(p, known_forms))
+    has_flag = "converted" in rows.columns
+    if "session_id" in rows.columns and not has_flag:
+        w = ibis.window(group_by=[rows.form_id, rows.session_id],
+                        order_by=[rows.ts, *[rows[s] for s in segments]])
+        ranked = rows.mutate(_k=ibis.row_number().over(w))
+        rows = ranked.filter(ranked.session_id.isnull() | (ranked._k == 0)).drop("_k")
+        if pairs is not None:
+            hits = pairs.select("form_id", "session_id").distinct().mutate(
+                _hit=ibis.literal(1, "int64"))
+            joined = rows.left_join(hits, [rows.form_id == hits.form_id,
+                                           rows.session_id == hits.session_id])
+            rows = joined.select(*[joined[c] for c in rows.columns],
+                                 converted=joined._hit.fill_null(0))
+    if "converted" not in rows.columns:
+        rows = rows.mutate(converted=ibis.literal(0, "int64"))
+    keys = ["form_id", "date", *segments]
+    return rows.mutate(date=rows.ts.date()).group_by(keys).aggregate(
+        views=ibis._.count(), submissions=ibis._.converted.sum()).order_by(keys)
+
+
+# --- running them ------------------------------------------------------------------------------
+
 def row_view_cells(table: EngineTable, *, segments: Sequence[str], known_forms: Sequence[str],
                    inferred: bool, session_pairs: pd.DataFrame | None) -> RowViewCells:
     """Group row-level views into cells (see the module docstring).
@@ -96,18 +186,11 @@ def row_view_cells(table: EngineTable, *, segments: Sequence[str], known_forms: 
     engine, role, ref = table.engine, table.raw.role, table.ref
     kind = engine.kind if ref.kind != "file" else "duckdb"
     v = table.mapped()
-    cols = set(v.columns)
-    has_session = "session_id" in cols
-    has_flag = "submitted" in cols
+    has_session = "session_id" in v.columns
+    has_flag = "submitted" in v.columns
     segs = list(segments)
 
-    ts = parse_timestamp(v["viewed_at"], kind)
-    first = v.aggregate(
-        n=v.count(),
-        bad=(v["viewed_at"].notnull() & ts.isnull()).sum(),
-        timed=((ts.hour() != 0) | (ts.minute() != 0) | (ts.second() != 0)).any(),
-    )
-    head = engine.to_pandas(first, role, ref).iloc[0]
+    head = engine.to_pandas(first_pass(v, kind), role, ref).iloc[0]
     n = int(head["n"])
     acc = Accounting(rows_read=n)
     notices: list[Notice] = []
@@ -118,46 +201,21 @@ def row_view_cells(table: EngineTable, *, segments: Sequence[str], known_forms: 
         more = f" ({n_bad:,} rows have values that are not dates)" if n_bad > 1 else ""
         raise InputError(f"{where}: viewed_at {shown(value, 'viewed_at')} is not a date{more}. "
                          f"({table.raw.convention}.)", DATE_HINT)
-
-    dedupe = has_session or bool(head["timed"])
-    base = v.distinct() if dedupe else v
-    flag = None
     if has_flag:
-        word = v["submitted"].cast("string").lower().strip()
-        ok = word.isin(sorted(TRUE_WORDS | FALSE_WORDS))
-        n_badflag = engine.run(lambda: int((~ok.fill_null(False)).sum().execute() or 0), role,
-                               ref)
+        n_badflag = int(engine.to_pandas(bad_flags(v), role, ref)["n"].iloc[0] or 0)
         if n_badflag:
             _bad_flag(table, v, n_badflag)
-        flag = base["submitted"].cast("string").lower().strip().isin(sorted(TRUE_WORDS))
-    form = base["form_id"].cast("string")
-    proj: dict[str, Any] = {
-        "form_id": form,
-        "ts": parse_timestamp(base["viewed_at"], kind),
-        **{s: base[s].cast("string").fill_null(BLANK_SEGMENT) for s in segs},
-    }
-    if has_session:
-        proj["session_id"] = base["session_id"].cast("string")
-    if flag is not None:
-        proj["converted"] = flag.cast("int64")
-    p = engine.materialize(base.select(**proj), role, ref)
 
-    known = p.form_id.isin(list(known_forms)) if known_forms else ibis.literal(False)
-    valid = p.form_id.notnull() & p.ts.notnull() & known
-    stats = p.aggregate(
-        rows=p.count(),
-        no_form=p.form_id.isnull().sum(),
-        no_date=(p.form_id.notnull() & p.ts.isnull()).sum(),
-        unknown=(p.form_id.notnull() & p.ts.notnull() & ~known).sum(),
-        valid=valid.sum(),
-    )
-    st = engine.to_pandas(stats, role, ref).iloc[0]
+    dedupe = has_session or bool(head["timed"])
+    p = engine.materialize(projection(v, kind, segs, dedupe=dedupe), role, ref)
+    st = engine.to_pandas(accounting(p, known_forms), role, ref).iloc[0]
     acc.exclude("duplicate_row", n - int(st["rows"]))
     acc.exclude("missing_form_id", int(st["no_form"] or 0))
     acc.exclude("missing_date", int(st["no_date"] or 0))
     n_unknown = int(st["unknown"] or 0)
     if n_unknown:
         acc.exclude("unknown_form", n_unknown)
+        known = _known(p, known_forms)
         ids_q = p.filter(p.form_id.notnull() & p.ts.notnull() & ~known).form_id.name(
             "form_id").as_table().distinct().order_by("form_id").limit(MAX_NAMES * 5)
         ids = sorted(engine.to_pandas(ids_q, role, ref)["form_id"].astype(str).tolist())
@@ -173,31 +231,15 @@ def row_view_cells(table: EngineTable, *, segments: Sequence[str], known_forms: 
             "MISSING_VIEW_DATES", f"{int(st['no_date']):,} view rows have a blank viewed_at "
             "and are left out.", {"input": "views", "rows": int(st["no_date"])}))
 
-    rows = p.filter(valid)
-    if has_session and not has_flag:
-        # one session is one view: its first row (by time, then segments) dates it
-        w = ibis.window(group_by=[rows.form_id, rows.session_id],
-                        order_by=[rows.ts, *[rows[s] for s in segs]])
-        ranked = rows.mutate(_k=ibis.row_number().over(w))
-        rows = ranked.filter(ranked.session_id.isnull() | (ranked._k == 0)).drop("_k")
-    converted_known = has_flag or (has_session and session_pairs is not None)
-    if not has_flag and converted_known and session_pairs is not None:
-        pairs = ibis.memtable(session_pairs.drop_duplicates().assign(_hit=np.int64(1)))
-        joined = rows.left_join(pairs, [rows.form_id == pairs.form_id,
-                                        rows.session_id == pairs.session_id])
-        rows = joined.select(*[joined[c] for c in rows.columns],
-                             converted=joined._hit.fill_null(0))
-    elif "converted" not in rows.columns:
-        rows = rows.mutate(converted=ibis.literal(0, "int64"))
+    pairs = (ibis.memtable(session_pairs) if session_pairs is not None and has_session
+             else None)
     keys = ["form_id", "date", *segs]
-    cells_q = rows.mutate(date=rows.ts.date()).group_by(keys).aggregate(
-        views=ibis._.count(), submissions=ibis._.converted.sum()).order_by(keys)
-    counts = engine.to_pandas(cells_q, role, ref)
-    counts = _typed(counts, keys)
+    counts = _typed(engine.to_pandas(cells(p, known_forms, segs, pairs), role, ref), keys)
     acc.exclude("repeat_view", int(st["valid"] or 0) - int(counts["views"].sum()))
-    if converted_known and not has_flag and not int(counts["submissions"].sum()) and \
+    converted_known = has_flag or pairs is not None
+    if pairs is not None and not has_flag and not int(counts["submissions"].sum()) and \
             session_pairs is not None and len(session_pairs):
-        notices.append(_no_matches(rows, session_pairs, table))
+        notices.append(_no_matches(p, session_pairs, table))
     return RowViewCells(counts, acc, notices, converted_known)
 
 
@@ -210,11 +252,12 @@ def _typed(counts: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     return out.sort_values(list(keys), kind="mergesort").reset_index(drop=True)
 
 
-def _no_matches(rows: ir.Table, pairs: pd.DataFrame, table: EngineTable) -> Notice:
+def _no_matches(p: ir.Table, pairs: pd.DataFrame, table: EngineTable) -> Notice:
+    """Why no view converted: sessions that match on another form, or none at all."""
     import ibis
 
     sessions = ibis.memtable(pd.DataFrame({"session_id": pd.unique(pairs["session_id"])}))
-    hit = rows.filter(rows.session_id.isin(sessions.session_id))
+    hit = p.filter(p.session_id.isin(sessions.session_id))
     by_session = table.engine.run(lambda: int(hit.count().execute()), table.raw.role,
                                   table.ref)
     why = ("session ids match but on other form ids: check that both files spell the form ids "
@@ -229,10 +272,10 @@ def _bad_flag(table: EngineTable, v: ir.Table, n_bad: int) -> None:
     words = sorted(TRUE_WORDS | FALSE_WORDS)
 
     def bad(t: ir.Table) -> Any:
-        return ~t["submitted"].cast("string").lower().strip().isin(words).fill_null(False)
+        return ~_flag_word(t).isin(words).fill_null(False)
 
     where, _ = _first_bad(table, v, bad, "submitted")
-    distinct_q = v.filter(bad(v))["submitted"].cast("string").lower().strip().name(
+    distinct_q = _flag_word(v.filter(bad(v))).name(
         "value").as_table().distinct().order_by("value").limit(10)
     found = table.engine.to_pandas(distinct_q, table.raw.role, table.ref)["value"]
     values = ", ".join(repr(x) for x in found.dropna().tolist()) or "blank cells"
