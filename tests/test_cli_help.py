@@ -46,7 +46,8 @@ def test_python_dash_m_and_help_is_fast() -> None:
         "import sys, runpy; sys.argv=['formfit','--help']\n"
         "try:\n    runpy.run_module('formfit', run_name='__main__')\n"
         "except SystemExit:\n    pass\n"
-        "print('HEAVY', sorted(m for m in ('statsmodels', 'pandas', 'scipy') if m in sys.modules))"
+        "print('HEAVY', sorted(m for m in ('statsmodels', 'pandas', 'scipy', 'duckdb', 'ibis')\n"
+        "                     if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "Usage" in out.stdout

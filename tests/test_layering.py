@@ -49,3 +49,24 @@ def test_renderers_import_only_results() -> None:
 def test_nothing_imports_cli() -> None:
     offenders = [m for m, imps in _modules() if "formfit.cli" in imps and m != "__main__.py"]
     assert offenders == []
+
+
+def test_only_cells_import_the_engines() -> None:
+    """ibis and duckdb stay inside formfit.cells (design.md): the one place rows are grouped."""
+    offenders = [m for m, imps in _modules()
+                 if any(i.split(".")[0] in {"ibis", "duckdb", "pyspark"} for i in imps)
+                 and not m.startswith("cells/")]
+    assert offenders == []
+
+
+def test_import_formfit_pulls_in_no_engine_and_no_scipy() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, formfit\n"
+            "heavy = sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'duckdb', 'ibis', 'scipy', 'statsmodels', 'pandas', 'pyspark'})\n"
+            "print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == ""
