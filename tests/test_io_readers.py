@@ -292,3 +292,24 @@ def test_blank_lines_above_the_header_are_skipped(tmp_path: Path) -> None:
     bom = tmp_path / "bom.csv"
     bom.write_bytes(("\n" + _csv_text()).encode("utf-8-sig"))
     _assert_same(_frame(bom))
+
+
+@pytest.mark.parametrize("role", ["submissions", "views"])
+def test_devices_and_pipes_are_refused_by_name(tmp_path: Path, role: str) -> None:
+    """A link to /dev/zero would be read forever and a FIFO blocks: refused before reading."""
+    import os
+
+    from formfit.config import Settings
+    from formfit.io import load_inputs
+
+    subs = tmp_path / "subs.csv"
+    subs.write_text("lead_id,form_id\n1,a\n", encoding="utf-8")
+    zero = tmp_path / "zero.csv"
+    zero.symlink_to("/dev/zero")
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    for bad, word in ((zero, "a device"), (fifo, "a pipe")):
+        paths = {"submissions": subs, role: bad}
+        with pytest.raises(InputError) as err:
+            load_inputs(Settings(**paths))
+        assert word in err.value.message and bad.name in err.value.message

@@ -183,3 +183,19 @@ def test_progress_status_does_not_change_the_result(tmp_path: Path,
     inputs = load(tmp_path, "lead_id,form_id,x\nL1,a,1\n", progress=True)
     assert len(inputs.submissions) == 1
     assert capsys.readouterr().out == ""  # any spinner goes to stderr, never stdout
+
+
+def test_first_submission_ties_do_not_depend_on_row_order(tmp_path: Path) -> None:
+    """Two submissions by one lead in the same second with different answers: the analysed
+    one is chosen by content, so reversing the file gives the same lead (issue 12)."""
+    rows = ["lead_id,form_id,submitted_at,budget",
+            "7,demo,2025-03-01 10:00:00,under 10k",
+            "7,demo,2025-03-01 10:00:00,over 100k",
+            "8,demo,2025-03-01 11:00:00,10k-50k"]
+    picked = []
+    for name, body in (("a.csv", rows[1:]), ("b.csv", rows[1:][::-1])):
+        path = tmp_path / name
+        path.write_text("\n".join([rows[0], *body]) + "\n", encoding="utf-8")
+        subs = load_inputs(Settings(submissions=path)).submissions.set_index("lead_key")
+        picked.append(subs.loc["7", "budget"])
+    assert picked[0] == picked[1]

@@ -23,8 +23,7 @@ import pandas as pd
 
 from formfit.cells.engine import Engine, duckdb_exec
 from formfit.cells.url import InputRef
-from formfit.errors import InputError
-from formfit.io.readers import format_of, read_table, sniff_delimiter
+from formfit.io.readers import check_regular_file, format_of, read_table, sniff_delimiter
 from formfit.io.table import RawTable, drop_blank_unnamed, looks_like_data, unique_names
 
 if TYPE_CHECKING:
@@ -75,12 +74,7 @@ def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def scan_file(engine: Engine, ref: InputRef, role: str) -> EngineTable:
     """A file as an engine table in the embedded DuckDB (see the module docstring)."""
     path = ref.path
-    if not path.exists():
-        raise InputError(f"{role} file {path} does not exist.",
-                         f"Check the path given to --{role}.")
-    if path.is_dir():
-        raise InputError(f"{role} file {path} is a directory, not a file.",
-                         f"Give --{role} the path of one export file.")
+    check_regular_file(path, role)
     kind, gz = format_of(path)
     con = engine.local()
     scanned: EngineTable | None = None

@@ -29,8 +29,8 @@ from formfit.io.table import (
     unique_names,
 )
 
-__all__ = ["FORMATS", "REPEAT_MARK", "RawTable", "decode", "format_of", "read_table",
-           "sniff_delimiter"]
+__all__ = ["FORMATS", "REPEAT_MARK", "RawTable", "check_regular_file", "decode", "format_of",
+           "read_table", "sniff_delimiter"]
 
 # extension (after removing .gz) -> reader kind
 FORMATS: dict[str, str] = {
@@ -67,14 +67,32 @@ def format_of(path: Path) -> tuple[str, bool]:
     return kind, gz
 
 
-def read_table(path: Path, role: str) -> RawTable:
-    """Read ``path`` (chosen by extension) into a :class:`RawTable`. Raises InputError."""
-    if not path.exists():
+def check_regular_file(path: Path, role: str) -> None:
+    """Only regular files are read: a directory, a device (/dev/zero never ends) or a FIFO
+    (blocks forever) is refused by name before a byte is read."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode  # follows symlinks: a link to /dev/zero is a device
+    except FileNotFoundError:
         raise InputError(f"{role} file {path} does not exist.",
-                         f"Check the path given to --{role}.")
-    if path.is_dir():
+                         f"Check the path given to --{role}.") from None
+    except OSError as exc:
+        raise InputError(f"{role} file {path} cannot be opened ({exc.strerror}).",
+                         "Check the path and its permissions.") from None
+    if stat.S_ISDIR(mode):
         raise InputError(f"{role} file {path} is a directory, not a file.",
                          f"Give --{role} the path of one export file.")
+    if not stat.S_ISREG(mode):
+        kind = ("a pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "a device")
+        raise InputError(f"{role} file {path} is {kind}, not a regular file.",
+                         "Save the export to a file first and give its path.")
+
+
+def read_table(path: Path, role: str) -> RawTable:
+    """Read ``path`` (chosen by extension) into a :class:`RawTable`. Raises InputError."""
+    check_regular_file(path, role)
     kind, gz = format_of(path)
     data = _read_bytes(path, gz)
     if not data.strip():

@@ -3,8 +3,8 @@
 Rows leave in this order, each counted under its reason: exact duplicate rows (``duplicate_row``,
 export glitches: one copy is kept), rows without a lead key (``missing_lead_key``), rows without a
 form id (``missing_form_id``), rows of forms the forms file does not know (``unknown_form``), and
-a lead's later submissions (``repeat_submission``: the first by submitted_at, then file order, is
-the one analysed).
+a lead's later submissions (``repeat_submission``: the first by submitted_at is the one
+analysed; ties go to the row's content, so the file's row order never matters).
 """
 
 from __future__ import annotations
@@ -151,8 +151,12 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
 
     # --- a lead's first submission is the one analysed -----------------------------------
     pos = np.arange(len(df))
-    order = pd.DataFrame({"k": lead_key.to_numpy(), "t": submitted_at.to_numpy(), "p": pos})[valid]
-    order = order.sort_values(["t", "p"], na_position="last", kind="stable")
+    # ties in time (two submissions in one second, or no dates) go to the row's content, not
+    # its place in the file: any row order gives the same first submission
+    content = pd.util.hash_pandas_object(df, index=False).to_numpy()
+    order = pd.DataFrame({"k": lead_key.to_numpy(), "t": submitted_at.to_numpy(), "h": content,
+                          "p": pos})[valid]
+    order = order.sort_values(["t", "h", "p"], na_position="last", kind="stable")
     first = ~order.duplicated(subset="k", keep="first")
     repeat_pos = order.loc[~first, "p"].to_numpy()
     acc.exclude("repeat_submission", len(repeat_pos))
