@@ -58,7 +58,7 @@ class EngineTable:
         return RawTable(frame, raw.path, raw.role, decimal_comma=raw.decimal_comma,
                         unit=raw.unit, first_number=raw.first_number, numbers=raw.numbers,
                         header_looks_like_data=raw.header_looks_like_data,
-                        original=dict(raw.original))
+                        original=dict(raw.original), engine_label=raw.engine_label)
 
 
 def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -224,7 +224,8 @@ def _typed_table(expr: ir.Table, engine: Engine, ref: InputRef, role: str, *, nu
         if c.type().is_string():
             c = c.strip().nullif("")
         cleaned.append(c.name(f"c{i}"))
-    label = ref.path if ref.kind == "file" else Path(ref.label)
-    raw = RawTable(pd.DataFrame({n: pd.Series(dtype="str") for n in names}), label, role)
+    label = ref.path if ref.kind == "file" else Path(role)
+    raw = RawTable(pd.DataFrame({n: pd.Series(dtype="str") for n in names}), label, role,
+                   engine_label=None if ref.kind == "file" else ref.label)
     raw.frame.columns = pd.Index(names)
     return EngineTable(raw, expr.select(cleaned), engine, ref, numbered=numbered)

@@ -35,9 +35,11 @@ class RawTable:
     header_looks_like_data: bool = False
     original: dict[str, str] = field(default_factory=dict)  # mapped name -> name in the file
 
+    engine_label: str | None = None  # "table:NAME" / "sql:..." for rows read from an engine
+
     @property
     def name(self) -> str:
-        return self.path.name
+        return self.engine_label or self.path.name
 
     def number(self, pos: int) -> int:
         """The user-visible record number of the frame's positional row ``pos``."""
@@ -46,11 +48,16 @@ class RawTable:
         return pos + self.first_number
 
     def where(self, pos: int) -> str:
-        """``'submissions file subs.csv row 1,204'``: how to find a record."""
+        """``'submissions file subs.csv row 1,204'``: how to find a record. A table in an engine
+        has no row numbers: the message names the table and the column instead."""
+        if self.engine_label is not None:
+            return f"{self.role} {self.engine_label}"
         return f"{self.role} file {self.name} {self.unit} {self.number(pos):,}"
 
     @property
     def convention(self) -> str:
+        if self.engine_label is not None:
+            return "rows of an engine table have no numbers: filter it on the column named"
         if self.unit != "row":
             return f"{self.unit}s counted from 1"
         return "rows counted as in a spreadsheet: the header is row 1"
