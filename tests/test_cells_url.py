@@ -1,0 +1,71 @@
+"""Engine URLs and input references: parsed first, passwords never shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from formfit.cells.url import InputRef, mask_secrets, parse_engine, parse_input
+from formfit.config import build_settings
+from formfit.errors import UsageError
+
+
+@pytest.mark.parametrize(("url", "kind", "masked"), [
+    ("postgres://ann:hunter2@db:5432/crm", "postgres", "postgres://ann:***@db:5432/crm"),
+    ("postgresql://ann:p%40ss@db/crm?sslmode=require", "postgres",
+     "postgresql://ann:***@db/crm?sslmode=require"),
+    ("snowflake://ann:pw@acct/DB/PUBLIC?warehouse=WH&password=x", "snowflake",
+     "snowflake://ann:***@acct/DB/PUBLIC?warehouse=WH&password=***"),
+    ("bigquery://my-project/analytics", "bigquery", "bigquery://my-project/analytics"),
+    ("duckdb:///tmp/marketing.db", "duckdb", "duckdb:///tmp/marketing.db"),
+    ("duckdb", "duckdb", "duckdb://"),
+    ("pyspark://", "pyspark", "pyspark://"),
+    ("POSTGRES://u@h/d", "postgres", "postgres://u@h/d"),
+])
+def test_engine_urls(url: str, kind: str, masked: str) -> None:
+    parsed = parse_engine(url)
+    assert parsed.kind == kind
+    assert parsed.masked == masked
+    assert "hunter2" not in repr(parsed) and "hunter2" not in str(parsed)
+
+
+def test_unknown_scheme_is_a_usage_error_without_the_password() -> None:
+    with pytest.raises(UsageError) as err:
+        parse_engine("mysql://root:topsecret@h/db")
+    assert "topsecret" not in err.value.message and "***" in err.value.message
+
+
+def test_mask_secrets_in_free_text() -> None:
+    text = 'connection to "postgres://a:b3@h/d" failed; token=abc&x=1'
+    assert mask_secrets(text) == 'connection to "postgres://a:***@h/d" failed; token=abc&x=1'
+    assert mask_secrets("https://h/?token=abc&x=1") == "https://h/?token=***&x=1"
+
+
+@pytest.mark.parametrize(("value", "ref"), [
+    ("table:crm.deals", InputRef("table", "crm.deals")),
+    ("TABLE: views ", InputRef("table", "views")),
+    ("sql:SELECT * FROM a WHERE x = 'a/b'", InputRef("sql", "SELECT * FROM a WHERE x = 'a/b'")),
+    ("data/subs.csv", InputRef("file", "data/subs.csv")),
+    (Path("views.parquet"), InputRef("file", "views.parquet")),
+])
+def test_input_references(value: str | Path, ref: InputRef) -> None:
+    assert parse_input(value, "views") == ref
+
+
+def test_labels_never_show_local_paths() -> None:
+    assert parse_input("/home/ann/exports/subs.csv", "submissions").label == "subs.csv"
+    long_sql = "sql:SELECT " + ", ".join(f"c{i}" for i in range(60)) + " FROM t"
+    label = parse_input(long_sql, "views").label
+    assert label.startswith("sql:SELECT c0") and len(label) <= 84 and label.endswith("...")
+
+
+@pytest.mark.parametrize("bad", ["table:", "sql:  "])
+def test_empty_references_fail_before_reading(bad: str) -> None:
+    with pytest.raises(UsageError):
+        build_settings(submissions=bad)
+
+
+def test_bad_engine_in_settings_fails_before_reading(tmp_path: Path) -> None:
+    with pytest.raises(UsageError):
+        build_settings(submissions=str(tmp_path / "missing.csv"), engine="oracle://x")
