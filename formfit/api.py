@@ -64,11 +64,14 @@ def analyze(submissions: PathLike | None = None, *, settings: Settings | None = 
     """The whole job: per-field friction, qualification, net effect and verdict."""
     from formfit.analysis import run_analysis
     from formfit.io import load_inputs as _load
+    from formfit.models.threads import single_threaded_blas
     from formfit.progress import tracking
 
     s = _settings(settings, submissions=submissions, **kwargs)
     with tracking(s.progress):
-        return run_analysis(_load(s), s)
+        inputs = _load(s)
+        with single_threaded_blas():
+            return run_analysis(inputs, s)
 
 
 def simulate(out: PathLike, *, seed: int = 0, views: int | None = None) -> dict[str, Any]:

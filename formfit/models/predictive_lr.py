@@ -26,11 +26,7 @@ asymptotic (with levels of at least ~30 leads, as pooling ensures on large data)
 
 from __future__ import annotations
 
-import ctypes
-import functools
-import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +34,7 @@ from scipy import linalg
 from scipy import stats as sps
 
 from formfit.models.firth import LogitFit, fit_logit
+from formfit.models.threads import single_threaded_blas
 from formfit.models.value_levels import Encoded
 from formfit.models.values import min_level_size
 
@@ -56,44 +53,6 @@ class LRTest:
     diverged: bool  # the ML fit of the full model ran off to infinity (separation)
     leads_used: int = 0  # leads in the test (fewer than the sample when subsampled)
     leads_sampled: int = 0  # leads in the field's sample
-
-
-@functools.lru_cache(maxsize=1)
-def _openblas_thread_setters() -> tuple[Callable[[int], int], ...]:
-    """``openblas_set_num_threads_local`` of every OpenBLAS loaded (numpy's and scipy's);
-    empty where there is none or it cannot be found (a no-op then)."""
-    try:
-        with open("/proc/self/maps", encoding="utf-8") as fh:
-            paths = sorted(set(re.findall(r"(/\S*openblas\S*\.so\S*)", fh.read())))
-    except OSError:
-        return ()
-    setters: list[Callable[[int], int]] = []
-    for path in paths:
-        try:
-            fn = ctypes.CDLL(path).openblas_set_num_threads_local
-        except (OSError, AttributeError):
-            continue
-        fn.restype = ctypes.c_int
-        fn.argtypes = [ctypes.c_int]
-        setters.append(fn)
-    return tuple(setters)
-
-
-@contextmanager
-def single_threaded_blas() -> Iterator[None]:
-    """Run OpenBLAS with one thread (in this thread only) for the duration.
-
-    The designs here are small (cells x columns, at most 25M entries): a second BLAS thread
-    gains little on an idle machine, and on a busy one its spin-waiting made a 7,000 x 70
-    ``X'WX`` 40 times slower (0.19 s against 0.005 s, measured on a loaded 2-core machine).
-    """
-    setters = _openblas_thread_setters()
-    previous = [fn(1) for fn in setters]
-    try:
-        yield
-    finally:
-        for fn, prev in zip(setters, previous, strict=True):
-            fn(max(int(prev), 1))
 
 
 def independent_columns(x: np.ndarray, rtol: float = 1e-9, n_rows: int | None = None,
