@@ -313,3 +313,38 @@ def test_devices_and_pipes_are_refused_by_name(tmp_path: Path, role: str) -> Non
         with pytest.raises(InputError) as err:
             load_inputs(Settings(**paths))
         assert word in err.value.message and bad.name in err.value.message
+
+
+def test_a_gzip_that_expands_past_the_limit_is_refused(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small .jsonl.gz that inflates beyond the memory limit stops at the limit (issue 12)."""
+    import gzip
+
+    from formfit.io import readers
+
+    monkeypatch.setattr(readers, "MAX_INPUT_MB", 1)
+    path = tmp_path / "subs.jsonl.gz"
+    line = b'{"lead_id": "1", "form_id": "a", "pad": "' + b"x" * 1000 + b'"}\n'
+    with gzip.open(path, "wb") as fh:
+        fh.write(line * 3000)  # ~3 MB inflated, a few KB on disk
+    assert path.stat().st_size < 100_000
+    with pytest.raises(InputError) as err:
+        read_table(path, "submissions")
+    assert "once decompressed" in err.value.message and "FORMFIT_MAX_INPUT_MB" in err.value.hint
+
+
+def test_an_xlsx_with_a_stray_far_cell_is_refused(tmp_path: Path) -> None:
+    """One value in column 5,000 would pad every row to 5,000 cells: refused by the sheet's
+    declared dimension, before the rows are read."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["lead_id", "form_id"])
+    ws.append(["1", "a"])
+    ws.cell(row=1, column=5000, value="stray")
+    path = tmp_path / "subs.xlsx"
+    wb.save(path)
+    with pytest.raises(InputError) as err:
+        read_table(path, "submissions")
+    assert "5,000 columns" in err.value.message and "CSV" in err.value.hint

@@ -44,6 +44,7 @@ def read_xlsx(data: bytes, path: Path, role: str) -> RawTable:
     """The first sheet of a workbook; its first row is the header."""
     import openpyxl
 
+    _check_xlsx_size(data, path, role)
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds (zip, xml, key errors)
@@ -52,6 +53,7 @@ def read_xlsx(data: bytes, path: Path, role: str) -> RawTable:
                          "Open it in Excel and save it again as .xlsx, or export CSV.") from None
     try:
         ws = wb.worksheets[0]
+        _check_xlsx_dimension(ws, path, role)
         rows = [list(r) for r in ws.iter_rows(values_only=True)]
     finally:
         wb.close()
@@ -72,6 +74,43 @@ def read_xlsx(data: bytes, path: Path, role: str) -> RawTable:
     frame = pd.DataFrame(cols, index=pd.RangeIndex(len(body)))
     frame.columns = pd.Index(names)
     return RawTable(frame, path, role, header_looks_like_data=looks_like_data(header[:width]))
+
+
+MAX_XLSX_COLUMNS = 1000  # exports have tens; a value in XFD1048576 pads every row to 16,384
+MAX_XLSX_ROWS = 2_000_000
+MAX_XLSX_XML_MB = 2048  # uncompressed sheet XML: a zip bomb expands before a row is read
+
+
+def _check_xlsx_size(data: bytes, path: Path, role: str) -> None:
+    """Refuse a workbook whose parts expand beyond MAX_XLSX_XML_MB before parsing any XML."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            expanded = sum(i.file_size for i in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # openpyxl says what is wrong with it
+    if expanded > MAX_XLSX_XML_MB * 1024 * 1024:
+        raise InputError(
+            f"{role} file {path.name} expands to {expanded / 2**20:,.0f} MB of XML, more than "
+            f"the {MAX_XLSX_XML_MB:,} MB formfit reads from a workbook.",
+            "Export the sheet as CSV (read without that limit), or check that it holds only "
+            "the export.")
+
+
+def _check_xlsx_dimension(ws: Any, path: Path, role: str) -> None:
+    """A sheet's declared size (its dimension tag) must be a table, not 16,384 columns."""
+    try:
+        rows, cols = int(ws.max_row or 0), int(ws.max_column or 0)
+    except (TypeError, ValueError):
+        return
+    if cols > MAX_XLSX_COLUMNS or rows > MAX_XLSX_ROWS:
+        raise InputError(
+            f"{role} file {path.name}: the first sheet spans {rows:,} rows and {cols:,} "
+            f"columns (limits: {MAX_XLSX_ROWS:,} rows, {MAX_XLSX_COLUMNS:,} columns); a stray "
+            "value far from the table usually causes this.",
+            "Delete the cells outside the table (or copy the table to a new sheet), or export "
+            "CSV.")
 
 
 # --- JSON Lines -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import os
 import zlib
 from pathlib import Path
 
@@ -116,17 +117,42 @@ def read_table(path: Path, role: str) -> RawTable:
     return table
 
 
-def _read_bytes(path: Path, gz: bool) -> bytes:
+#: the most bytes formfit's own readers hold in memory for one input (after gzip); DuckDB
+#: streams bigger CSV and Parquet files, so this only bounds XLSX, JSON Lines and odd encodings
+MAX_INPUT_MB = int(os.environ.get("FORMFIT_MAX_INPUT_MB", "4096"))
+
+
+def _read_bytes(path: Path, gz: bool, limit_mb: int | None = None) -> bytes:
+    """The file's bytes (decompressed), refused past ``limit_mb``: a 7 MB gzip can expand to
+    gigabytes, and is stopped at the limit rather than after memory runs out."""
+    limit = (limit_mb or MAX_INPUT_MB) * 1024 * 1024
     try:
-        if gz:
-            with gzip.open(path, "rb") as fh:
-                return fh.read()
-        return path.read_bytes()
+        if not gz and path.stat().st_size > limit:
+            raise _too_big(path, limit_mb or MAX_INPUT_MB, compressed=False)
+        opener = gzip.open if gz else open
+        chunks: list[bytes] = []
+        size = 0
+        with opener(path, "rb") as fh:
+            while chunk := fh.read(1 << 24):
+                size += len(chunk)
+                if size > limit:
+                    raise _too_big(path, limit_mb or MAX_INPUT_MB, compressed=gz)
+                chunks.append(chunk)
+        return b"".join(chunks)
     except (OSError, EOFError, zlib.error) as exc:
         what = "a valid gzip file" if gz else "readable"
         raise InputError(f"{path.name} is not {what}: {exc.__class__.__name__}.",
                          "Check that the file is complete (not still downloading) and not "
                          "renamed from another format.") from None
+
+
+def _too_big(path: Path, limit_mb: int, *, compressed: bool) -> InputError:
+    grown = " once decompressed" if compressed else ""
+    return InputError(
+        f"{path.name} is larger than {limit_mb:,} MB{grown}, the limit for files formfit reads "
+        "into memory.",
+        "Export it as CSV or Parquet (scanned without that limit), or raise the limit with the "
+        "environment variable FORMFIT_MAX_INPUT_MB if the machine has the memory.")
 
 
 # --- CSV / TSV --------------------------------------------------------------------------------
