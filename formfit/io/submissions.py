@@ -153,9 +153,12 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
     pos = np.arange(len(df))
     # ties in time (two submissions in one second, or no dates) go to the row's content, not
     # its place in the file: any row order gives the same first submission
-    content = pd.util.hash_pandas_object(df, index=False).to_numpy()
-    order = pd.DataFrame({"k": lead_key.to_numpy(), "t": submitted_at.to_numpy(), "h": content,
-                          "p": pos})[valid]
+    order = pd.DataFrame({"k": lead_key.to_numpy(), "t": submitted_at.to_numpy(), "p": pos})[valid]
+    tied = order.duplicated(subset=["k", "t"], keep=False).to_numpy()
+    order["h"] = np.uint64(0)
+    if tied.any():  # hashing every row would cost seconds per million; ties are rare
+        order.loc[tied, "h"] = pd.util.hash_pandas_object(
+            df.iloc[order["p"].to_numpy()[tied]], index=False).to_numpy()
     order = order.sort_values(["t", "h", "p"], na_position="last", kind="stable")
     first = ~order.duplicated(subset="k", keep="first")
     repeat_pos = order.loc[~first, "p"].to_numpy()
