@@ -119,7 +119,14 @@ class Engine:
         queries after it do not scan and parse the source again)."""
         con = expr._find_backend(use_default=False)
         name = self.unique_name(f"{role}_cache")
-        return self.run(lambda: con.create_table(name, expr, temp=True), role, ref)
+
+        def create() -> ir.Table:
+            try:
+                return con.create_table(name, expr, temp=True)
+            except NotImplementedError:  # Spark has no temporary tables: it recomputes
+                return expr
+
+        return self.run(create, role, ref)
 
     def unique_name(self, stem: str) -> str:
         self._n += 1
@@ -197,7 +204,9 @@ def _spark_connect(url: EngineURL) -> Any:
     master = f"spark://{rest}" if rest.strip("/") else "local[2]"
     session = (SparkSession.builder.master(master).appName("formfit")
                .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.ui.enabled", "false").getOrCreate())
+               .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")  # stderr is formfit's
+               .config("spark.log.level", "ERROR").getOrCreate())
     return ibis.pyspark.connect(session)
 
 

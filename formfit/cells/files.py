@@ -212,6 +212,15 @@ def _scan_parquet(engine: Engine, con: Any, ref: InputRef, role: str) -> EngineT
     return _typed_table(expr, engine, ref, role, numbered=True)
 
 
+def trimmed(col: ir.StringValue, kind: str) -> ir.StringValue:
+    """Leading and trailing white space removed, in any engine. ibis writes TRIM with a list
+    of white-space characters whose escapes Spark SQL reads as letters ('asdf' lost its 'f'),
+    so Spark gets a regular expression instead."""
+    if kind == "pyspark":
+        return col.re_replace(r"^\s+|\s+$", "")
+    return col.strip()
+
+
 def _typed_table(expr: ir.Table, engine: Engine, ref: InputRef, role: str, *, numbered: bool
                  ) -> EngineTable:
     """A table with typed columns: text trimmed (blank -> null), columns renamed c0..cN."""
@@ -222,7 +231,7 @@ def _typed_table(expr: ir.Table, engine: Engine, ref: InputRef, role: str, *, nu
     for i, col in enumerate(expr.columns):
         c = expr[col]
         if c.type().is_string():
-            c = c.strip().nullif("")
+            c = trimmed(c, engine.kind if ref.kind != "file" else "duckdb").nullif("")
         cleaned.append(c.name(f"c{i}"))
     label = ref.path if ref.kind == "file" else Path(role)
     raw = RawTable(pd.DataFrame({n: pd.Series(dtype="str") for n in names}), label, role,

@@ -103,7 +103,8 @@ def bad_flags(v: ir.Table) -> ir.Table:
 
 
 def _flag_word(v: ir.Table) -> ir.StringValue:
-    return v["submitted"].cast("string").lower().strip()
+    # values arrive trimmed (formfit.cells.files); no strip() here: see files.trimmed
+    return v["submitted"].cast("string").lower()
 
 
 def projection(v: ir.Table, kind: str, segments: Sequence[str], *, dedupe: bool) -> ir.Table:
