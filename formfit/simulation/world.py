@@ -263,12 +263,11 @@ def _truth(v: Views, params: WorldParams, forms: tuple[FormDesign, ...],
            repeat: np.ndarray, n_dup: int, won: np.ndarray, deals: pd.DataFrame,
            outcomes: pd.DataFrame, shown: np.ndarray) -> dict[str, Any]:
     junk: dict[str, Any] = {}
-    leads_df = submissions[lead]
     for name, model in FIELDS.items():
         if not model.junk:
             continue
         col = shown[lead, FIELD_INDEX[name]]
-        values = leads_df[name].to_numpy(dtype=object)[col]
+        values = submissions[name].to_numpy(dtype=object)[lead][col]
         junk_values = [j for j, _ in model.junk]
         count = int(np.isin(values, junk_values).sum())
         scale = 1.0 if name == "phone" else params.junk_scale
