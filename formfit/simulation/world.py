@@ -217,10 +217,12 @@ def simulate_world(params: WorldParams | None = None) -> World:
         "device": text.from_codes(v.device[vorder], DEVICES),
         "channel": text.from_codes(v.channel[vorder], CHANNELS),
     })
+    del vorder, view_sec, delay, session_key  # at 10M views each is 80 MB
     views_daily = _daily(params, forms, v, submitted)
+    # copy=False: the arrays are not changed later, and a copy is 330 MB at 10M views
     latent = pd.DataFrame({"session_id": sessions, "form_id": text.from_codes(v.form, form_ids),
                            "day": v.day, "intent": v.z, "p_submit": p1, "q_win": q1,
-                           "submitted": submitted})
+                           "submitted": submitted}, copy=False)
 
     truth = _truth(v, params, forms, traffic, submissions=subs, lead=lead, repeat=repeat,
                    n_dup=n_dup, won=won, deals=deals, outcomes=outcomes, shown=shown)
