@@ -71,7 +71,8 @@ def test_stage_times_from_analyze_are_shown_under_its_row() -> None:
               "environment": {"help_wall_s": 0.2, "import_formfit_loads": ["scipy"], "cpus": 2,
                               "load_average": [1.0, 1.0, 1.0], "python": "3.11"}}
     text = bench.markdown(report)
-    assert "| 1M | csv | rows | analyze | 10.00 | 12.00 | 900 | 5.0x (target 3x: not met)" in text
+    assert ("| 1M | csv | rows | analyze | 10.00 | 12.00 | 900 | "
+            "5.0x (target 3x: not met); CPU 4.8x") in text
     assert "&nbsp;&nbsp;read | 2.50 | 3.00 | 400 |" in text
     assert "&nbsp;&nbsp;cells | 1.25 |  |  |" in text
     assert "scipy of" in text and "not met" in text.split("import formfit")[1]

@@ -45,7 +45,10 @@ BoolArray = NDArray[np.bool_]
 
 def sigmoid(x: FloatArray) -> FloatArray:
     """The logistic function."""
-    out: FloatArray = 1.0 / (1.0 + np.exp(-x))
+    out: FloatArray = np.negative(x)  # in place from here: one array, not four
+    np.exp(out, out=out)
+    out += 1.0
+    np.divide(1.0, out, out=out)
     return out
 
 
