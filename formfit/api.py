@@ -5,6 +5,7 @@ files -> io.load_inputs -> analysis.run_analysis (aggregate, models, decide) -> 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,11 +75,13 @@ def analyze(submissions: PathLike | None = None, *, settings: Settings | None = 
             return run_analysis(inputs, s)
 
 
-def simulate(out: PathLike, *, seed: int = 0, views: int | None = None) -> dict[str, Any]:
-    """Write a synthetic world (inputs in the contract's formats plus truth.json) to ``out``."""
+def simulate(out: PathLike, *, seed: int = 0, views: int | None = None,
+             formats: Sequence[str] = ("csv",)) -> dict[str, Any]:
+    """Write a synthetic world (inputs in the contract's formats plus truth.json) to ``out``;
+    ``formats``: ``csv``, ``parquet`` or both."""
     from formfit.simulation import write_world
 
-    return write_world(Path(out), seed=seed, views=views)
+    return write_world(Path(out), seed=seed, views=views, formats=formats)
 
 
 def render(result: AnalysisResult, fmt: str = "json") -> str:

@@ -47,6 +47,11 @@ class ValidateFmt(enum.StrEnum):
     json = "json"
 
 
+class SimFmt(enum.StrEnum):
+    csv = "csv"
+    parquet = "parquet"
+
+
 class CheckFmt(enum.StrEnum):
     text = "text"
     json = "json"
@@ -222,12 +227,17 @@ def simulate(
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same bytes.")] = 0,
     views: Annotated[int | None, typer.Option(
         "--views", help="Approximate number of form views to simulate.")] = None,
+    fmt: Annotated[list[SimFmt] | None, typer.Option(
+        "--format", metavar="csv|parquet", help="Table files: csv (default) or parquet; "
+        "repeat for both. Views come row level (views.*) and as daily counts (views_daily.*).")]
+    = None,
 ) -> None:
     """Write a synthetic world with planted field effects, and truth.json with the answers."""
     try:
         from formfit.api import simulate as run
 
-        info = run(out, seed=seed, views=views)
+        formats = [f.value for f in fmt] if fmt else ["csv"]
+        info = run(out, seed=seed, views=views, formats=formats)
         _stderr().print(f"wrote {len(info.get('files', []))} files to {out}", markup=False)
     except FormfitError as exc:
         raise _fail(exc) from None

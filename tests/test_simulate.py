@@ -90,6 +90,54 @@ def test_cli_simulate_writes_files(tmp_path: Path) -> None:
     assert len(pd.read_csv(out / "views.csv")) == WorldParams().n_views
 
 
+def test_csv_bytes_are_pandas_bytes_also_when_a_value_needs_quoting(tmp_path: Path) -> None:
+    """The fast pyarrow writer must write what DataFrame.to_csv wrote (sample_data/ and every
+    seeded world were made that way); a value pyarrow cannot write unquoted falls back."""
+    from formfit.simulation.write import _csv
+
+    plain = pd.DataFrame({"a": pd.Series(["x", None, " y ", ""], dtype="str"),
+                          "n": [1, 2, 3, 4]})
+    quoted = plain.assign(a=pd.Series(['x,1', 'say "hi"', "two\nlines", None], dtype="str"))
+    for name, df in (("plain", plain), ("quoted", quoted)):
+        _csv(df, tmp_path / f"{name}.csv")
+        ref = df.to_csv(index=False, lineterminator="\n").encode()
+        assert (tmp_path / f"{name}.csv").read_bytes() == ref, name
+    assert b'"x,1"' in (tmp_path / "quoted.csv").read_bytes()
+
+
+def test_parquet_holds_the_csv_tables(tmp_path: Path) -> None:
+    info = write_world(tmp_path, seed=5, views=4000, formats=("parquet", "csv"))
+    tables = ("submissions", "views", "views_daily", "outcomes")
+    assert info["files"] == [f"{t}.parquet" for t in tables] + [f"{t}.csv" for t in tables] + [
+        "forms.yaml", "truth.json"]
+    for t in tables:
+        from_csv = pd.read_csv(tmp_path / f"{t}.csv", dtype=str, keep_default_na=False)
+        from_pq = pd.read_parquet(tmp_path / f"{t}.parquet")
+        assert list(from_pq) == list(from_csv), t
+        if t == "views_daily":
+            assert str(from_pq["views"].dtype) == "int64"
+        as_text = from_pq.astype("str").where(from_pq.notna(), "")
+        pd.testing.assert_frame_equal(as_text.astype(object), from_csv.astype(object),
+                                      check_dtype=False)
+    # empty text is null in Parquet, as a warehouse column would be
+    assert pd.read_parquet(tmp_path / "outcomes.parquet")["amount"].isna().any()
+
+
+def test_cli_simulate_parquet_and_bad_format(tmp_path: Path) -> None:
+    out = tmp_path / "w"
+    result = CliRunner().invoke(app, ["simulate", "--out", str(out), "--seed", "3", "--views",
+                                      "3000", "--format", "parquet"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["submissions.parquet", "views.parquet", "views_daily.parquet", "outcomes.parquet",
+         "forms.yaml", "truth.json"])
+    bad = CliRunner().invoke(app, ["simulate", "--out", str(tmp_path / "x"), "--format", "xml"])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+    with pytest.raises(FormfitError, match="unknown simulate format"):
+        write_world(tmp_path / "y", seed=1, views=3000, formats=("xlsx",))
+    assert not (tmp_path / "y").exists()
+
+
 def test_cli_simulate_bad_views_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["simulate", "--out", str(tmp_path), "--views", "10"])
     assert result.exit_code == 2

@@ -2,7 +2,8 @@
 
 ``simulate_world(WorldParams(...))`` returns a :class:`World` in memory; ``write_world(out,
 seed=...)`` writes it in the contract's formats (submissions.csv, views.csv, views_daily.csv,
-outcomes.csv, forms.yaml) with ``truth.json``. Same seed, same bytes.
+outcomes.csv, forms.yaml) with ``truth.json``; ``formats=("csv", "parquet")`` adds the same
+tables as Parquet. Same seed, same bytes.
 
 What is planted (see ``design`` for the numbers):
 
@@ -35,27 +36,30 @@ generating probabilities over the simulated views (see ``truth``), with its evid
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from formfit.simulation.design import WorldParams
 from formfit.simulation.world import World, simulate_world
-from formfit.simulation.write import FILES, write_files
+from formfit.simulation.write import FILES, FORMATS, file_names, write_files
 
-__all__ = ["FILES", "World", "WorldParams", "simulate_world", "write_world"]
+__all__ = ["FILES", "FORMATS", "World", "WorldParams", "simulate_world", "write_world"]
 
 
 def write_world(out: Path, *, seed: int, views: int | None = None,
-                params: WorldParams | None = None) -> dict[str, Any]:
+                params: WorldParams | None = None,
+                formats: Sequence[str] = ("csv",)) -> dict[str, Any]:
     """Simulate a world and write it to directory ``out``.
 
     ``seed`` always wins; ``views`` (if given) overrides ``params.n_views``; other settings come
-    from ``params`` (default ``WorldParams()``). Returns ``{"files": [...], "out": str,
-    "counts": {...}}``.
+    from ``params`` (default ``WorldParams()``); ``formats`` picks the table files (``csv``,
+    ``parquet``, or both). Returns ``{"files": [...], "out": str, "counts": {...}}``.
     """
+    file_names(formats)  # a bad format fails before minutes of simulation
     base = params or WorldParams()
     p = replace(base, seed=seed, n_views=base.n_views if views is None else int(views))
     world = simulate_world(p)
-    files = write_files(world, Path(out))
+    files = write_files(world, Path(out), formats)
     return {"files": files, "out": str(out), "counts": world.truth["counts"]}

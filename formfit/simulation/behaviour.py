@@ -36,6 +36,8 @@ from formfit.simulation.design import (
 FIELD_ORDER: tuple[str, ...] = tuple(FIELDS)
 FIELD_INDEX: dict[str, int] = {f: i for i, f in enumerate(FIELD_ORDER)}
 
+_CHUNK = 1 << 20  # views per block when summing field costs
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
@@ -43,7 +45,10 @@ BoolArray = NDArray[np.bool_]
 
 def sigmoid(x: FloatArray) -> FloatArray:
     """The logistic function."""
-    out: FloatArray = 1.0 / (1.0 + np.exp(-x))
+    out: FloatArray = np.negative(x)  # in place from here: one array, not four
+    np.exp(out, out=out)
+    out += 1.0
+    np.divide(1.0, out, out=out)
     return out
 
 
@@ -62,11 +67,21 @@ class Views:
     win_logit: FloatArray  # w: logit P(win | submitted) before routing
     shown: BoolArray  # (views, fields): field shown on the view's form version
     optional: BoolArray  # (views, fields): shown as optional
-    costs: FloatArray  # (views, fields): this view's friction per shown field, 0 if not shown
-    total_cost: FloatArray  # costs summed over fields
+    combo: IntArray  # the view's row in ``unit_cost``: form * (most versions) + version
+    unit_cost: FloatArray  # (form versions, fields): friction at intent 0, 0 if not shown
+    friction: FloatArray  # exp(-λ z): how much a field's cost weighs on this view
+    total_cost: FloatArray  # this view's friction summed over its shown fields
 
     def __len__(self) -> int:
         return int(self.day.shape[0])
+
+    def costs(self, rows: IntArray | slice, cols: list[int]) -> FloatArray:
+        """(views ``rows``, fields ``cols``): each view's friction per shown field.
+
+        Computed on demand: a (views, fields) float matrix is 1 GB at 10M views.
+        """
+        out: FloatArray = self.unit_cost[:, cols][self.combo[rows]] * self.friction[rows, None]
+        return out
 
 
 def realised_traffic(params: WorldParams, forms: tuple[FormDesign, ...]) -> dict[str, float]:
@@ -151,11 +166,18 @@ def draw_views(params: WorldParams, forms: tuple[FormDesign, ...],
     shown, optional = shown_table[combo], optional_table[combo]
     base_cost = np.asarray([FIELDS[f].cost for f in FIELD_ORDER])
     opt_cost = np.asarray([FIELDS[f].cost_optional for f in FIELD_ORDER])
-    unit = np.where(optional, opt_cost[None, :], base_cost[None, :]) * shown
-    costs = unit * np.exp(-params.intent_friction * z)[:, None]
+    unit = np.where(optional_table, opt_cost[None, :], base_cost[None, :]) * shown_table
+    friction = np.exp(-params.intent_friction * z)
+    total_cost = np.empty(n)
+    every = list(range(len(FIELD_ORDER)))
+    for lo in range(0, n, _CHUNK):  # row by row the same sums, without a (views, fields) matrix
+        hi = min(lo + _CHUNK, n)
+        chunk = unit[:, every][combo[lo:hi]] * friction[lo:hi, None]
+        total_cost[lo:hi] = chunk.sum(axis=1)
     return Views(day=day, second=second, form=form, version=version, device=device,
                  channel=channel, z=z, eta=eta, win_logit=win_logit, shown=shown,
-                 optional=optional, costs=costs, total_cost=costs.sum(axis=1))
+                 optional=optional, combo=combo, unit_cost=unit, friction=friction,
+                 total_cost=total_cost)
 
 
 def phone_junk_rate(params: WorldParams) -> float:
@@ -169,8 +191,7 @@ def p_submit(v: Views, rows: IntArray | slice | None = None,
     sel = slice(None) if rows is None else rows
     total = v.total_cost[sel]
     if removed:
-        cols = [FIELD_INDEX[f] for f in removed]
-        part = v.costs[:, cols] if rows is None else v.costs[np.asarray(rows)[:, None], cols]
+        part = v.costs(sel, [FIELD_INDEX[f] for f in removed])
         total = total - part.sum(axis=1)
     return sigmoid(v.eta[sel] - total)
 

@@ -217,10 +217,12 @@ def simulate_world(params: WorldParams | None = None) -> World:
         "device": text.from_codes(v.device[vorder], DEVICES),
         "channel": text.from_codes(v.channel[vorder], CHANNELS),
     })
+    del vorder, view_sec, delay, session_key  # at 10M views each is 80 MB
     views_daily = _daily(params, forms, v, submitted)
+    # copy=False: the arrays are not changed later, and a copy is 330 MB at 10M views
     latent = pd.DataFrame({"session_id": sessions, "form_id": text.from_codes(v.form, form_ids),
                            "day": v.day, "intent": v.z, "p_submit": p1, "q_win": q1,
-                           "submitted": submitted})
+                           "submitted": submitted}, copy=False)
 
     truth = _truth(v, params, forms, traffic, submissions=subs, lead=lead, repeat=repeat,
                    n_dup=n_dup, won=won, deals=deals, outcomes=outcomes, shown=shown)
@@ -263,12 +265,11 @@ def _truth(v: Views, params: WorldParams, forms: tuple[FormDesign, ...],
            repeat: np.ndarray, n_dup: int, won: np.ndarray, deals: pd.DataFrame,
            outcomes: pd.DataFrame, shown: np.ndarray) -> dict[str, Any]:
     junk: dict[str, Any] = {}
-    leads_df = submissions[lead]
     for name, model in FIELDS.items():
         if not model.junk:
             continue
         col = shown[lead, FIELD_INDEX[name]]
-        values = leads_df[name].to_numpy(dtype=object)[col]
+        values = submissions[name].to_numpy(dtype=object)[lead][col]
         junk_values = [j for j, _ in model.junk]
         count = int(np.isin(values, junk_values).sum())
         scale = 1.0 if name == "phone" else params.junk_scale
