@@ -278,7 +278,7 @@ def check(
         "--head", metavar="NEW_FORMS", help="The forms file after the change: a path (the "
         "working copy), `-`, or REV:PATH. Annotations point at its lines.")] = None,
     files: Annotated[list[str] | None, typer.Argument(
-        metavar="[FORMS_FILE]...", help="Instead of --base/--head (as the pre-commit hook "
+        metavar="FORMS_FILE", help="Instead of --base/--head (as the pre-commit hook "
         "does): each file against its committed version, HEAD:FILE.")] = None,
     fmt: Annotated[CheckFmt, typer.Option(
         "--format", help="text, json, markdown (job summary), github (annotations on the "
