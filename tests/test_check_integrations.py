@@ -73,3 +73,13 @@ def test_documented_check_commands_run(tmp_path: Path, monkeypatch: pytest.Monke
         args = [a.replace("origin/$BASE", "main") for a in args]
         res = CliRunner().invoke(app, ["check", *args])
         assert res.exit_code == 0, (args, res.output)
+
+
+def test_cli_formats_are_the_format_enum() -> None:
+    """One Format enum: each command's --format choices are its share of it."""
+    from formfit.cli import CheckFmt, Fmt, ValidateFmt
+    from formfit.renderers import COMMAND_FORMATS, Format
+
+    for cmd, enum_cls in (("analyze", Fmt), ("validate", ValidateFmt), ("check", CheckFmt)):
+        assert [str(f) for f in enum_cls] == [str(f) for f in COMMAND_FORMATS[cmd]], cmd
+        assert all(Format(str(f)) for f in enum_cls)
