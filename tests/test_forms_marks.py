@@ -34,7 +34,8 @@ def test_sample_marks() -> None:
 
 
 def test_block_lists_mark_each_item_and_fall_back() -> None:
-    text = "forms:\n  web:\n    fields:\n      - email\n      - Phone\n    optional:\n      - Phone\n"
+    text = ("forms:\n  web:\n    fields:\n      - email\n      - Phone\n"
+            "    optional:\n      - Phone\n")
     m = forms_marks(text)
     assert m.of_field("web", "email") == 4
     assert m.of_field("web", "phone") == 5  # names match case-insensitively
