@@ -317,6 +317,12 @@ def check(
                            today=today)
         _emit(render_check(report, fmt.value), None)
     except FormfitError as exc:
+        from formfit.renderers.check import plain, render_github_error
+
+        # forms files come from pull requests: their strings must not start log lines
+        exc.message, exc.hint = plain(exc.message), plain(exc.hint)
+        if fmt is CheckFmt.github:
+            _emit(render_github_error(exc.message, exc.hint), None)
         raise _fail(exc) from None
     raise typer.Exit(report.exit_code)
 

@@ -163,3 +163,16 @@ def test_library_call(repo: Path) -> None:
     assert report.exit_code == 0
     assert {f.rule for f in report.findings} == {"evidence_stale"}  # today, not 2025
     assert os.fspath(report.evidence.source).endswith("evidence.json")
+
+
+def test_bad_input_is_an_annotation_and_never_starts_a_command(repo: Path) -> None:
+    code, out, err = _run("--base", "nope:forms.yaml", "--head", "forms.yaml", "--evidence",
+                          "evidence.json", "--format", "github")
+    assert code == 2
+    assert out.startswith("::error title=formfit check%3A bad input::--base nope:forms.yaml: "
+                          "revision 'nope' does not exist")
+    assert len(out.splitlines()) == 1
+    code, out, err = _run("--base", "forms.yaml", "--head", "x\n::error::pwned.yaml",
+                          "--evidence", "evidence.json")
+    assert code == 2 and "x\\n::error::pwned.yaml" in err
+    assert not [line for line in (out + err).splitlines() if line.startswith("::")]

@@ -294,19 +294,26 @@ def render_sarif(report: CheckReport) -> str:
                   str(report.policy.get(r, "warning")), "warning")}} for r in used]
     results = []
     for f in report.findings:
-        loc: dict[str, Any] = {"artifactLocation": {"uri": f.file or "forms"}}
-        loc["region"] = {"startLine": f.line or 1}
-        results.append({"ruleId": f.rule, "ruleIndex": index[f.rule],
-                        "level": _SARIF_LEVEL[f.level],
-                        "message": {"text": sentence(f)},
-                        "locations": [{"physicalLocation": loc}],
-                        "properties": {"form_id": f.form_id, "fields": list(f.fields)}})
+        res: dict[str, Any] = {"ruleId": f.rule, "ruleIndex": index[f.rule],
+                               "level": _SARIF_LEVEL[f.level],
+                               "message": {"text": sentence(f)}}
+        if f.file:  # a forms file read from stdin has no location to point at
+            res["locations"] = [{"physicalLocation": {
+                "artifactLocation": {"uri": f.file}, "region": {"startLine": f.line or 1}}}]
+        res["properties"] = {"form_id": f.form_id, "fields": list(f.fields)}
+        results.append(res)
     doc = {"$schema": SARIF_SCHEMA, "version": "2.1.0",
            "runs": [{"tool": {"driver": {"name": "formfit",
                                          "version": report.formfit_version,
                                          "rules": rules}},
                      "results": results}]}
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_github_error(message: str, hint: str) -> str:
+    """Bad input as an annotation, so that a failing check says why on the pull request."""
+    text = f"{message} Hint: {hint}" if hint else message
+    return f"::error title={gh_property('formfit check: bad input')}::{gh_data(text)}\n"
 
 
 RENDERERS: dict[str, Callable[[CheckReport], str]] = {
