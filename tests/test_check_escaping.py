@@ -95,3 +95,30 @@ def test_sarif_and_json_keep_the_strings(tmp_path: Path) -> None:
     doc = json.loads(out)
     forms = {r["properties"]["form_id"] for r in doc["runs"][0]["results"]}
     assert EVIL_FORM in forms
+
+
+def _unescape(text: str) -> str:
+    out = text
+    for code, ch in (("%3A", ":"), ("%2C", ","), ("%0D", "\r"), ("%0A", "\n"), ("%25", "%")):
+        out = out.replace(code, ch)
+    return out
+
+
+def test_escapes_hold_for_any_string() -> None:
+    """GitHub's toolkit decodes %0D %0A %3A %2C and then %25: escaping must be that map's
+    exact inverse, and leave no character that ends a line or a property."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from formfit.renderers.check import gh_data, gh_property, plain
+
+    @given(st.text())
+    def check(s: str) -> None:
+        data, prop, line = gh_data(s), gh_property(s), plain(s)
+        assert not set(data) & {"\r", "\n"}
+        assert not set(prop) & {"\r", "\n", ":", ","}
+        assert _unescape(prop) == s
+        assert _unescape(data.replace(":", "%3A").replace(",", "%2C")) == s
+        assert "\n" not in line and "\r" not in line and "\u2028" not in line
+
+    check()
