@@ -2,8 +2,12 @@
 
 ``render(result, fmt)`` dispatches to ``table`` (rich, for terminals; the default), ``json``
 (the contract's JSON, byte-identical across runs), ``markdown`` (PRs and
-``$GITHUB_STEP_SUMMARY``) and ``html`` (one self-contained report file). Renderers import only
-``formfit.results`` (plus jinja2, rich and the standard library): no statistics happen here.
+``$GITHUB_STEP_SUMMARY``) and ``html`` (one self-contained report file);
+``render_check(report, fmt)`` writes a `formfit check` report as ``text``, ``json``,
+``markdown``, ``github`` (workflow commands) or ``sarif``. Every format of every command is a
+member of :class:`Format`; ``COMMAND_FORMATS`` says which command takes which. Renderers import
+only ``formfit.results`` / ``formfit.results_check`` (plus jinja2, rich and the standard
+library): no statistics happen here.
 """
 
 from __future__ import annotations
