@@ -52,11 +52,12 @@ class SimFmt(enum.StrEnum):
     parquet = "parquet"
 
 
-class CheckFmt(enum.StrEnum):
+class CheckFmt(enum.StrEnum):  # check's share of formfit.renderers.Format
     text = "text"
     json = "json"
     markdown = "markdown"
     github = "github"
+    sarif = "sarif"
 
 
 # Shared input options (analyze and validate take the same ones).
@@ -267,25 +268,104 @@ def demo(
     raise typer.Exit(EXIT_OK)
 
 
-@app.command()
+@app.command(epilog=(
+    "Examples:\n\n\b\n"
+    "  # in a pull request: the forms file on main against the working copy\n"
+    "  formfit check --base main:forms.yaml --head forms.yaml --evidence evidence.json\n"
+    "  # annotations on the changed lines of the diff, in GitHub Actions\n"
+    "  formfit check --base origin/main:forms.yaml --head forms.yaml \\\n"
+    "                --evidence evidence.json --format github\n"
+    "  # a job summary, and a SARIF file for code scanning\n"
+    "  formfit check ... --format markdown >> \"$GITHUB_STEP_SUMMARY\"\n"
+    "  formfit check ... --format sarif > formfit.sarif\n"
+    "  # the last commit's change, failing on stale evidence too\n"
+    "  formfit check --base HEAD~1:forms.yaml --head HEAD:forms.yaml \\\n"
+    "                --evidence evidence.json --strict --max-age-days 30\n"
+    "  # a forms file piped in\n"
+    "  git show v1.2:forms.yaml | formfit check --base - --head forms.yaml --evidence e.json\n"
+    "\n\b\n"
+    "Exit status: 0 the change passes the policy; 1 it breaks the policy; 2 bad usage or "
+    "input.\n"
+    "Rules and levels: the `policy:` section of the base forms file (README: Use it in CI)."))
 def check(
-    base: Annotated[Path, typer.Option("--base", help="The form config before the change.")],
-    head: Annotated[Path, typer.Option("--head", help="The form config after the change.")],
     evidence: Annotated[Path, typer.Option(
-        "--evidence", help="RESULT.json from `formfit analyze --format json`.")],
-    fmt: Annotated[CheckFmt, typer.Option("--format", help="text, json, markdown or github "
-                                          "(annotations).")] = CheckFmt.text,
+        "--evidence", metavar="RESULT.json",
+        help="The JSON of `formfit analyze --format json`: verdicts and models to judge by.")],
+    base: Annotated[str | None, typer.Option(
+        "--base", metavar="OLD_FORMS", help="The forms file before the change: a path, `-` "
+        "for stdin, or REV:PATH read from git (main:forms.yaml).")] = None,
+    head: Annotated[str | None, typer.Option(
+        "--head", metavar="NEW_FORMS", help="The forms file after the change: a path (the "
+        "working copy), `-`, or REV:PATH. Annotations point at its lines.")] = None,
+    files: Annotated[list[str] | None, typer.Argument(
+        metavar="FORMS_FILE", help="Instead of --base/--head (as the pre-commit hook "
+        "does): each file against its committed version, HEAD:FILE.")] = None,
+    fmt: Annotated[CheckFmt, typer.Option(
+        "--format", help="text, json, markdown (job summary), github (annotations on the "
+        "diff) or sarif (code scanning).")] = CheckFmt.text,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Stale evidence, evidence for other forms or of another schema, and "
+        "a failed sample-ratio check become errors (exit 1), not warnings.")] = False,
+    max_age_days: Annotated[int, typer.Option(
+        "--max-age-days", metavar="DAYS",
+        help="Evidence older than this (by its as_of date) is stale.")] = 90,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", metavar="YYYY-MM-DD",
+        help="Measure the evidence's age at this date (default: today).")] = None,
 ) -> None:
-    """CI gate: fail (exit 1) when a form-config change would remove a field sales depend on."""
+    """CI gate: fail (exit 1) when a forms-file change breaks the policy for the evidence."""
     try:
-        from formfit.gate import check as run
-        from formfit.gate import render_check
+        from formfit.gate import run_check
+        from formfit.renderers import render_check
 
-        report = run(base, head, evidence)
-        sys.stdout.write(render_check(report, fmt.value))
+        today = None
+        if as_of is not None:
+            from formfit.config import parse_date
+
+            today = parse_date(as_of, "--as-of")
+        if files:
+            code = _check_files(files, base, head, evidence, fmt, strict, max_age_days, today)
+            raise typer.Exit(code)
+        if base is None or head is None:
+            from formfit.errors import UsageError
+
+            raise UsageError("check needs --base and --head (or forms files, as the pre-commit "
+                             "hook passes them).",
+                             "e.g. formfit check --base main:forms.yaml --head forms.yaml "
+                             "--evidence evidence.json")
+        report = run_check(base, head, evidence, strict=strict, max_age_days=max_age_days,
+                           today=today)
+        _emit(render_check(report, fmt.value), None)
     except FormfitError as exc:
+        from formfit.renderers.check import plain, render_github_error
+
+        # forms files come from pull requests: their strings must not start log lines
+        exc.message, exc.hint = plain(exc.message), plain(exc.hint)
+        if fmt is CheckFmt.github:
+            _emit(render_github_error(exc.message, exc.hint), None)
         raise _fail(exc) from None
     raise typer.Exit(report.exit_code)
+
+
+def _check_files(files: list[str], base: str | None, head: str | None, evidence: Path,
+                 fmt: CheckFmt, strict: bool, max_age_days: int, today: Any) -> int:
+    from formfit.errors import UsageError
+    from formfit.gate import run_check_files
+    from formfit.renderers import render_check
+
+    if base is not None or head is not None:
+        raise UsageError("give either --base/--head or forms files, not both.",
+                         "Files are each checked against their committed version (HEAD:FILE).")
+    if len(files) > 1 and fmt in (CheckFmt.json, CheckFmt.sarif):
+        raise UsageError(f"--format {fmt.value} writes one report; {len(files)} forms files "
+                         "were given.", "Check one file at a time, or use text, markdown or "
+                         "github.")
+    reports, new = run_check_files(files, evidence, strict=strict, max_age_days=max_age_days,
+                                   today=today)
+    for path in new:
+        _stderr().print(f"{path}: not committed yet, nothing to compare with.", markup=False)
+    _emit("".join(render_check(r, fmt.value) for r in reports), None)
+    return max((r.exit_code for r in reports), default=EXIT_OK)
 
 
 def _version(value: bool) -> None:

@@ -1,220 +1,331 @@
-"""`formfit check`: a CI gate that holds a form-config change against the evidence.
+"""`formfit check`: hold a form-config change against the evidence of `formfit analyze`.
 
 It diffs the latest field set of every form between two forms files (base = before, head =
-after) and judges each removed field with the verdicts of an earlier `formfit analyze --format
-json` result:
+after) and judges each change with a policy: one rule per kind of change, each at a level.
 
-| removed field's status in the evidence      | gate   |
-|---------------------------------------------|--------|
-| protected (either forms file, or evidence)  | fail   |
-| verdict keep                                | fail   |
-| verdict make_optional                       | fail: make it optional instead |
-| verdict test, or not in the evidence        | warn: the cost was never settled |
-| verdict drop                                | pass   |
+| rule                   | change or fact                                            | default |
+|------------------------|-----------------------------------------------------------|---------|
+| removed_protected      | a protected field removed                                 | error   |
+| removed_keep           | a field the evidence says to keep removed                 | error   |
+| removed_make_optional  | removed where the evidence says make it optional          | error   |
+| removed_test           | removed, and the evidence cannot yet tell its cost        | warning |
+| removed_unknown        | removed, and the evidence does not know the field         | warning |
+| removed_drop           | removed, and the evidence supports dropping it            | notice  |
+| joint_harm             | several fields removed from a form: a loss, 95% sure      | error   |
+| joint_unsure           | ... a loss beyond the margin cannot be ruled out          | warning |
+| joint_ok               | ... no loss beyond the margin, 95% sure                   | notice  |
+| joint_unjudged         | ... and the evidence cannot judge them as one change      | warning |
+| added_field            | a field added (with its measured conversion cost)         | warning |
+| made_required / made_optional / form_added / form_removed / experiment_changed | listed | notice |
+| policy_changed         | the head changes the `policy:` section                    | notice  |
+| evidence_stale         | evidence older than --max-age-days (or of unknown age)    | warning |
+| evidence_forms         | evidence computed for a different set of forms            | warning |
+| evidence_schema        | evidence of another schema_version                        | warning |
+| evidence_srm           | the evidence's experiment failed its sample-ratio check   | warning |
 
-When one form loses several fields at once the change is one joint contrast, not a sum of
-per-field effects: the gate re-judges the whole new field set with the evidence's models when they
-allow it (`formfit.models.joint`), and otherwise says that it judged field by field.
-Exit status: 1 when anything fails, else 0; bad files exit 2.
+`--strict` raises the evidence_* rules from warning to error. A `policy:` section in the base
+forms file sets any rule to error, warning, notice or off; the base's policy is the one applied,
+so that a change cannot loosen the gate that judges it (a changed policy is listed, and applies
+once merged). Exit status: 1 when any finding is an error, else 0; bad input exits 2.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
-from formfit.errors import EXIT_FAIL, EXIT_OK, InputError
+from formfit.errors import UsageError, closest
 from formfit.inputs import FormsConfig
+from formfit.io.forms_marks import FormsDocument
+from formfit.results import SCHEMA_VERSION, AnalysisResult, FieldResult
+from formfit.results_check import CheckReport, EvidenceInfo, Finding, Level
 
-Status = Literal["fail", "warn", "pass", "info"]
-
-
-@dataclass(frozen=True)
-class Finding:
-    form_id: str
-    field: str | None
-    # removed | added | made_optional | made_required | form_removed | form_added | joint
-    change: str
-    status: Status
-    message: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"form_id": self.form_id, "field": self.field, "change": self.change,
-                "status": self.status, "message": self.message}
-
-
-@dataclass(frozen=True)
-class CheckReport:
-    base: str
-    head: str
-    evidence: str
-    findings: tuple[Finding, ...] = field(default_factory=tuple)
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_FAIL if any(f.status == "fail" for f in self.findings) else EXIT_OK
-
-    def counts(self) -> dict[str, int]:
-        out = {"fail": 0, "warn": 0, "pass": 0, "info": 0}
-        for f in self.findings:
-            out[f.status] += 1
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"base": self.base, "head": self.head, "evidence": self.evidence,
-                "exit_code": self.exit_code, "counts": self.counts(),
-                "findings": [f.to_dict() for f in self.findings]}
+RuleLevel = Level | Literal["off"]
+RULES: dict[str, Level] = {
+    "removed_protected": "error", "removed_keep": "error", "removed_make_optional": "error",
+    "removed_test": "warning", "removed_unknown": "warning", "removed_drop": "notice",
+    "joint_harm": "error", "joint_unsure": "warning", "joint_ok": "notice",
+    "joint_unjudged": "warning", "added_field": "warning", "made_required": "notice",
+    "made_optional": "notice", "form_added": "notice", "form_removed": "notice",
+    "experiment_changed": "notice", "policy_changed": "notice",
+    "evidence_stale": "warning", "evidence_forms": "warning", "evidence_schema": "warning",
+    "evidence_srm": "warning",
+}
+EVIDENCE_RULES = ("evidence_stale", "evidence_forms", "evidence_schema", "evidence_srm")
+POLICY_LEVELS = ("error", "warning", "notice", "off")
 
 
-def _load_evidence(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        raise InputError(f"evidence file {path} does not exist.",
-                         "Make it with `formfit analyze ... --format json --out RESULT.json`.")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"evidence file {path.name} is not JSON ({exc}).",
-                         "Pass the output of `formfit analyze --format json`.") from None
-    if not isinstance(data, dict) or "fields" not in data or "schema_version" not in data:
-        raise InputError(f"evidence file {path.name} is not a formfit result (no `fields`/"
-                         "`schema_version`).",
-                         "Pass the output of `formfit analyze --format json`.")
-    if data["schema_version"] != 1:
-        raise InputError(f"evidence file {path.name} has schema_version "
-                         f"{data['schema_version']}; this formfit reads 1.",
-                         "Re-run `formfit analyze` with this version of formfit.")
-    return data
+def policy_levels(raw: Any, source: str, strict: bool) -> dict[str, RuleLevel]:
+    """Every rule's level: the defaults, the forms file's ``policy:`` section, then --strict."""
+    levels: dict[str, RuleLevel] = dict(RULES)
+    if raw is not None:
+        if not isinstance(raw, Mapping):
+            raise UsageError(f"forms file {source}: `policy` must be a mapping of rule to level.",
+                             "Write `policy:` then `  added_field: error` (levels: "
+                             f"{', '.join(POLICY_LEVELS)}).")
+        for rule, level in raw.items():
+            name = str(rule).strip()
+            if name not in RULES:
+                near = closest(name, RULES)
+                raise UsageError(
+                    f"forms file {source}: policy names an unknown rule {name!r}"
+                    + (f"; did you mean {near[0]!r}?" if near else "."),
+                    f"Rules: {', '.join(RULES)}.")
+            value = str(level).strip().lower() if level is not False else "off"
+            if value not in POLICY_LEVELS:
+                raise UsageError(f"forms file {source}: policy {name}: {level!r} is not a level.",
+                                 f"Use one of {', '.join(POLICY_LEVELS)}.")
+            levels[name] = value  # type: ignore[assignment]
+    if strict:
+        for name in EVIDENCE_RULES:
+            if levels[name] == "warning":
+                levels[name] = "error"
+    return levels
 
 
-def _latest(cfg: FormsConfig) -> dict[str, tuple[set[str], set[str]]]:
-    """form_id -> (fields shown now, optional fields now)."""
-    return {fid: (set(s.versions[-1].fields), set(s.versions[-1].optional))
+class _Judge:
+    """Collects findings at their policy levels, each pointing at a line of the head file."""
+
+    def __init__(self, levels: Mapping[str, RuleLevel], head: FormsDocument,
+                 head_path: str | None) -> None:
+        self.levels, self.head, self.path = levels, head, head_path
+        self.findings: list[Finding] = []
+
+    def add(self, rule: str, form_id: str | None, fields: tuple[str, ...], line: int | None,
+            **details: Any) -> None:
+        level = self.levels[rule]
+        if level == "off":
+            return
+        self.findings.append(Finding(rule=rule, level=level, form_id=form_id, fields=fields,
+                                     file=self.path, line=line, details=details))
+
+
+def _latest(cfg: FormsConfig) -> dict[str, tuple[tuple[str, ...], set[str]]]:
+    """form_id -> (fields shown now, in order; optional fields now)."""
+    return {fid: (s.versions[-1].fields, set(s.versions[-1].optional))
             for fid, s in cfg.forms.items()}
 
 
-def _removal(form_id: str, name: str, ev: dict[str, Any] | None, protected: str | None
-             ) -> Finding:
-    if protected:
-        return Finding(form_id, name, "removed", "fail",
-                       f"{name} is protected ({protected}) and may not be removed.")
-    if ev is None:
-        return Finding(form_id, name, "removed", "warn",
-                       f"{name} has no evidence in the result: its cost to sales was never "
-                       "measured. Re-run formfit analyze on current data.")
-    verdict = ev.get("verdict")
-    reason = ev.get("reason") or ""
-    if verdict == "protected":
-        return Finding(form_id, name, "removed", "fail", f"{name} is protected. {reason}")
-    if verdict == "keep":
-        return Finding(form_id, name, "removed", "fail",
-                       f"sales depend on {name}: {reason}")
-    if verdict == "make_optional":
-        return Finding(form_id, name, "removed", "fail",
-                       f"{name} carries information sales use: make it optional instead of "
-                       f"removing it. {reason}")
-    if verdict == "drop":
-        return Finding(form_id, name, "removed", "pass", f"removing {name} is supported: {reason}")
-    plan = ev.get("test_plan") or {}
-    extra = (f" A test of {plan['views_per_arm']:,} views per arm would settle it."
-             if plan.get("views_per_arm") else "")
-    return Finding(form_id, name, "removed", "warn",
-                   f"the evidence cannot yet tell whether removing {name} costs sales.{extra}")
+def _wins(f: FieldResult) -> dict[str, Any]:
+    e = f.drop_effect.wins_per_1k_views
+    return {"estimate": e.estimate, "ci_low": e.ci_low, "ci_high": e.ci_high,
+            "evidence": f.drop_effect.evidence}
 
 
-def check(base: Path, head: Path, evidence: Path) -> CheckReport:
-    """Judge the change from ``base`` to ``head`` forms files against ``evidence``."""
-    from formfit.io.forms import read_forms_file as read_forms
-
-    ev = _load_evidence(evidence)
-    old, new = read_forms(base), read_forms(head)
-    by_field = {f["field"]: f for f in ev.get("fields", []) if isinstance(f, dict)}
-    in_evidence = (ev.get("models", {}) or {}).get("protected", {})
-    protected = {**{k: str(v) for k, v in in_evidence.items()},
-                 **{n: s.protected for n, s in old.fields.items() if s.protected},
-                 **{n: s.protected for n, s in new.fields.items() if s.protected}}
-    before, after = _latest(old), _latest(new)
-    findings: list[Finding] = []
-    for fid in sorted(set(before) | set(after)):
-        if fid not in after:
-            findings.append(Finding(fid, None, "form_removed", "info",
-                                    f"form {fid} is no longer configured."))
-            continue
-        if fid not in before:
-            findings.append(Finding(fid, None, "form_added", "info", f"form {fid} is new."))
-            continue
-        (b_fields, b_opt), (a_fields, a_opt) = before[fid], after[fid]
-        removed = sorted(b_fields - a_fields)
-        for name in removed:
-            findings.append(_removal(fid, name, by_field.get(name), protected.get(name)))
-        for name in sorted(a_fields - b_fields):
-            findings.append(Finding(fid, name, "added", "info",
-                                    f"{name} is new on {fid}: its friction is unmeasured; "
-                                    "consider adding it as an A/B variant first."))
-        for name in sorted((a_opt - b_opt) & a_fields & b_fields):
-            findings.append(Finding(fid, name, "made_optional", "pass",
-                                    f"{name} becomes optional on {fid}."))
-        for name in sorted((b_opt - a_opt) & a_fields & b_fields):
-            findings.append(Finding(fid, name, "made_required", "info",
-                                    f"{name} becomes required on {fid}: expect some friction."))
-        if len(removed) > 1:
-            findings.append(_joint(fid, removed, ev))
-    return CheckReport(base=base.name, head=head.name, evidence=evidence.name,
-                       findings=tuple(findings))
+def _removal(j: _Judge, fid: str, name: str, ev: AnalysisResult,
+             by_field: Mapping[str, FieldResult], protected: Mapping[str, str]) -> None:
+    line = j.head.marks.fields_list.get(fid) or j.head.marks.of_form(fid)
+    f = by_field.get(name)
+    if name in protected or (f is not None and (f.protected or f.verdict == "protected")):
+        reason = protected.get(name) or (f.reason if f is not None else "")
+        j.add("removed_protected", fid, (name,), line, reason=reason)
+    elif f is None:
+        j.add("removed_unknown", fid, (name,), line, as_of=ev.as_of,
+              known_fields=len(ev.fields))
+    elif f.verdict in ("keep", "make_optional", "drop"):
+        j.add(f"removed_{f.verdict}", fid, (name,), line, reason=f.reason, **_wins(f))
+    else:
+        plan = f.test_plan
+        j.add("removed_test", fid, (name,), line, reason=f.reason, **_wins(f),
+              basis=f.drop_effect.basis,
+              views_per_arm=plan.views_per_arm if plan else None,
+              days=plan.days if plan else None)
 
 
-def _joint(form_id: str, removed: list[str], ev: dict[str, Any]) -> Finding:
-    """One contrast for several fields removed from one form, when the evidence allows it."""
-    from formfit.models.joint import joint_drop_effect
+def _margin(settings: Mapping[str, Any], baseline: float) -> float:
+    """The analysis margin in wins per 1,000 views ('2%' of the baseline, or absolute)."""
+    text = str(settings.get("margin") or "2%").strip()
+    try:
+        if text.endswith("%"):
+            return float(text[:-1]) / 100 * baseline
+        return float(text)
+    except ValueError:
+        return 0.0
 
-    found = joint_drop_effect(ev.get("models", {}) or {}, form_id, removed)
+
+def _joint(j: _Judge, fid: str, current: tuple[str, ...], removed: list[str],
+           ev: AnalysisResult) -> None:
+    from formfit.models.joint import form_change
+
+    line = j.head.marks.fields_list.get(fid) or j.head.marks.of_form(fid)
+    fit = (ev.models.get("wins") or {}).get("wins_per_1k_views") or {}
+    try:
+        found = form_change(fit, fid, current, removed=removed)
+    except (KeyError, TypeError, ValueError, IndexError):  # hand-edited model blocks
+        found = None
+    if found is None:
+        j.add("joint_unjudged", fid, tuple(removed), line)
+        return
+    est, lo, hi, base = found
+    m = _margin(ev.settings, base)
+    rule = "joint_harm" if hi < 0 else "joint_ok" if lo > -m else "joint_unsure"
+    j.add(rule, fid, tuple(removed), line, estimate=est, ci_low=lo, ci_high=hi,
+          baseline=base, margin=m)
+
+
+def _addition(j: _Judge, fid: str, current: tuple[str, ...], name: str, ev: AnalysisResult,
+              by_field: Mapping[str, FieldResult]) -> None:
+    from formfit.models.joint import form_change
+
+    line = j.head.marks.of_field(fid, name)
+    try:
+        found = form_change(ev.models.get("conversion") or {}, fid, current, added=[name])
+    except (KeyError, TypeError, ValueError, IndexError):
+        found = None
     if found is not None:
-        est, lo, hi = found
-        status: Status = "fail" if hi < 0 else "info"
-        return Finding(form_id, ",".join(removed), "joint", status,
-                       f"removing {', '.join(removed)} together from {form_id}: {est:+.2f} won "
-                       f"deals per 1,000 views (95% CI {lo:+.2f} to {hi:+.2f}).")
-    return Finding(form_id, ",".join(removed), "joint", "warn",
-                   f"{len(removed)} fields leave {form_id} at once; the evidence cannot judge "
-                   "them as one change, so they were judged field by field (effects on the "
-                   "probability scale do not add up).")
+        est, lo, hi, _ = found
+        j.add("added_field", fid, (name,), line, measured="this_form", estimate=est,
+              ci_low=lo, ci_high=hi)
+        return
+    f = by_field.get(name)
+    conv = f.drop_effect.conversion_pp if f is not None else None
+    if f is not None and conv is not None and conv.known and f.drop_effect.evidence != "none":
+        assert conv.estimate is not None and conv.ci_low is not None and conv.ci_high is not None
+        # the drop effect's mirror: showing the field changes conversion by -(drop effect)
+        j.add("added_field", fid, (name,), line, measured="other_forms",
+              estimate=-conv.estimate, ci_low=-conv.ci_high, ci_high=-conv.ci_low,
+              forms=list(f.forms), evidence=f.drop_effect.evidence)
+    else:
+        j.add("added_field", fid, (name,), line, measured=None)
 
 
-def render_check(report: CheckReport, fmt: str) -> str:
-    """text | json | markdown | github (workflow annotations) rendering of a check report."""
-    if fmt == "json":
-        return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
-    c = report.counts()
-    summary = (f"formfit check {report.base} -> {report.head}: {c['fail']} failing, "
-               f"{c['warn']} warnings, {c['pass']} passing changes")
-    if fmt == "github":
-        lines = []
-        for f in report.findings:
-            if f.status in ("fail", "warn"):
-                level = "error" if f.status == "fail" else "warning"
-                title = f"{f.form_id}: {f.field or ''} {f.change}".strip()
-                lines.append(f"::{level} title={_gh(title, prop=True)}::{_gh(f.message)}")
-        lines.append(summary)
-        return "\n".join(lines) + "\n"
-    if fmt == "markdown":
-        from formfit.renderers.text import md_escape
-
-        icon = {"fail": "❌", "warn": "⚠️", "pass": "✅", "info": "ℹ️"}
-        rows = [f"**{md_escape(summary)}**", "", "| | form | field | change | note |",
-                "|---|---|---|---|---|"]
-        for f in report.findings:
-            rows.append(f"| {icon[f.status]} | {md_escape(f.form_id)} | {md_escape(f.field or '')}"
-                        f" | {f.change} | {md_escape(f.message)} |")
-        return "\n".join(rows) + "\n"
-    lines = [summary]
-    for f in report.findings:
-        what = f"{f.form_id} {f.field or ''} ({f.change})"
-        lines.append(f"  {f.status.upper():5} {what}: {f.message}")
-    return "\n".join(lines) + "\n"
+def _form_changes(j: _Judge, fid: str, base: FormsDocument, ev: AnalysisResult,
+                  by_field: Mapping[str, FieldResult], protected: Mapping[str, str]) -> None:
+    (b_fields, b_opt) = _latest(base.config)[fid]
+    (a_fields, a_opt) = _latest(j.head.config)[fid]
+    removed = [f for f in b_fields if f not in a_fields]
+    for name in removed:
+        _removal(j, fid, name, ev, by_field, protected)
+    if len(removed) > 1:
+        _joint(j, fid, b_fields, removed, ev)
+    for name in (f for f in a_fields if f not in b_fields):
+        _addition(j, fid, b_fields, name, ev, by_field)
+    marks = j.head.marks
+    for name in (f for f in a_fields if f in b_fields):
+        if name in a_opt and name not in b_opt:
+            line = marks.optional_item.get((fid, name.casefold())) or marks.of_field(fid, name)
+            j.add("made_optional", fid, (name,), line)
+        elif name in b_opt and name not in a_opt:
+            j.add("made_required", fid, (name,), marks.of_field(fid, name))
+    old, new = base.config.forms[fid], j.head.config.forms[fid]
+    if (old.experiment, old.traffic) != (new.experiment, new.traffic):
+        j.add("experiment_changed", fid, (), marks.of_form(fid),
+              old_experiment=old.experiment, new_experiment=new.experiment,
+              old_traffic=old.traffic, new_traffic=new.traffic)
 
 
-def _gh(text: str, prop: bool = False) -> str:
-    """Escape for GitHub workflow commands (properties also escape ':' and ',')."""
-    out = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return out.replace(":", "%3A").replace(",", "%2C") if prop else out
+def _evidence_facts(j: _Judge, ev: AnalysisResult, base: FormsDocument, today: date,
+                    max_age_days: int, source: str) -> int | None:
+    """Findings about the evidence itself; returns its age in days (None if unknown)."""
+    if ev.schema_version != SCHEMA_VERSION:
+        j.add("evidence_schema", None, (), None, found=ev.schema_version,
+              expected=SCHEMA_VERSION)
+    age: int | None = None
+    if ev.as_of is not None:
+        try:
+            age = (today - date.fromisoformat(ev.as_of[:10])).days
+        except ValueError:
+            raise UsageError(f"evidence {source}: `as_of` is {ev.as_of!r}, not a date "
+                             "(YYYY-MM-DD).", "Re-run formfit analyze to regenerate it.") from None
+    if age is None or age > max_age_days:
+        j.add("evidence_stale", None, (), None, age_days=age, as_of=ev.as_of,
+              max_age_days=max_age_days)
+    seen = {f.form_id: set(f.fields) for f in ev.forms}
+    now = {fid: set(fields) for fid, (fields, _) in _latest(base.config).items()}
+    missing, extra = sorted(set(now) - set(seen)), sorted(set(seen) - set(now))
+    changed = sorted(fid for fid in set(now) & set(seen) if seen[fid] and seen[fid] != now[fid])
+    if missing or extra or changed:
+        j.add("evidence_forms", None, (), j.head.marks.forms, missing=missing, extra=extra,
+              changed=changed)
+    for c in ev.srm_checks:
+        if c.mismatch:
+            j.add("evidence_srm", None, (), None, experiment=c.experiment, p_value=c.p_value)
+    return age
+
+
+def check(base: FormsDocument, head: FormsDocument, evidence: AnalysisResult, *,
+          base_label: str, head_label: str, head_path: str | None, evidence_label: str,
+          strict: bool = False, max_age_days: int = 90, today: date | None = None
+          ) -> CheckReport:
+    """Judge the change from ``base`` to ``head`` against ``evidence`` under the base's policy."""
+    from formfit import __version__
+
+    if max_age_days < 0:
+        raise UsageError(f"--max-age-days {max_age_days} is negative.",
+                         "Give the oldest evidence you accept in days, e.g. 90.")
+    today = today or date.today()
+    levels = policy_levels(base.policy, base.source, strict)
+    policy_levels(head.policy, head.source, strict)  # a broken head policy is bad input too
+    j = _Judge(levels, head, head_path)
+    age = _evidence_facts(j, evidence, base, today, max_age_days, evidence_label)
+    if (base.policy or None) != (head.policy or None):
+        j.add("policy_changed", None, (), head.marks.policy or head.marks.forms)
+    by_field = {f.field: f for f in evidence.fields}
+    protected = {**{str(k): str(v) for k, v in (evidence.models.get("protected") or {}).items()},
+                 **{n: s.protected for n, s in base.config.fields.items() if s.protected},
+                 **{n: s.protected for n, s in head.config.fields.items() if s.protected}}
+    before, after = set(base.config.forms), set(head.config.forms)
+    for fid in sorted(before | after):
+        if fid not in after:
+            j.add("form_removed", fid, (), head.marks.forms)
+        elif fid not in before:
+            j.add("form_added", fid, (), head.marks.of_form(fid))
+        else:
+            _form_changes(j, fid, base, evidence, by_field, protected)
+    info = EvidenceInfo(source=evidence_label, as_of=evidence.as_of, age_days=age,
+                        schema_version=evidence.schema_version,
+                        formfit_version=evidence.formfit_version,
+                        horizon_days=evidence.horizon.days,
+                        margin=None if evidence.settings.get("margin") is None
+                        else str(evidence.settings.get("margin")))
+    rank = {"error": 0, "warning": 1, "notice": 2}
+    findings = sorted(j.findings, key=lambda f: rank[f.level])  # errors first; stable
+    return CheckReport(base=base_label, head=head_label, evidence=info,
+                       findings=tuple(findings), policy=levels, strict=strict,
+                       max_age_days=max_age_days, checked_on=today.isoformat(),
+                       formfit_version=__version__)
+
+
+def run_check(base: str, head: str, evidence: Path | str, *, strict: bool = False,
+              max_age_days: int = 90, today: date | None = None,
+              stdin: IO[str] | None = None) -> CheckReport:
+    """`formfit check` as a library call: ``base``/``head`` are a path, ``-`` or ``REV:PATH``."""
+    from formfit.evidence import read_evidence
+    from formfit.io.forms_marks import read_forms_text
+    from formfit.io.sources import read_source
+
+    if base == "-" and head == "-":
+        raise UsageError("--base and --head cannot both be `-` (stdin).",
+                         "Read one of them from a file or from git (REV:PATH).")
+    ev_path = Path(evidence)
+    ev = read_evidence(ev_path)
+    docs = []
+    for spec, option in ((base, "--base"), (head, "--head")):
+        src = read_source(spec, option, stdin)
+        docs.append((read_forms_text(src.text, src.label, src.is_json), src))
+    (old, _), (new, head_src) = docs
+    return check(old, new, ev, base_label=base, head_label=head, head_path=head_src.path,
+                 evidence_label=str(evidence), strict=strict, max_age_days=max_age_days,
+                 today=today)
+
+
+def run_check_files(files: list[str], evidence: Path | str, *, rev: str = "HEAD",
+                    strict: bool = False, max_age_days: int = 90, today: date | None = None
+                    ) -> tuple[list[CheckReport], list[str]]:
+    """The pre-commit form of check: each forms file against its committed version.
+
+    Returns the reports and the files skipped because ``rev`` does not hold them yet (a new
+    forms file has nothing to be judged against)."""
+    from formfit.io.sources import committed
+
+    reports, new = [], []
+    for path in files:
+        rel = path.replace("\\", "/")
+        if not committed(rev, rel):
+            new.append(path)
+            continue
+        reports.append(run_check(f"{rev}:{rel}", path, evidence, strict=strict,
+                                 max_age_days=max_age_days, today=today))
+    return reports, new

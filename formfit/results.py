@@ -226,6 +226,35 @@ class AnalysisResult:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
+    # -- read back (issue 10): typed views of the parts the JSON keeps as mappings ----------
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "evidence") -> AnalysisResult:
+        """The inverse of :meth:`to_dict`: a result from its JSON, every key type-checked
+        (:class:`formfit.evidence.EvidenceError` names the key and the type expected)."""
+        from formfit.evidence import result_from_dict
+
+        return result_from_dict(data, source)
+
+    @property
+    def notices(self) -> tuple[Notice, ...]:
+        """The coded warnings, typed."""
+        return tuple(Notice.from_dict(w) for w in self.warnings)
+
+    @property
+    def accounting(self) -> dict[str, InputAccounting]:
+        """Input role -> where its rows went, typed."""
+        return {role: InputAccounting.from_dict(role, acc) for role, acc in self.inputs.items()}
+
+    @property
+    def srm_checks(self) -> tuple[SrmCheck, ...]:
+        """The sample-ratio checks, one per experiment, typed."""
+        return tuple(SrmCheck.from_dict(c) for c in self.models.get("srm") or ())
+
+    @property
+    def horizon(self) -> Horizon:
+        """The win horizon h the result rests on (read from ``models``, one place)."""
+        return Horizon.from_models(self.models, self.settings)
+
     def to_frame(self) -> pd.DataFrame:
         """One tidy row per field: the numbers a notebook user wants to sort and plot."""
         import pandas as pd
@@ -289,3 +318,106 @@ class ValidationResult:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Typed parts of a result (issue 10). The JSON keeps these as plain objects; these classes are
+# how code reads them. Construct them from already validated dicts (formfit.evidence does the
+# validating); each to_dict() gives back the JSON it came from.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A coded warning of a result: ``code``, a sentence, and JSON-ready details."""
+
+    code: str
+    message: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Notice:
+        return cls(code=str(d.get("code", "")), message=str(d.get("message", "")),
+                   details={k: v for k, v in d.items() if k not in ("code", "message")})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, **dict(self.details)}
+
+
+@dataclass(frozen=True)
+class InputAccounting:
+    """Where the rows of one input went: ``rows_read == rows_used + sum(excluded)``."""
+
+    role: str
+    rows_read: int
+    rows_used: int
+    excluded: Mapping[str, int] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)  # e.g. held_out_from_win_analysis
+
+    @classmethod
+    def from_dict(cls, role: str, d: Mapping[str, Any]) -> InputAccounting:
+        known = ("rows_read", "rows_used", "excluded")
+        return cls(role=role, rows_read=int(d.get("rows_read", 0)),
+                   rows_used=int(d.get("rows_used", 0)),
+                   excluded={str(k): int(v) for k, v in (d.get("excluded") or {}).items()},
+                   extra={k: v for k, v in d.items() if k not in known})
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows_read == self.rows_used + sum(self.excluded.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rows_read": self.rows_read, "rows_used": self.rows_used,
+                "excluded": dict(self.excluded), **dict(self.extra)}
+
+
+@dataclass(frozen=True)
+class SrmVariant:
+    form_id: str
+    views: int | None
+    planned_share: float | None
+    observed_share: float | None
+
+
+@dataclass(frozen=True)
+class SrmCheck:
+    """Views per variant of one experiment against its planned shares (chi-square)."""
+
+    experiment: str
+    variants: tuple[SrmVariant, ...]
+    chi2: float | None
+    p_value: float | None
+    status: str  # ok | mismatch | ...
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> SrmCheck:
+        variants = tuple(SrmVariant(form_id=str(v.get("form_id", "")), views=v.get("views"),
+                                    planned_share=v.get("planned_share"),
+                                    observed_share=v.get("observed_share"))
+                         for v in d.get("variants") or ())
+        return cls(experiment=str(d.get("experiment", "")), variants=variants,
+                   chi2=d.get("chi2"), p_value=d.get("p_value"),
+                   status=str(d.get("status", "")))
+
+    @property
+    def mismatch(self) -> bool:
+        return self.status == "mismatch"
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """h: wins are counted within ``days`` of submission; ``basis`` says where h came from."""
+
+    days: int | None
+    basis: str | None
+
+    @classmethod
+    def from_models(cls, models: Mapping[str, Any], settings: Mapping[str, Any]) -> Horizon:
+        raw = models.get("wins")
+        wins: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+        days = models.get("horizon_days")
+        if days is None:
+            days = wins.get("horizon_days", settings.get("maturity_days_used"))
+        basis = models.get("horizon_basis", wins.get("horizon_basis"))
+        return cls(days=None if days is None else int(days),
+                   basis=None if basis is None else str(basis))

@@ -29,7 +29,7 @@ from formfit.inputs import FieldSpec, FormsConfig, FormSpec, FormVersion
 FORM_KEYS = ("experiment", "traffic", "fields", "optional", "versions")
 VERSION_KEYS = ("since", "fields", "optional")
 FIELD_KEYS = ("protected", "owner")
-TOP_KEYS = ("version", "fields", "forms")
+TOP_KEYS = ("version", "fields", "forms", "policy")  # policy: read by `formfit check` only
 _HINT = "See the forms file schema in the README (and docs/contract)."
 
 
@@ -39,19 +39,29 @@ def read_forms_file(path: Path) -> FormsConfig:
         raise InputError(f"forms file {path} does not exist.", "Check the path given to --forms.")
     if path.is_dir():
         raise InputError(f"forms file {path} is a directory.", "Give --forms a YAML or JSON file.")
-    raw = path.read_bytes()
+    data = load_forms_data(decode_text(path.read_bytes()), path.name,
+                           path.suffix.lower() == ".json")
+    return parse_forms(data, path.name)
+
+
+def decode_text(raw: bytes) -> str:
+    """UTF-8 (with or without BOM), else cp1252: the encodings editors save YAML in."""
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
+        return raw.decode("cp1252", errors="replace")
+
+
+def load_forms_data(text: str, source: str, is_json: bool) -> Any:
+    """The parsed YAML/JSON of a forms file's text; InputError naming the line if it is bad."""
     if not text.strip():
-        raise InputError(f"forms file {path.name} is empty.",
+        raise InputError(f"forms file {source} is empty.",
                          "It needs at least `forms:` with one form and its `fields:`.")
     try:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when built
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, loader)
+        return json.loads(text) if is_json else yaml.load(text, loader)
     except json.JSONDecodeError as exc:
-        raise InputError(f"forms file {path.name} line {exc.lineno} is not valid JSON: "
+        raise InputError(f"forms file {source} line {exc.lineno} is not valid JSON: "
                          f"{exc.msg}.", "Fix the JSON syntax (commas, quotes, brackets).") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
@@ -60,11 +70,10 @@ def read_forms_file(path: Path) -> FormsConfig:
         context = getattr(exc, "context_mark", None)
         if context is not None and mark is not None and context.line != mark.line:
             problem += f" (in the block that starts on line {context.line + 1})"
-        raise InputError(f"forms file {path.name}{where} is not valid YAML: {problem}.",
+        raise InputError(f"forms file {source}{where} is not valid YAML: {problem}.",
                          "Check the indentation (spaces, not tabs), the colons after keys, and "
                          "quotes around values that contain ': ' or start with '*', '&', '!'."
                          ) from None
-    return parse_forms(data, path.name)
 
 
 def _err(source: str, where: str, problem: str, hint: str = _HINT) -> InputError:

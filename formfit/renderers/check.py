@@ -1,0 +1,322 @@
+"""`formfit check` in every format: text, json, markdown, github (workflow commands), sarif.
+
+The gate hands over rules and numbers; the sentences are written here, once, and every format
+carries the same sentence. Form ids and field names come from users' files, so each format
+escapes them its own way: GitHub workflow commands percent-encode (``%25``, ``%0D``, ``%0A``,
+and ``:``/``,`` in properties), Markdown uses :func:`md_escape`, and the text format shows
+control characters as escapes so that no user string can start a line (e.g. with ``::``, which
+GitHub would run as a workflow command) or break one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from formfit.renderers.text import md_escape, num
+from formfit.results_check import CheckReport, Finding
+
+RULE_TITLES: dict[str, str] = {
+    "removed_protected": "protected field removed",
+    "removed_keep": "field sales depend on removed",
+    "removed_make_optional": "field removed: make it optional instead",
+    "removed_test": "field removed with its cost unsettled",
+    "removed_unknown": "field removed that the evidence does not know",
+    "removed_drop": "field removed, as the evidence supports",
+    "joint_harm": "fields removed together cost won deals",
+    "joint_unsure": "fields removed together: a loss beyond the margin is possible",
+    "joint_ok": "fields removed together, within the margin",
+    "joint_unjudged": "fields removed together, not judged as one change",
+    "added_field": "field added",
+    "made_required": "field made required",
+    "made_optional": "field made optional",
+    "form_added": "form added",
+    "form_removed": "form removed",
+    "experiment_changed": "experiment changed",
+    "policy_changed": "policy changed",
+    "evidence_stale": "evidence out of date",
+    "evidence_forms": "evidence is for other forms",
+    "evidence_schema": "evidence of another schema version",
+    "evidence_srm": "evidence experiment failed its sample-ratio check",
+}
+
+
+def _s(x: Any) -> str:
+    return num(x, sign=True)
+
+
+def _ci(d: Any) -> str:
+    return f"{_s(d.get('estimate'))} (95% CI {_s(d.get('ci_low'))} to {_s(d.get('ci_high'))})"
+
+
+def _wins(d: Any) -> str:
+    if d.get("estimate") is None:
+        return "its effect on won deals was not estimated"
+    return f"won deals per 1,000 views {_ci(d)}, {d.get('evidence')} evidence"
+
+
+def _because(d: Any) -> str:
+    reason = str(d.get("reason") or "").strip()
+    return f" The evidence says: {reason}" if reason else ""
+
+
+def sentence(f: Finding) -> str:
+    """One or two plain sentences saying what changed and what the evidence says of it."""
+    d, form = f.details, f.form_id or ""
+    name = ", ".join(f.fields)
+    rule = f.rule
+    if rule == "removed_protected":
+        why = f" ({d['reason']})" if d.get("reason") else ""
+        return f"{name} is removed from {form}, but it is protected{why}. Keep it on the form."
+    if rule == "removed_keep":
+        return (f"{name} is removed from {form}, but the evidence says keep it: "
+                f"{_wins(d)}.{_because(d)}")
+    if rule == "removed_make_optional":
+        return (f"{name} is removed from {form}; the evidence says make it optional instead, "
+                f"so the leads who answer it still tell sales.{_because(d)}")
+    if rule == "removed_drop":
+        return f"{name} is removed from {form}, as the evidence supports: {_wins(d)}."
+    if rule == "removed_test":
+        plan = ""
+        if d.get("views_per_arm"):
+            days = d.get("days")
+            when = (f" (about {days:,} days at current traffic"
+                    + (": not feasible as it stands)" if days > 730 else ")")) if days else ""
+            plan = (f" An A/B test of {d['views_per_arm']:,} views per arm{when} with and "
+                    f"without {name} would settle it.")
+        basis = f" ({d['basis']})" if d.get("basis") else ""
+        return (f"{name} is removed from {form}, but the evidence cannot yet tell whether "
+                f"that costs won deals: {_wins(d)}{basis}.{plan}")
+    if rule == "removed_unknown":
+        return (f"{name} is removed from {form}, but the evidence (as of {d.get('as_of')}) "
+                f"does not know {name}: what it costs in submissions and won deals is "
+                f"unmeasured. An A/B test of {form} with and without {name} would settle it "
+                f"(formfit design --fields {name} sizes it).")
+    if rule.startswith("joint_"):
+        return _joint(f)
+    if rule == "added_field":
+        return _added(f)
+    return _listed(f)
+
+
+def _joint(f: Finding) -> str:
+    d, form = f.details, f.form_id or ""
+    what = f"{len(f.fields)} fields leave {form} together ({', '.join(f.fields)})"
+    if f.rule == "joint_unjudged":
+        return (f"{what}; the evidence cannot judge them as one change, so each was judged "
+                "on its own (effects on the probability scale do not add up).")
+    head = (f"{what}, judged as one change: won deals per 1,000 views {_ci(d)} against "
+            f"{num(d.get('baseline'))} today")
+    if f.rule == "joint_harm":
+        return f"{head}: a loss, with 95% confidence."
+    margin = num(d.get("margin"))
+    if f.rule == "joint_ok":
+        return f"{head}: no loss beyond the margin of {margin}, with 95% confidence."
+    return f"{head}: a loss beyond the margin of {margin} cannot be ruled out."
+
+
+def _added(f: Finding) -> str:
+    d, form, name = f.details, f.form_id or "", ", ".join(f.fields)
+    if d.get("measured") == "this_form":
+        return (f"{name} is added to {form}: conversion changes by {_ci(d)} percentage points, "
+                "measured on this form's experiment.")
+    if d.get("measured") == "other_forms":
+        return (f"{name} is added to {form}: showing it changed conversion by {_ci(d)} "
+                f"percentage points on {', '.join(d.get('forms') or [])} "
+                f"({d.get('evidence')} evidence); on {form} it is unmeasured.")
+    return (f"{name} is added to {form}: cost unmeasured (the evidence never saw {name} shown "
+            "and hidden). Consider adding it as an A/B variant first.")
+
+
+def _listed(f: Finding) -> str:
+    d, form, name = f.details, f.form_id or "", ", ".join(f.fields)
+    simple: dict[str, Callable[[], str]] = {
+        "made_required": lambda: f"{name} becomes required on {form}: expect some friction.",
+        "made_optional": lambda: f"{name} becomes optional on {form}.",
+        "form_added": lambda: f"form {form} is new: the evidence has nothing on it yet.",
+        "form_removed": lambda: f"form {form} is no longer configured.",
+        "experiment_changed": lambda: _experiment(f),
+        "policy_changed": lambda: ("the policy section changes; this check applies the base's "
+                                   "policy, the new one applies once merged."),
+        "evidence_schema": lambda: (
+            f"the evidence has schema_version {d.get('found')}; this formfit reads "
+            f"{d.get('expected')}. Re-run formfit analyze with this version."),
+        "evidence_srm": lambda: (
+            f"the evidence's experiment {d.get('experiment')} failed its sample-ratio check "
+            f"(p {num(d.get('p_value'))}): its randomized effects may be biased."),
+    }
+    if f.rule in simple:
+        return simple[f.rule]()
+    if f.rule == "evidence_stale":
+        if d.get("age_days") is None:
+            return ("the evidence has no as_of date, so its age is unknown. Re-run formfit "
+                    "analyze on current data.")
+        return (f"the evidence is {d['age_days']:,} days old (as of {d.get('as_of')}; the "
+                f"limit is {d.get('max_age_days')}). Re-run formfit analyze on current data.")
+    if f.rule == "evidence_forms":
+        parts = []
+        if d.get("missing"):
+            parts.append(f"it has no {', '.join(d['missing'])}")
+        if d.get("extra"):
+            parts.append(f"it has {', '.join(d['extra'])}, which the base no longer configures")
+        if d.get("changed"):
+            parts.append(f"it saw other fields on {', '.join(d['changed'])}")
+        return ("the evidence was computed for a different set of forms than the base: "
+                f"{'; '.join(parts)}. Re-run formfit analyze with the current forms file.")
+    return f.rule
+
+
+def _experiment(f: Finding) -> str:
+    d, form = f.details, f.form_id or ""
+
+    def side(exp: Any, traffic: Any) -> str:
+        if exp is None:
+            return "no experiment"
+        share = f", traffic {num(traffic)}" if traffic is not None else ""
+        return f"experiment {exp}{share}"
+
+    return (f"form {form} changes from {side(d.get('old_experiment'), d.get('old_traffic'))} "
+            f"to {side(d.get('new_experiment'), d.get('new_traffic'))}: a running test's "
+            "arms may no longer compare, and its sample-ratio check changes.")
+
+
+def title(f: Finding) -> str:
+    where = " ".join(x for x in (f.form_id or "", ", ".join(f.fields)) if x)
+    return f"formfit: {RULE_TITLES.get(f.rule, f.rule)}" + (f" ({where})" if where else "")
+
+
+def summary(report: CheckReport) -> str:
+    c = report.counts()
+    ev = report.evidence
+    h = f", h = {ev.horizon_days} days" if ev.horizon_days is not None else ""
+    verdict = "fails the policy" if report.exit_code else "passes the policy"
+    counts = ", ".join(f"{c[k]} {k}{'' if c[k] == 1 else 's'}"
+                       for k in ("error", "warning", "notice"))
+    return (f"formfit check {report.base} -> {report.head}: {verdict} ({counts}; evidence "
+            f"{ev.source} as of {ev.as_of or 'unknown'}{h})")
+
+
+# --- text ---------------------------------------------------------------------------------------
+
+def plain(text: Any) -> str:
+    """Control characters (newlines included) shown as escapes: one string, one line."""
+    out = []
+    for ch in str(text):
+        if ch in "\r\n\t" or ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 or ch in "\u2028\u2029":
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def render_text(report: CheckReport) -> str:
+    lines = [plain(summary(report))]
+    for f in report.findings:
+        where = f"{f.file}:{f.line}" if f.file and f.line else (f.file or "-")
+        lines.append(f"  {f.level.upper():7} {plain(where)}  {plain(sentence(f))}")
+    return "\n".join(lines) + "\n"
+
+
+# --- GitHub workflow commands -------------------------------------------------------------------
+
+def gh_data(text: Any) -> str:
+    """Escape a workflow command's message, as GitHub's toolkit does."""
+    return str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def gh_property(text: Any) -> str:
+    """Escape a workflow command's property value (``:`` and ``,`` too)."""
+    return gh_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(report: CheckReport) -> str:
+    lines = []
+    for f in report.findings:
+        props = []
+        if f.file:
+            props.append(f"file={gh_property(f.file)}")
+            if f.line:
+                props.append(f"line={f.line}")
+        props.append(f"title={gh_property(title(f))}")
+        lines.append(f"::{f.level} {','.join(props)}::{gh_data(sentence(f))}")
+    # the summary is printed as data too: a base named '::x' must not become a command
+    lines.append(gh_data(summary(report)))
+    return "\n".join(lines) + "\n"
+
+
+# --- Markdown -----------------------------------------------------------------------------------
+
+_ICON = {"error": "❌ error", "warning": "⚠️ warning", "notice": "ℹ️ notice"}
+
+
+def render_markdown(report: CheckReport) -> str:
+    ev = report.evidence
+    rows = ["## formfit check", "", f"**{md_escape(summary(report))}**", ""]
+    if report.findings:
+        rows += ["| level | where | change | what the evidence says |", "|---|---|---|---|"]
+        for f in report.findings:
+            where = f"{f.file}:{f.line}" if f.file and f.line else (f.file or "")
+            rows.append(f"| {_ICON[f.level]} | {md_escape(where)} | "
+                        f"{md_escape(RULE_TITLES.get(f.rule, f.rule))} | "
+                        f"{md_escape(sentence(f))} |")
+    else:
+        rows.append("No form changes.")
+    rows += ["", f"Evidence: {md_escape(ev.source)}, as of {md_escape(ev.as_of or 'unknown')}"
+             + (f" ({ev.age_days} days old)" if ev.age_days is not None else "")
+             + f", schema {ev.schema_version}, margin {md_escape(ev.margin or 'unknown')}. "
+             "Intervals are 95% and fixed-horizon: re-running the gate on accumulating data "
+             "is peeking."]
+    return "\n".join(rows) + "\n"
+
+
+# --- JSON and SARIF -----------------------------------------------------------------------------
+
+def render_json(report: CheckReport) -> str:
+    data = report.to_dict()
+    for f, d in zip(report.findings, data["findings"], strict=True):
+        d["title"] = title(f)
+        d["message"] = sentence(f)
+    data["summary"] = summary(report)
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+_SARIF_LEVEL = {"error": "error", "warning": "warning", "notice": "note"}
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def render_sarif(report: CheckReport) -> str:
+    """SARIF 2.1.0 (OASIS), for GitHub code scanning and other dashboards."""
+    used = sorted({f.rule for f in report.findings})
+    index = {r: i for i, r in enumerate(used)}
+    rules = [{"id": r, "name": r, "shortDescription": {"text": RULE_TITLES.get(r, r)},
+              "defaultConfiguration": {"level": _SARIF_LEVEL.get(
+                  str(report.policy.get(r, "warning")), "warning")}} for r in used]
+    results = []
+    for f in report.findings:
+        res: dict[str, Any] = {"ruleId": f.rule, "ruleIndex": index[f.rule],
+                               "level": _SARIF_LEVEL[f.level],
+                               "message": {"text": sentence(f)}}
+        if f.file:  # a forms file read from stdin has no location to point at
+            res["locations"] = [{"physicalLocation": {
+                "artifactLocation": {"uri": f.file}, "region": {"startLine": f.line or 1}}}]
+        res["properties"] = {"form_id": f.form_id, "fields": list(f.fields)}
+        results.append(res)
+    doc = {"$schema": SARIF_SCHEMA, "version": "2.1.0",
+           "runs": [{"tool": {"driver": {"name": "formfit",
+                                         "version": report.formfit_version,
+                                         "rules": rules}},
+                     "results": results}]}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_github_error(message: str, hint: str) -> str:
+    """Bad input as an annotation, so that a failing check says why on the pull request."""
+    text = f"{message} Hint: {hint}" if hint else message
+    return f"::error title={gh_property('formfit check: bad input')}::{gh_data(text)}\n"
+
+
+RENDERERS: dict[str, Callable[[CheckReport], str]] = {
+    "text": render_text, "json": render_json, "markdown": render_markdown,
+    "github": render_github, "sarif": render_sarif,
+}
