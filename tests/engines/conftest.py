@@ -12,11 +12,19 @@ import importlib.util
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from engines_pg import PostgresServer, find_bin_dir, start_server
-from engines_worlds import PgWorld, SparkWorld, load_postgres, make_world, write_parquet
+from engines_worlds import (
+    PgWorld,
+    SparkWorld,
+    file_run,
+    load_postgres,
+    make_world,
+    write_parquet,
+)
 
 PG_SEED, PG_VIEWS = 11, 20_000
 SPARK_SEED, SPARK_VIEWS = 5, 5_000
@@ -51,10 +59,21 @@ def pg_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture(scope="session")
-def pg_world(pg_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> PgWorld:
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The world the Postgres and DuckDB engine tests load (files, forms.yaml, truth.json)."""
+    return make_world(tmp_path_factory.mktemp("world"), seed=PG_SEED, views=PG_VIEWS)
+
+
+@pytest.fixture(scope="session")
+def reference(world: Path) -> dict[str, Any]:
+    """``analyze`` on ``world``'s files by the embedded engine: what every engine must give."""
+    return file_run(world).json()
+
+
+@pytest.fixture(scope="session")
+def pg_world(pg_server: PostgresServer, world: Path) -> PgWorld:
     import psycopg
 
-    world = make_world(tmp_path_factory.mktemp("pg-world"), seed=PG_SEED, views=PG_VIEWS)
     with contextlib.closing(psycopg.connect(**pg_server.conninfo())) as conn:  # type: ignore[arg-type]
         load_postgres(conn, world)
     return PgWorld(pg_server, world)

@@ -53,3 +53,15 @@ def test_dialects_really_differ(compiled: dict[str, dict[str, str]]) -> None:
     name = sorted(compiled["bigquery"])[0]
     assert compiled["bigquery"][name] != compiled["postgres"][name]
     assert "`" in compiled["bigquery"][name]
+
+
+def test_sqlglot_still_renders_the_statements_ibis_sends() -> None:
+    """ibis 12's Postgres ``con.sql()`` creates a temp view and drops it with
+    ``Drop(kind="VIEW", this=table)``; sqlglot 30.18+ renders that without the name and every
+    ``sql:`` input on Postgres fails with "syntax error at end of input". This holds the pin
+    in pyproject.toml (sqlglot<30.18) until ibis catches up."""
+    import sqlglot
+    from sqlglot import exp
+
+    drop = exp.Drop(kind="VIEW", this=sqlglot.table("formfit_probe"), exists=True)
+    assert drop.sql("postgres") == "DROP VIEW IF EXISTS formfit_probe"

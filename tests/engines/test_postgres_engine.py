@@ -17,11 +17,6 @@ from engines_worlds import PgWorld, Run, analyze_args, file_run, run_cli
 
 
 @pytest.fixture(scope="module")
-def reference(pg_world: PgWorld) -> dict[str, object]:
-    return file_run(pg_world.dir).json()
-
-
-@pytest.fixture(scope="module")
 def reference_daily(pg_world: PgWorld) -> dict[str, object]:
     return file_run(pg_world.dir, views_file="views_daily.csv").json()
 

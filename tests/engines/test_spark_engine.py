@@ -17,12 +17,12 @@ from engines_worlds import SEGMENTS, SparkWorld, analyze_args, file_run, run_cli
 
 
 @pytest.fixture(scope="module")
-def reference(spark_world: SparkWorld) -> dict[str, Any]:
+def spark_reference(spark_world: SparkWorld) -> dict[str, Any]:
     return file_run(spark_world.dir).json()
 
 
 def test_spark_session_as_engine_gives_the_file_runs_result(
-        spark_session: Any, spark_world: SparkWorld, reference: dict[str, Any]) -> None:
+        spark_session: Any, spark_world: SparkWorld, spark_reference: dict[str, Any]) -> None:
     import ibis
 
     import formfit
@@ -30,15 +30,15 @@ def test_spark_session_as_engine_gives_the_file_runs_result(
     result = formfit.analyze("table:submissions", views="table:views",
                              outcomes="table:outcomes", forms=spark_world.dir / "forms.yaml",
                              segments=list(SEGMENTS), engine=ibis.pyspark.connect(spark_session))
-    assert_same_result(reference, result.to_dict())
+    assert_same_result(spark_reference, result.to_dict())
 
 
 def test_cli_with_a_pyspark_url_gives_the_file_runs_json(
-        spark_world: SparkWorld, reference: dict[str, Any]) -> None:
+        spark_world: SparkWorld, spark_reference: dict[str, Any]) -> None:
     def by_path(table: str) -> str:
         return f"sql:SELECT * FROM parquet.`{spark_world.parquet[table]}`"
 
     run = run_cli(*analyze_args(spark_world.dir, submissions=by_path("submissions"),
                                 views=by_path("views"), outcomes=by_path("outcomes"),
                                 engine="pyspark://"))
-    assert_same_result(reference, run.json())
+    assert_same_result(spark_reference, run.json())
