@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from engines_env import unavailable
 from engines_pg import PostgresServer, find_bin_dir, start_server
 from engines_worlds import (
     PgWorld,
@@ -28,17 +29,6 @@ from engines_worlds import (
 
 PG_SEED, PG_VIEWS = 11, 20_000
 SPARK_SEED, SPARK_VIEWS = 5, 5_000
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
-
-
-def unavailable(reason: str) -> None:
-    """Skip on a developer's machine; fail in CI, where .ci/run installs every engine."""
-    if in_ci():
-        pytest.fail(f"CI=true but {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +70,7 @@ def pg_world(pg_server: PostgresServer, world: Path) -> PgWorld:
 
 
 @pytest.fixture(scope="session")
-def spark_session() -> Iterator[Any]:
+def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One local Spark session (master local[2]) for the whole run: starting one is slow."""
     if importlib.util.find_spec("pyspark") is None:
         unavailable('pyspark is not installed: pip install -e ".[test]"')
@@ -94,6 +84,8 @@ def spark_session() -> Iterator[Any]:
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.shuffle.partitions", "4")
                .config("spark.sql.session.timeZone", "UTC")
+               # not ./spark-warehouse in the work tree
+               .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-wh")))
                .getOrCreate())
     session.sparkContext.setLogLevel("ERROR")
     try:

@@ -1,4 +1,5 @@
-"""The comparison the engine tests rest on catches what it must (so they can fail)."""
+"""The helpers the engine tests rest on: the comparison catches what it must (so they can
+fail), and a missing engine skips only outside CI."""
 
 from __future__ import annotations
 
@@ -31,3 +32,15 @@ def test_settings_are_skipped_only_at_the_top() -> None:
     with pytest.raises(AssertionError, match="maturity_days_used"):
         assert_same_result({"settings": {"maturity_days_used": 77}},
                            {"settings": {"maturity_days_used": 70}})
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception),
+                                              ("", pytest.skip.Exception),
+                                              ("false", pytest.skip.Exception)])
+def test_a_missing_engine_skips_locally_and_fails_in_ci(
+        monkeypatch: pytest.MonkeyPatch, ci: str, outcome: type[BaseException]) -> None:
+    from engines_env import unavailable
+
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="no PostgreSQL"):
+        unavailable("no PostgreSQL server binaries")
