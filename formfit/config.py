@@ -65,8 +65,9 @@ class Settings:
     margin: str = DEFAULT_MARGIN
     # show a progress bar on long loads (the CLI turns it on for terminals)
     progress: bool = False
-    # where table:/sql: inputs are read and grouped (an ibis URL); None: the embedded DuckDB
-    engine: str | None = None
+    # where table:/sql: inputs are read and grouped: an ibis URL, or (library) an ibis backend
+    # the caller already holds; None: the embedded DuckDB
+    engine: str | Any = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings with file paths reduced to their names (no local paths leak)."""
@@ -78,7 +79,8 @@ class Settings:
             if f.name in ("submissions", "views", "outcomes") and v is not None:
                 v = parse_input(v, f.name).label
             elif f.name == "engine" and v is not None:
-                v = parse_engine(v).masked
+                v = (parse_engine(v).masked if isinstance(v, str)
+                     else f"{getattr(v, 'name', 'ibis')} backend")
             elif isinstance(v, Path):
                 v = v.name
             elif isinstance(v, date):
@@ -198,7 +200,7 @@ def build_settings(*, config: Path | None = None, **flags: Any) -> Settings:
             value = tuple(dict.fromkeys(tuple(base.segments) + tuple(value)))
         updates[key] = value
     settings = replace(base, **updates)
-    if settings.engine is not None:
+    if isinstance(settings.engine, str):
         parse_engine(settings.engine)  # a bad URL fails now, before any input is read
     for role in ("submissions", "views", "outcomes"):
         value = getattr(settings, role)

@@ -235,6 +235,6 @@ def _typed_table(expr: ir.Table, engine: Engine, ref: InputRef, role: str, *, nu
         cleaned.append(c.name(f"c{i}"))
     label = ref.path if ref.kind == "file" else Path(role)
     raw = RawTable(pd.DataFrame({n: pd.Series(dtype="str") for n in names}), label, role,
-                   engine_label=None if ref.kind == "file" else ref.label)
+                   engine_label=None if ref.kind == "file" else f"{ref.label} in {engine.label}")
     raw.frame.columns = pd.Index(names)
     return EngineTable(raw, expr.select(cleaned), engine, ref, numbered=numbered)

@@ -25,6 +25,7 @@ def compile_cells(dialect: str, known_forms: tuple[str, ...] = ("demo-a", "demo-
     duckdb, spark, ...), keyed by the query's name."""
     import ibis
 
+    dialect = {"spark": "pyspark"}.get(dialect, dialect)  # ibis' name for Spark SQL
     kind = _KIND.get(dialect, dialect)
     views = ibis.table(VIEW_SCHEMA, name="views")
     flagged = ibis.table(FLAG_SCHEMA, name="views_flagged")

@@ -121,7 +121,10 @@ def load_inputs(settings: Settings, backend: object = None) -> Inputs:
         raise UsageError("no submissions file given.",
                          "Pass --submissions FILE; views, outcomes and forms are optional.")
     forms_file = read_forms_file(settings.forms) if settings.forms is not None else None
-    engine = Engine(settings.engine, backend=backend)
+    if backend is None and settings.engine is not None and not isinstance(settings.engine, str):
+        backend = settings.engine  # an ibis backend handed to the library
+    engine = Engine(settings.engine if isinstance(settings.engine, str) else None,
+                    backend=backend)
     try:
         return _load(settings, forms_file, engine)
     finally:

@@ -111,7 +111,9 @@ def missing_columns_error(table: RawTable, missing: Sequence[tuple[str, ...]],
                 guesses.append((hit[0], alt))
                 break
     noun = "a required column" if len(missing) == 1 else f"{len(missing)} required columns"
-    msg = f"{table.role} file {table.name} lacks {noun}: {'; '.join(names)}."
+    source = (f"{table.role} {table.name}" if table.engine_label is not None
+              else f"{table.role} file {table.name}")
+    msg = f"{source} lacks {noun}: {'; '.join(names)}."
     if table.header_looks_like_data:
         msg += (" Its first line looks like data, not column names, so the file probably has "
                 "no header row.")
