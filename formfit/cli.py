@@ -82,8 +82,8 @@ AsOfOpt = Annotated[str | None, typer.Option(
     help="Date the exports were taken (YYYY-MM-DD). Default: latest date in inputs.")]
 MaturityOpt = Annotated[int | None, typer.Option(
     "--maturity-days", metavar="DAYS",
-    help="h: leads are judged on deals won within h days of submission; "
-    "younger leads are held out. Default: 90th percentile of observed days to a win.")]
+    help="h: wins are counted within h days of submission; young leads count with "
+    "completion factors. Default: when wins stop arriving, estimated from every lead.")]
 MarginOpt = Annotated[str | None, typer.Option(
     "--margin", metavar="2%|0.5",
     help="Largest loss of won deals you accept to drop a field: '2%' of the "
