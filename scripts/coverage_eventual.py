@@ -26,7 +26,7 @@ import argparse
 import json
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -135,27 +135,12 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--worlds", type=int, default=200)
-    ap.add_argument("--start", type=int, default=0, help="first seed")
-    ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--views", type=int, default=30_000, help="views per world")
-    ap.add_argument("--compare", action="store_true",
-                    help="also fit with a pooled Aalen-Johansen completion curve")
-    ap.add_argument("--save", type=Path, default=None, help="write per-world rows (CSV)")
-    a = ap.parse_args()
-    t0 = time.time()
-    seeds = list(range(a.start, a.start + a.worlds))
-    with ProcessPoolExecutor(max_workers=a.jobs) as ex:
-        parts = list(ex.map(one_world, seeds, [a.views] * len(seeds),
-                            [a.compare] * len(seeds)))
-    rows = pd.DataFrame([r for p in parts for r in p])
-    if a.save:
-        rows.to_csv(a.save, index=False)
+def report(rows: pd.DataFrame, views: int, seconds: float | None = None) -> None:
+    """Print the world facts, the summary table and the coverage lines."""
     worlds = rows.drop_duplicates("seed")
-    print(f"{a.worlds} worlds (seeds {seeds[0]}..{seeds[-1]}, {a.views:,} views, {N_DAYS} "
-          f"days, wins within {WIN_DAYS} days), {time.time() - t0:.0f} s")
+    took = f", {seconds:.0f} s" if seconds is not None else ""
+    print(f"{len(worlds)} worlds (seeds {worlds['seed'].min()}..{worlds['seed'].max()}, "
+          f"{views:,} views, {N_DAYS} days, wins within {WIN_DAYS} days){took}")
     lo, hi = worlds["open_share"].min(), worlds["open_share"].max()
     print(f"open deals at export: {lo:.1%}..{hi:.1%}"
           f"; derived h: {worlds['h'].min()}..{worlds['h'].max()} days (median "
@@ -165,14 +150,47 @@ def main() -> None:
     with pd.option_context("display.width", 200, "display.max_columns", 20,
                            "display.float_format", "{:.4g}".format):
         print(summarise(rows).to_string(index=False))
-    ev = rows.loc[rows["method"] == "eventual"]
-    for m in METRICS:
-        for kind in ("randomized", "observational"):
-            r = ev.loc[(ev["evidence"] == kind) & (ev["metric"] == m), "covered"]
-            if len(r):
-                c = float(r.mean())
-                print(f"eventual {kind} {m}: coverage {c:.3f} over {len(r)} intervals "
-                      f"(Monte Carlo SE {np.sqrt(c * (1 - c) / len(r)):.3f})")
+    for method in sorted(set(rows["method"])):
+        ev = rows.loc[rows["method"] == method]
+        for m in METRICS:
+            for kind in ("randomized", "observational", "aliased"):
+                r = ev.loc[(ev["evidence"] == kind) & (ev["metric"] == m), "covered"]
+                if len(r):
+                    c = float(r.mean())
+                    print(f"{method} {kind} {m}: coverage {c:.3f} over {len(r)} intervals "
+                          f"(Monte Carlo SE {np.sqrt(c * (1 - c) / len(r)):.3f})")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--worlds", type=int, default=200)
+    ap.add_argument("--start", type=int, default=0, help="first seed")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--views", type=int, default=30_000, help="views per world")
+    ap.add_argument("--compare", action="store_true",
+                    help="also fit with a pooled Aalen-Johansen completion curve")
+    ap.add_argument("--save", type=Path, default=None,
+                    help="append per-world rows (CSV) as worlds finish")
+    ap.add_argument("--report", type=Path, default=None,
+                    help="only print the summary of rows saved earlier with --save")
+    a = ap.parse_args()
+    if a.report:
+        report(pd.read_csv(a.report), a.views)
+        return
+    t0 = time.time()
+    seeds = list(range(a.start, a.start + a.worlds))
+    parts: list[list[dict[str, Any]]] = []
+    with ProcessPoolExecutor(max_workers=a.jobs) as ex:
+        futures = [ex.submit(one_world, s, a.views, a.compare) for s in seeds]
+        for fut in as_completed(futures):
+            part = fut.result()
+            parts.append(part)
+            if a.save:
+                pd.DataFrame(part).to_csv(a.save, mode="a", index=False,
+                                          header=not a.save.exists())
+    rows = pd.DataFrame([r for p in parts for r in p]).sort_values(
+        ["seed", "method", "field", "metric"], kind="mergesort")
+    report(rows, a.views, time.time() - t0)
 
 
 if __name__ == "__main__":

@@ -256,11 +256,13 @@ def _coverage_module() -> ModuleType:
 
 @pytest.mark.slow
 def test_coverage_on_simulated_worlds() -> None:
-    """12 small slow-win worlds: randomized intervals cover the eventual truth."""
+    """6 small slow-win worlds (wins up to 300 days, ~18% of deals open, a form edited
+    mid-year): randomized intervals cover the eventual truth."""
     mod = _coverage_module()
-    rows = pd.DataFrame([r for seed in range(12) for r in mod.one_world(seed)])
+    rows = pd.DataFrame([r for seed in range(6) for r in mod.one_world(seed)])
     rnd = rows.loc[(rows["evidence"] == "randomized") & (rows["method"] == "eventual")]
     for metric in ("win_rate_pp", "wins_per_1k_views"):
         cov = rnd.loc[rnd["metric"] == metric, "covered"]
-        assert len(cov) == 24
+        assert len(cov) == 12
         assert cov.mean() >= 0.8, (metric, cov.mean())
+    assert rows["open_share"].between(0.15, 0.25).all()
