@@ -102,7 +102,14 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
         from formfit.models.wins import win_effects
 
         step("Fitting the win models")
-        wins_effects = win_effects(inputs, outcomes, cells)
+        wins_effects = win_effects(
+            outcomes.cells, outcomes.timing, cells, forms=inputs.forms, fields=fields,
+            horizon_days=outcomes.horizon_days,
+            info={"horizon_basis": outcomes.horizon_basis, "maturity_window": outcomes.window,
+                  "held_out": dict(outcomes.held_out), "revenue_cap": outcomes.revenue_cap,
+                  # Aalen-Johansen P(won within h) per form and version beside the maturity
+                  # cut-off's rate: a check on the completion factors' shared timing
+                  "cumulative_incidence": outcomes.cif_records()})
         notices += wins_effects.notices
         models["wins"] = wins_effects.model
 
@@ -167,8 +174,13 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
     forms: tuple[FormSummary, ...] = form_summaries(inputs.view_counts, subs_per_form, inputs.forms)
     accounting = {role: acc.to_dict() for role, acc in inputs.accounting.items()}
     if "submissions" in accounting:
+        # young leads are in the win models (weighted by their completion); they are held
+        # out only of the maturity cut-off check and the predictive measures
         accounting["submissions"]["held_out_from_win_analysis"] = dict(sorted(
-            outcomes.held_out.items()))
+            (k, v) for k, v in outcomes.held_out.items() if k != "too_young"))
+        if outcomes.held_out.get("too_young"):
+            models.setdefault("wins", {})["leads_younger_than_h"] = outcomes.held_out[
+                "too_young"]
     settings_dict = settings.to_dict()
     settings_dict["maturity_days_used"] = outcomes.horizon_days
     settings_dict["forms_inferred"] = inputs.forms.inferred

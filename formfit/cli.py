@@ -91,8 +91,8 @@ AsOfOpt = Annotated[str | None, typer.Option(
     help="Date the exports were taken (YYYY-MM-DD). Default: latest date in inputs.")]
 MaturityOpt = Annotated[int | None, typer.Option(
     "--maturity-days", metavar="DAYS",
-    help="h: leads are judged on deals won within h days of submission; "
-    "younger leads are held out. Default: 90th percentile of observed days to a win.")]
+    help="h: wins are counted within h days of submission; young leads count with "
+    "completion factors. Default: when wins stop arriving, estimated from every lead.")]
 EngineOpt = Annotated[str | None, typer.Option(
     "--engine", metavar="URL",
     help="Where table:/sql: inputs live and are grouped: duckdb:///file.db, "

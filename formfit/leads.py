@@ -2,12 +2,12 @@
 
 Estimand: Q_h(x) = P(the lead has a won deal within h days of its submission | field set x).
 
-* **Maturity window.** h is ``settings.maturity_days`` or, when not set, derived from the data:
-  the 90th percentile of observed submission-to-win times (the lead's first won deal), rounded
-  up to whole weeks, at least 14 days. Wins are slower than losses, so h is set by the wins.
-  Observed win times are themselves cut short by the export date (the slowest wins of recent
-  leads are not in yet), so the derived h leans short; set ``--maturity-days`` when you know
-  your sales cycle.
+* **Horizon.** h is ``settings.maturity_days`` or, when not set, derived from every lead by
+  :func:`formfit.models.completion.win_timing`: the first week by which the cumulative share
+  of wins has stopped growing, estimated with chain-ladder completion factors, so young leads'
+  slow wins that are not in yet do not pull h short (the old 90th percentile of *observed*
+  win times did). The lead cells (:mod:`formfit.cells.leads`) built here feed that estimate and
+  the win models.
 * **Judged leads.** A lead submitted at least h days before ``as_of`` is *mature*: whether it
   was won within h is fully observed. It is won if a won deal closed within h days of the
   submission; a deal still open at ``as_of``, a deal won later than h, or no deal at all means
@@ -30,21 +30,21 @@ Estimand: Q_h(x) = P(the lead has a won deal within h days of its submission | f
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from formfit.cells.leads import LeadCells, lead_cells
 from formfit.config import Settings
 from formfit.inputs import Inputs, Notice
 from formfit.models.censoring import CENSORED, LOST, WON, cumulative_incidence_table
+from formfit.models.completion import WinTiming, win_timing
 
 DEFAULT_HORIZON_DAYS = 90
-MIN_HORIZON_DAYS = 14
-HORIZON_QUANTILE = 0.9
 REVENUE_CAP_QUANTILE = 0.999
 
 TOO_YOUNG = "too_young"
@@ -80,6 +80,8 @@ class LeadOutcomes:
     window: bool = True  # a maturity window was applied (submission dates exist)
     segments: tuple[str, ...] = ()
     revenue_cap: float | None = None
+    cells: LeadCells | None = None  # every lead submitted by as_of, grouped (the win models)
+    timing: WinTiming | None = None  # completion factors and how h was chosen
 
     @property
     def cutoff_date(self) -> pd.Timestamp | None:
@@ -87,6 +89,19 @@ class LeadOutcomes:
         if not self.window or self.as_of is None or self.horizon_days is None:
             return None
         return pd.Timestamp(self.as_of) - pd.Timedelta(days=self.horizon_days)
+
+    def cif_records(self) -> list[dict[str, Any]]:
+        """The cumulative-incidence table as JSON-ready records (NA -> None)."""
+        ints = ("version", "leads", "won", "lost", "censored", "cutoff_leads")
+        floats = ("cif", "se", "ci_low", "ci_high", "cutoff_rate")
+        out: list[dict[str, Any]] = []
+        for _, row in self.cumulative_incidence.iterrows():
+            rec: dict[str, Any] = {"form_id": str(row["form_id"])}
+            for k in (*ints, *floats):
+                v = row[k]
+                rec[k] = None if pd.isna(v) else (int(v) if k in ints else float(v))
+            out.append(rec)
+        return out
 
     def judged(self) -> pd.DataFrame:
         return self.leads.loc[self.leads["judged"]]
@@ -119,22 +134,6 @@ def _versions(leads: pd.DataFrame, inputs: Inputs) -> pd.Series:
         v[d.isna().to_numpy()] = spec.version_index(None)
         version[mask] = v
     return version
-
-
-def derive_horizon(win_days: pd.Series) -> tuple[int, str]:
-    """h from observed submission-to-win times: P90, rounded up to whole weeks, >= 14 days."""
-    x = win_days.dropna().to_numpy(dtype=float)
-    if x.size == 0:
-        return DEFAULT_HORIZON_DAYS, (
-            f"default of {DEFAULT_HORIZON_DAYS} days: no won deal with a close date to "
-            "derive it from; set --maturity-days")
-    q = float(np.quantile(np.clip(x, 0, None), HORIZON_QUANTILE))
-    h = max(MIN_HORIZON_DAYS, 7 * math.ceil(q / 7.0))
-    basis = (f"90th percentile of {x.size:,} observed submission-to-win times "
-             f"({q:.0f} days), rounded up to whole weeks")
-    if h == MIN_HORIZON_DAYS and 7 * math.ceil(q / 7.0) < MIN_HORIZON_DAYS:
-        basis += f", raised to the {MIN_HORIZON_DAYS}-day floor"
-    return h, basis
 
 
 def _deals_at(deals: pd.DataFrame, as_of: date | None, dated: bool) -> pd.DataFrame:
@@ -190,7 +189,8 @@ def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
     deal_state = pd.Series(pd.NA, index=leads.index, dtype="str")
 
     def finish(h: int | None, basis: str, window: bool, cif: pd.DataFrame | None = None,
-               cap: float | None = None) -> LeadOutcomes:
+               cap: float | None = None, cells: LeadCells | None = None,
+               timing: WinTiming | None = None) -> LeadOutcomes:
         leads["judged"] = reason.isna().to_numpy()
         leads["won"] = won.where(leads["judged"])
         leads["revenue"] = revenue.where(leads["judged"], 0.0)
@@ -208,7 +208,7 @@ def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
             notices=tuple(notices),
             cumulative_incidence=cif if cif is not None else pd.DataFrame(),
             has_outcomes=inputs.deals is not None, window=window, segments=segments,
-            revenue_cap=cap)
+            revenue_cap=cap, cells=cells, timing=timing)
 
     if inputs.deals is None:
         reason[:] = NO_OUTCOMES
@@ -252,20 +252,24 @@ def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
                                (n_deals > 0).to_numpy()], ["won", "open", "lost"], "none")
     first_win = per_lead(np.where(is_won, days, np.nan), "min")
 
-    if settings.maturity_days is not None:
-        h, basis = int(settings.maturity_days), "set by maturity_days"
-    elif dated:
-        h, basis = derive_horizon(first_win[won_any & leads["date"].notna()])
-    else:
-        h, basis = DEFAULT_HORIZON_DAYS, "no submission dates: no maturity window"
+    # revenue of every lead won by as_of (any time), for deal sizes in the lead cells
+    win_amount = per_lead(np.where(is_won, np.nan_to_num(amount), 0.0))
+    win_amount_missing = per_lead(is_won & np.isnan(amount)) > 0
+    sized = won_any & ~win_amount_missing & (win_amount > 0)
+    cap = (float(np.quantile(win_amount[sized].to_numpy(dtype=float), REVENUE_CAP_QUANTILE))
+           if bool(sized.any()) else None)
+    leads["win_revenue"] = (win_amount.clip(upper=cap) if cap is not None else win_amount
+                            ).where(sized)
 
-    if int(won_undated.sum()):
-        notices.append(Notice("WON_WITHOUT_CLOSE_DATE", (
-            f"{int(won_undated.sum()):,} won leads have a won deal without a close date; they "
-            f"count as won within the {h}-day window, which cannot be checked for them."),
-            {"leads": int(won_undated.sum())}))
+    def cells_of(keep: pd.Series) -> LeadCells:
+        frame = leads.loc[keep].assign(deal_state=deal_state[keep], event=event[keep],
+                                       event_days=event_days[keep])
+        return lead_cells(frame, segments, as_of)
 
     if not dated:
+        h = DEFAULT_HORIZON_DAYS
+        if int(won_undated.sum()):
+            notices.append(_won_undated_notice(int(won_undated.sum()), None))
         open_unwon = (n_open > 0) & ~won_any
         reason[open_unwon] = OPEN_NO_DATES
         won[:] = won_any.astype(float).to_numpy()
@@ -277,11 +281,49 @@ def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
             f"{int(open_unwon.sum()):,} leads with open deals are held out, not counted as lost; "
             "if they win more often than the rest, win rates are understated."),
             {"held_out": int(open_unwon.sum())}))
-        return finish(None, "no submission dates: no maturity window", False,
-                      cap=_revenue_cap(revenue, won, reason))
+        return finish(None, "no submission dates: no maturity window", False, cap=cap,
+                      cells=cells_of(pd.Series(True, index=leads.index)))
 
     assert as_of is not None
     age = (pd.Timestamp(as_of) - leads["date"]).dt.days
+    in_clock = (age >= 0).fillna(False)
+    # Competing risks per lead (see formfit.models.censoring): won at its first win, lost at
+    # its last close when every deal is closed lost, otherwise censored at as_of.
+    last_close = per_lead(days, "max")
+    closed_undated = per_lead(~is_open & undated) > 0
+    agef = age.astype(float)
+    st = pd.Series(CENSORED, index=leads.index, dtype="int64")
+    t = agef.copy()
+    lost = (n_deals > 0) & (n_open == 0) & ~won_any
+    st[lost] = LOST
+    t[lost] = last_close[lost].where(~closed_undated[lost], agef[lost])
+    st[won_any] = WON
+    t[won_any] = first_win[won_any]
+    undated_win = won_any & first_win.isna()
+    t = t.clip(lower=0.0)
+    timed = in_clock & ~undated_win  # a win without a close date cannot inform the timing
+    event[timed] = st[timed].to_numpy()
+    event_days[timed] = t[timed].to_numpy()
+    timing = win_timing(cells_of(in_clock), horizon_days=settings.maturity_days)
+    if timing is not None:
+        h, basis = timing.horizon_days, timing.basis
+        notices.extend(timing.notices)
+    elif settings.maturity_days is not None:
+        h, basis = int(settings.maturity_days), "set by maturity_days"
+    else:
+        h, basis = DEFAULT_HORIZON_DAYS, (
+            f"default of {DEFAULT_HORIZON_DAYS} days: too few dated wins to estimate when wins "
+            "stop arriving; set --maturity-days")
+        notices.append(Notice("WIN_HORIZON_DEFAULT", (
+            f"Too few won deals with close dates to estimate when wins stop arriving; a "
+            f"{DEFAULT_HORIZON_DAYS}-day horizon is assumed. Set --maturity-days to your sales "
+            "cycle."), {"horizon_days": DEFAULT_HORIZON_DAYS}))
+    if int(won_undated.sum()):
+        notices.append(_won_undated_notice(int(won_undated.sum()), h))
+    # placed as the cut-off counts them: won by h
+    event[in_clock & undated_win] = WON
+    event_days[in_clock & undated_win] = np.minimum(agef[in_clock & undated_win], h)
+
     reason[leads["date"].isna()] = NO_SUBMISSION_DATE
     reason[(age < 0).fillna(False)] = AFTER_AS_OF
     reason[((age >= 0) & (age < h)).fillna(False)] = TOO_YOUNG
@@ -294,34 +336,16 @@ def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
             f"{int(leads['date'].isna().sum()):,} leads have no submission date and are held "
             "out of the win models: their maturity cannot be judged."),
             {"leads": int(leads["date"].isna().sum())}))
-
-    # Competing risks per lead, for the Aalen-Johansen check (see formfit.models.censoring).
-    in_clock = (age >= 0).fillna(False)
-    last_close = per_lead(days, "max")
-    closed_undated = per_lead(~is_open & undated) > 0
-    agef = age.astype(float)
-    st = pd.Series(CENSORED, index=leads.index, dtype="int64")
-    t = agef.copy()
-    lost = (n_deals > 0) & (n_open == 0) & ~won_any
-    st[lost] = LOST
-    t[lost] = last_close[lost].where(~closed_undated[lost], agef[lost])
-    st[won_any] = WON
-    t[won_any] = first_win[won_any]
-    undated_win = won_any & first_win.isna()  # placed as the cut-off counts them: won by h
-    t[undated_win] = np.minimum(agef[undated_win], h)
-    t = t.clip(lower=0.0)
-    event[in_clock] = st[in_clock].to_numpy()
-    event_days[in_clock] = t[in_clock].to_numpy()
     cif = _cif_table(leads.assign(event=event, event_days=event_days, won=won, reason=reason),
                      h)
-    return finish(h, basis, True, cif=cif, cap=_revenue_cap(revenue, won, reason))
+    return finish(h, basis, True, cif=cif, cap=cap, cells=cells_of(in_clock), timing=timing)
 
 
-def _revenue_cap(revenue: pd.Series, won: pd.Series, reason: pd.Series) -> float | None:
-    r = revenue[(won == 1.0) & reason.isna() & (revenue > 0)]
-    if r.empty:
-        return None
-    return float(np.quantile(r.to_numpy(dtype=float), REVENUE_CAP_QUANTILE))
+def _won_undated_notice(count: int, h: int | None) -> Notice:
+    where = f"within the {h}-day horizon" if h is not None else "by the export"
+    return Notice("WON_WITHOUT_CLOSE_DATE", (
+        f"{count:,} won leads have a won deal without a close date; they count as won {where}, "
+        "which cannot be checked for them."), {"leads": count})
 
 
 def _cif_table(frame: pd.DataFrame, h: int) -> pd.DataFrame:

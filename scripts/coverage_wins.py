@@ -1,5 +1,8 @@
 """Coverage of the 95% intervals of win effects on simulated worlds with known truth.
 
+The sample-like worlds (wins within 90 days, 240 days of views); for slow wins and the
+eventual truth see ``scripts/coverage_eventual.py``.
+
 For each seed: ``formfit.simulation.write_world`` -> ``formfit.io.load_inputs`` (maturity_days =
 truth's horizon_days, as_of = truth's as_of) -> ``lead_outcomes`` -> ``view_cells`` ->
 ``win_effects``; each field's ``win_rate_pp``, ``wins_per_1k_views`` and
@@ -47,7 +50,8 @@ def one_world(seed: int, segments: bool = True, views: int | None = None) -> lis
             as_of=date.fromisoformat(truth["as_of"]))
         inputs = load_inputs(settings)
     outcomes = lead_outcomes(inputs, settings)
-    we = win_effects(inputs, outcomes, view_cells(inputs))
+    we = win_effects(outcomes.cells, outcomes.timing, view_cells(inputs), forms=inputs.forms,
+                     fields=list(inputs.fields), horizon_days=outcomes.horizon_days)
     rows: list[dict[str, Any]] = []
     ests = {"win_rate_pp": we.win_rate_pp, "wins_per_1k_views": we.wins_per_1k_views,
             "revenue_per_1k_views": we.revenue_per_1k_views}

@@ -10,7 +10,7 @@ import pytest
 
 from formfit.config import Settings
 from formfit.inputs import FieldSpec, FormsConfig, FormSpec, FormVersion, Inputs
-from formfit.leads import derive_horizon, lead_outcomes
+from formfit.leads import lead_outcomes
 
 AS_OF = date(2025, 12, 31)
 FORMS = FormsConfig(
@@ -131,19 +131,13 @@ def test_settings_as_of_reads_deals_as_they_stood() -> None:
     assert leads.loc["lost_then_won", "held_out_reason"] == "submitted_after_as_of"
 
 
-def test_derived_horizon_rounds_up_to_weeks_with_a_floor() -> None:
-    h, basis = derive_horizon(pd.Series(np.arange(1, 101, dtype=float)))
-    assert h == 91  # P90 = 90.1 -> 13 weeks
-    assert "90th percentile of 100 observed submission-to-win times" in basis
-    assert "rounded up to whole weeks" in basis
-    h, basis = derive_horizon(pd.Series([1.0, 2.0, 3.0]))
-    assert h == 14 and "floor" in basis
-    h, basis = derive_horizon(pd.Series([], dtype=float))
-    assert h == 90 and "default" in basis
+def test_too_few_wins_for_completion_factors_fall_back_to_a_stated_default() -> None:
     out = lead_outcomes(_inputs(), Settings())
-    # first wins at 60, 150, 20, 10, 80 days -> P90 = 122 -> 126
-    assert out.horizon_days == 126
-    assert out.horizon_basis.startswith("90th percentile of 5 observed")
+    # five dated wins cannot say when wins stop arriving: the default, said so
+    assert out.horizon_days == 90 and out.timing is None
+    assert "too few dated wins" in out.horizon_basis
+    assert "WIN_HORIZON_DEFAULT" in [n.code for n in out.notices]
+    assert out.cells is not None and int(out.cells.cells["leads"].sum()) == len(LEADS) - 1
 
 
 def test_no_dates_holds_out_open_deals_never_counts_them_lost() -> None:
@@ -200,6 +194,11 @@ def test_aalen_johansen_equals_cutoff_when_every_lead_is_mature() -> None:
 
 def test_revenue_cap_is_p999_of_won_revenue() -> None:
     out = lead_outcomes(_inputs(), Settings(maturity_days=90))
-    won_rev = out.leads.loc[out.leads["won"] == 1.0, "revenue"]
+    # every lead won by as_of with a known amount, whatever its age or win time
+    won_rev = [1000.0, 2000.0, 500.0, 400.0, 50.0]
     assert out.revenue_cap == pytest.approx(float(np.quantile(won_rev, 0.999)))
     assert (out.leads["revenue_capped"] <= out.revenue_cap + 1e-9).all()
+    assert out.cells is not None
+    assert float(out.cells.cells["rev_n"].sum()) == 5
+    assert float(out.cells.cells["rev_sum"].sum()) == pytest.approx(
+        sum(min(r, out.revenue_cap) for r in won_rev))

@@ -77,6 +77,8 @@ def joint_contrast_forms(block: Mapping[str, Any], changes: Mapping[str, Iterabl
     them, or one that is not estimable (see ``null_space``), gives code NOT_IDENTIFIED. The
     average over each form's cells uses the stored linear-predictor quantiles and the
     gradient the mean design row (first-order accurate; exact for one cell per form).
+    A block carrying ``completion_rel_var`` (the eventual-wins model) adds est^2 times it to
+    the variance.
     """
     if block.get("status") != "fitted":
         return null_estimate(str(block.get("status", "NOT_FITTED")))
@@ -111,4 +113,7 @@ def joint_contrast_forms(block: Mapping[str, Any], changes: Mapping[str, Iterabl
         d1, d0 = np.mean(p1 * (1 - p1)), np.mean(p0 * (1 - p0))
         grad += w * ((d1 - d0) * xm + d1 * dx)
     var, df = rule_variance(grad, rule)
+    # wins per view on effective trials (views x completion F): F's own uncertainty scales
+    # the whole contrast (see formfit.models.wins); 0 for conversion blocks
+    var += est * est * float(block.get("completion_rel_var", 0.0) or 0.0)
     return interval(est, float(np.sqrt(var)), df, scale, None)

@@ -183,7 +183,8 @@ def render_markdown(result: AnalysisResult) -> str:
               "accumulating data). Drop decisions are held together across fields with Holm.",
               f"- Margin: {E(margin_text(result))}: the largest loss of won deals accepted "
               "to drop a field.",
-              "- Maturity window: a lead is judged on deals won within that many days of its "
-              "submission; younger leads are held out, open deals are never counted as lost.",
+              "- Maturity window: wins are counted within that many days of submission, the "
+              "time by which wins stop arriving; younger leads count in proportion to the "
+              "share of wins their age has shown, open deals are never counted as lost.",
               "", "</details>", ""]
     return "\n".join(lines)

@@ -5,9 +5,15 @@ no deal, one lost deal or two. Won deals close 20..horizon days after the submis
 3..45 days after (wins take longer), so at the export date (``as_of``) some deals are still
 open and recent leads look worse than they will: the censoring the estimators must handle.
 Deals created after ``as_of`` are not in the export at all.
+
+The timing of wins does not depend on the lead or its form, so the eventual win probability
+and the probability of a win within h days differ by one factor, :func:`win_share_by`
+(the share of eventual wins closed within h days of submission).
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pandas as pd
@@ -71,3 +77,33 @@ def make_deals(rng: np.random.Generator, params: WorldParams, sub_day: IntArray,
               for rows, cr, cl, is_won in parts]
     deals = pd.concat(frames, ignore_index=True)
     return deals.sort_values(["created", "lead", "closed"], kind="stable").reset_index(drop=True)
+
+
+@functools.lru_cache(maxsize=16)
+def _win_offsets(horizon_days: int, draws: int = 400_000) -> np.ndarray:
+    """Sorted submission-to-win days of ``draws`` simulated winners, drawn exactly as
+    :func:`make_deals` draws them (fixed seed: the same answer every time)."""
+    rng = np.random.default_rng(12345)
+    h = horizon_days
+    first = rng.random(draws) < LOST_BEFORE_WIN
+    plain = 20 + np.floor(rng.beta(2.0, 2.5, draws) * (h - 19)).astype(np.int64)
+    c1 = rng.integers(0, 4, draws)
+    k1 = c1 + rng.integers(3, 21, draws)
+    c2 = k1 + rng.integers(1, 6, draws)
+    lo = np.maximum(c2 + 3, 20)
+    late = lo + np.floor(rng.random(draws) * (h - lo + 1)).astype(np.int64)
+    out = np.sort(np.where(first, late, plain))
+    out.flags.writeable = False
+    return out
+
+
+def win_share_by(horizon_days: int, days: float) -> float:
+    """Share of eventual wins that close within ``days`` of the submission."""
+    off = _win_offsets(horizon_days)
+    return float(np.searchsorted(off, days, side="right") / off.size)
+
+
+def days_to_share(horizon_days: int, share: float) -> int:
+    """The first whole day by which ``share`` of eventual wins have closed."""
+    off = _win_offsets(horizon_days)
+    return int(off[min(off.size - 1, int(np.ceil(share * off.size)) - 1)])

@@ -12,8 +12,13 @@ submitted, v, S / S minus G). Then
 
 Positive conversion_pp: removing the field brings more submissions; negative wins_per_1k_views:
 removing it costs sales. These are finite-population averages over the simulated views, not
-over realised outcomes, so they carry no outcome noise. Every won deal closes within
-``horizon_days``, so they hold for any maturity h >= horizon_days.
+over realised outcomes, so they carry no outcome noise. q is the *eventual* win probability:
+every won deal closes within ``horizon_days``.
+
+The truth within a shorter horizon h (``within_h``, named as such) multiplies every win
+quantity by the share of eventual wins that close within h days (:func:`win_timing`): the
+timing of wins is the same for every lead. It is given at the horizon by which 98% of eventual
+wins have closed, the plateau formfit's horizon aims at; other h: ``win_share_by``.
 """
 
 from __future__ import annotations
@@ -33,9 +38,43 @@ from formfit.simulation.behaviour import (
     p_submit,
     q_win,
 )
+from formfit.simulation.crm import days_to_share, win_share_by
 from formfit.simulation.design import FIELDS, FormDesign, WorldParams
 
+WITHIN_H_SHARE = 0.98
+WIN_METRICS = ("win_rate_pp", "wins_per_1k_views", "revenue_per_1k_views")
+
 Evidence = tuple[str, tuple[str, ...]]
+
+
+def within_h_days(params: WorldParams) -> int:
+    """The horizon of the ``within_h`` truth: 98% of eventual wins have closed by then."""
+    return days_to_share(params.horizon_days, WITHIN_H_SHARE)
+
+
+def win_timing(params: WorldParams) -> dict[str, Any]:
+    """When eventual wins close, for truth.json: the share by each week since submission."""
+    h = within_h_days(params)
+    weeks = range(0, params.horizon_days + 7, 7)
+    return {
+        "eventual": "every win quantity in `fields` is eventual (all wins close within "
+                    "horizon_days); `within_h` multiplies by the share closed within h",
+        "share_by_day": [{"days": d, "share": _r(win_share_by(params.horizon_days, d))}
+                         for d in weeks],
+        "days_to_90pct": days_to_share(params.horizon_days, 0.9),
+        "within_h_days": h,
+        "within_h_share": _r(win_share_by(params.horizon_days, h)),
+    }
+
+
+def within_h(nums: dict[str, Any], params: WorldParams, h: int) -> dict[str, Any]:
+    """The win estimands within h days of submission (conversion does not change)."""
+    share = win_share_by(params.horizon_days, h)
+    out: dict[str, Any] = {"horizon_days": h, "share_of_eventual_wins": _r(share)}
+    for k in WIN_METRICS:
+        v = nums.get(k)
+        out[k] = None if v is None else _r(float(v) * share)
+    return out
 
 
 def _rank(x: np.ndarray) -> int:
@@ -181,6 +220,7 @@ def field_truth(v: Views, params: WorldParams,
                                     "wins_per_1k_views", "revenue_per_1k_views", "baseline")},
         }
         mature = summarise(contrib, params, v.day[rows] <= mature_last_day(params))
+        entry["within_h"] = within_h(nums, params, within_h_days(params))
         entry["mature"] = {k: mature.get(k) for k in ("views", "conversion_pp", "win_rate_pp",
                                                       "wins_per_1k_views",
                                                       "revenue_per_1k_views")}

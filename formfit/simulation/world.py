@@ -297,6 +297,7 @@ def _truth(v: Views, params: WorldParams, forms: tuple[FormDesign, ...],
             "field (aliased: without its whole group, listed in `removed`)."),
         "fields": tr.field_truth(v, params, forms),
         "joint_effects": [tr.joint_truth(v, params, forms, ("phone", "how_did_you_hear"))],
+        "win_timing": tr.win_timing(params),
         "forms": tr.form_truth(v, params, forms, traffic),
         "experiments": {
             "demo": {"planned_traffic": {f.form_id: f.traffic for f in forms if f.experiment},
