@@ -151,6 +151,10 @@ def _build(**kw: Any) -> Any:
         from formfit.config import parse_date
 
         kw["as_of"] = parse_date(as_of, "--as-of")
+    if kw.get("margin") is not None:
+        from formfit.config import Margin
+
+        kw["margin"] = Margin.parse(kw["margin"], "--margin")
     kw["column_map"] = tuple(kw.pop("column_map") or ())
     kw["segments"] = tuple(kw.pop("segments") or ())
     return _settings(None, **kw)

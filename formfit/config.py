@@ -22,16 +22,67 @@ A config file (YAML or JSON) may hold::
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
 from formfit.errors import InputError, UsageError
 
-DEFAULT_MARGIN = "2%"
+_MARGIN = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(%?)\s*$")
+
+
+@dataclass(frozen=True)
+class Margin:
+    """The non-inferiority margin for drop decisions, parsed once from ``"2%"`` or ``"0.5"``.
+
+    ``relative``: a share of the field's baseline (won deals per 1,000 views today on the forms
+    that show it); ``absolute``: won deals per 1,000 views.
+    """
+
+    kind: Literal["relative", "absolute"]
+    value: float  # a share (0.02) when relative; wins per 1,000 views when absolute
+
+    @classmethod
+    def parse(cls, text: str | float | Margin, what: str = "margin") -> Margin:
+        """``"2%"`` -> relative 0.02; ``"0.5"`` -> absolute 0.5. ``what`` names the setting in
+        the error (``--margin`` on the command line, ``margin`` in Python)."""
+        if isinstance(text, Margin):
+            return text
+        match = _MARGIN.match(str(text))
+        hint = (f"Give {what} as a percentage of today's won deals per 1,000 views, e.g. '2%', "
+                "or as an absolute number of won deals per 1,000 views, e.g. '0.5'.")
+        if not match:
+            raise UsageError(f"{what} {str(text)!r} is not a margin.", hint)
+        value = float(match.group(1))
+        if match.group(2):
+            if not 0 < value <= 100:
+                raise UsageError(f"{what} {text!r} must be above 0% and at most 100%.", hint)
+            return cls("relative", value / 100.0)
+        if value <= 0:
+            raise UsageError(f"{what} {text!r} must be above 0.", hint)
+        return cls("absolute", value)
+
+    def per_1k(self, baseline_wins_per_1k: float | None) -> float | None:
+        """The margin in won deals per 1,000 views; None when relative and the baseline is
+        unknown or zero."""
+        if self.kind == "absolute":
+            return self.value
+        if baseline_wins_per_1k is None or not baseline_wins_per_1k > 0:
+            return None
+        return self.value * baseline_wins_per_1k
+
+    def __str__(self) -> str:
+        if self.kind == "relative":
+            return f"{self.value * 100:g}%"
+        return f"{self.value:g}"
+
+
+# The one place the default margin is written.
+DEFAULT_MARGIN = Margin("relative", 0.02)
 
 
 @dataclass(frozen=True)
@@ -60,7 +111,7 @@ class Settings:
     # h: a lead is judged on deals won within h days of submission; None: derived from data
     maturity_days: int | None = None
     # non-inferiority margin for drop decisions: "2%" (relative) or "0.5" (wins per 1k views)
-    margin: str = DEFAULT_MARGIN
+    margin: Margin = DEFAULT_MARGIN
     # show a progress bar on long loads (the CLI turns it on for terminals)
     progress: bool = False
 
@@ -73,6 +124,8 @@ class Settings:
                 continue
             if isinstance(v, Path):
                 v = v.name
+            elif isinstance(v, Margin):
+                v = str(v)
             elif isinstance(v, date):
                 v = v.isoformat()
             elif isinstance(v, tuple):
@@ -177,7 +230,8 @@ def build_settings(*, config: Path | None = None, **flags: Any) -> Settings:
                         if isinstance(outcomes, dict) else False),
             as_of=parse_date(str(data["as_of"]), "as_of") if data.get("as_of") else None,
             maturity_days=int(data["maturity_days"]) if data.get("maturity_days") else None,
-            margin=str(data.get("margin", DEFAULT_MARGIN)),
+            margin=Margin.parse(data.get("margin", DEFAULT_MARGIN),
+                                f"config file {config.name}: margin"),
         )
     updates: dict[str, Any] = {}
     for key, value in flags.items():
@@ -187,6 +241,8 @@ def build_settings(*, config: Path | None = None, **flags: Any) -> Settings:
             value = tuple(base.column_map) + tuple(value)  # flags after file: flags win on clash
         if key == "segments":
             value = tuple(dict.fromkeys(tuple(base.segments) + tuple(value)))
+        if key == "margin":
+            value = Margin.parse(value)
         updates[key] = value
     settings = replace(base, **updates)
     if settings.maturity_days is not None and settings.maturity_days <= 0:

@@ -160,8 +160,25 @@ class FieldResult:
     drop_effect: DropEffect = _field(default_factory=DropEffect)
     predictive: Predictive = _field(default_factory=Predictive)
     verdict: Verdict = "test"
-    reason: str = ""
+    reason: str = ""  # a sentence given as such (e.g. read back from JSON); else from the code
     test_plan: TestPlan | None = None
+    # the non-inferiority margin in won deals per 1,000 views that decided this field
+    margin_wins_per_1k: float | None = None
+    # why, as a stable code with its numbers (decide); renderers write the sentence
+    reason_code: str | None = None
+    reason_data: Mapping[str, Any] = _field(default_factory=dict)
+
+    @property
+    def reason_text(self) -> str:
+        """The reason as one sentence a marketer can read."""
+        if self.reason or self.reason_code is None:
+            return self.reason
+        # The sentence is written where every format's words are (renderers), with one number
+        # formatter; imported here lazily so that to_dict() still carries the contract's
+        # sentence.
+        from formfit.renderers.reasons import reason_sentence
+
+        return reason_sentence(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -174,7 +191,9 @@ class FieldResult:
             "drop_effect": self.drop_effect.to_dict(),
             "predictive": self.predictive.to_dict(),
             "verdict": self.verdict,
-            "reason": self.reason,
+            "reason": self.reason_text,
+            "reason_code": self.reason_code,
+            "margin_wins_per_1k_views": self.margin_wins_per_1k,
             "test_plan": self.test_plan.to_dict() if self.test_plan else None,
         }
 
@@ -244,7 +263,7 @@ class AnalysisResult:
                 row[f"{name}_ci_high"] = est.ci_high
             row.update(information_value=f.predictive.information_value,
                        lr_p_value=f.predictive.lr_p_value, q_value=f.predictive.q_value,
-                       verdict=f.verdict, reason=f.reason)
+                       verdict=f.verdict, reason=f.reason_text)
             rows.append(row)
         return pd.DataFrame(rows)
 

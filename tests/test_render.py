@@ -245,10 +245,11 @@ def test_html_without_srm_has_no_experiments_section() -> None:
     assert "Experiments: sample ratio checks" not in text
 
 
-def test_html_draws_an_absolute_margin() -> None:
-    absolute = replace(RESULT, settings={**RESULT.settings, "margin": "0.5"})
-    assert "-0.5 margin" in render(absolute, "html")
-    assert "margin</text>" not in render(RESULT, "html")
+def test_html_draws_the_margin_decide_used() -> None:
+    """The line sits at the per-field margin (won deals per 1,000 views) carried in each
+    FieldResult, for relative margins too: no renderer parses the margin text again."""
+    fields = tuple(replace(f, margin_wins_per_1k=0.5) for f in RESULT.fields)
+    assert "-0.5 margin" in render(replace(RESULT, fields=fields), "html")
 
 
 def test_html_lists_fields_without_numbers_beside_the_chart() -> None:

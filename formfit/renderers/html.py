@@ -122,15 +122,13 @@ def _short(text: str, n: int = 30) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _absolute_margin(result: AnalysisResult) -> float | None:
-    text = str(result.settings.get("margin") or "").strip()
-    if not text or text.endswith("%"):
-        return None
-    try:
-        m = float(text)
-    except ValueError:
-        return None
-    return m if m > 0 and math.isfinite(m) else None
+def _chart_margin(placed: Sequence[FieldResult]) -> float | None:
+    """The margin line: the strictest per-field margin (won deals per 1,000 views) decide used
+    among the fields on the chart. Relative margins differ by field (their baselines differ)."""
+    ms = [f.margin_wins_per_1k for f in placed
+          if f.margin_wins_per_1k is not None and math.isfinite(f.margin_wins_per_1k)
+          and f.margin_wins_per_1k > 0]
+    return min(ms) if ms else None
 
 
 def _unplaced_reason(f: FieldResult) -> str:
@@ -160,7 +158,7 @@ def chart(result: AnalysisResult) -> dict[str, Any]:
                              "color": COLOR.get(f.verdict, "#444"),
                              "protected": f.verdict == "protected",
                              "why": _unplaced_reason(f)})
-    margin = _absolute_margin(result)
+    margin = _chart_margin([f for ms in placed.values() for f in ms])
     xs: list[float] = [0.0]
     ys: list[float] = [0.0] + ([-1.3 * margin] if margin else [])  # room below the line
     for members in placed.values():
@@ -320,7 +318,7 @@ def _field_view(f: FieldResult) -> dict[str, Any]:
     return {
         "name": f.field, "verdict": f.verdict,
         "verdict_label": VERDICT_LABEL.get(f.verdict, f.verdict),
-        "color": COLOR.get(f.verdict, "#444"), "reason": f.reason,
+        "color": COLOR.get(f.verdict, "#444"), "reason": f.reason_text,
         "forms": ", ".join(f.forms), "n_forms": len(f.forms),
         "evidence": de.evidence, "basis": de.basis or de.evidence,
         "aliased_with": ", ".join(de.aliased_with),

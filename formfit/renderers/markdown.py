@@ -78,7 +78,7 @@ def _field_table(result: AnalysisResult) -> list[str]:
 def _details_field(f: FieldResult) -> list[str]:
     de = f.drop_effect
     out = [f"#### {E(f.field)}: {E(VERDICT_LABEL.get(f.verdict, f.verdict))}", "",
-           E(f.reason or "No reason given."), ""]
+           E(f.reason_text or "No reason given."), ""]
     facts = [f"evidence: {E(de.basis or de.evidence)}"]
     if de.aliased_with:
         facts.append("always shown together with " + ", ".join(E(a) for a in de.aliased_with))
@@ -163,7 +163,7 @@ def render_markdown(result: AnalysisResult) -> str:
               f"1,000 form views. Margin: {E(margin_text(result))}.", ""]
     lines += ["<details><summary>Why: one sentence per field</summary>", ""]
     lines += [f"- **{E(f.field)}**: {E(VERDICT_LABEL.get(f.verdict, f.verdict))}. "
-              f"{E(f.reason)}" for f in sort_fields(result.fields)]
+              f"{E(f.reason_text)}" for f in sort_fields(result.fields)]
     lines += ["", "</details>", ""]
     lines += ["<details><summary>Field details</summary>", ""]
     for f in sort_fields(result.fields):

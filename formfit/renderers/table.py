@@ -109,7 +109,7 @@ def _reasons(result: AnalysisResult) -> list[RenderableType]:
         t.append(f" ({', '.join(f.forms)})" if f.forms else "", style="dim")
         t.append(" — ")
         t.append(VERDICT_LABEL.get(f.verdict, f.verdict), style=VERDICT_STYLE.get(f.verdict, ""))
-        t.append(": " + (f.reason or "no reason given."))
+        t.append(": " + (f.reason_text or "no reason given."))
         out.append(Padding(t, (0, 0, 0, 2)))
     return out
 

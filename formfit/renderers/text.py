@@ -159,7 +159,7 @@ def horizon_days(result: AnalysisResult) -> int | None:
 
 def margin_text(result: AnalysisResult) -> str:
     """The non-inferiority margin as the user gave it, in words."""
-    margin = str(result.settings.get("margin") or "2%").strip()
+    margin = str(result.settings.get("margin", "")).strip()
     if margin.endswith("%"):
         return f"{margin} of today's won deals per 1,000 views"
     return f"{margin} won deals per 1,000 views"
@@ -181,7 +181,7 @@ def header_facts(result: AnalysisResult) -> list[str]:
     facts = [f"as of {result.as_of or 'unknown'}",
              f"maturity window {h} days" if h is not None else "maturity window: none "
              "(no submission dates)",
-             f"margin {result.settings.get('margin') or '2%'}"]
+             f"margin {result.settings.get('margin', '')}"]
     if result.settings.get("forms_inferred"):
         facts.append("fields per form inferred from submissions (no forms file)")
     return facts
