@@ -216,10 +216,10 @@ def analyze(
                    config=config, column_map=column_map, segments=segments, as_of=as_of,
                    maturity_days=maturity_days, margin=margin, progress=_progress(quiet))
         _require_submissions(s)
-        from formfit.api import analyze as run
+        from formfit.api import analyze_settings
         from formfit.renderers import render
 
-        result = run(settings=s)
+        result = analyze_settings(s)
         _emit(render(result, chosen.value, width=_width(out), color=_color(chosen, out)),
               out, quiet)
     except FormfitError as exc:
@@ -258,10 +258,10 @@ def validate(
                    config=config, column_map=column_map, segments=segments, as_of=as_of,
                    maturity_days=maturity_days, margin=margin, progress=_progress(quiet))
         _require_submissions(s)
-        from formfit.api import validate as run
+        from formfit.api import validate_settings
         from formfit.renderers.validation import render_validation
 
-        result = run(settings=s)
+        result = validate_settings(s)
         _emit(render_validation(result, fmt.value, width=_width(None)), None)
     except FormfitError as exc:
         raise _fail(exc) from None
@@ -297,11 +297,11 @@ def demo(
         chosen = _format(fmt, out)
         from dataclasses import replace
 
-        from formfit.api import analyze as run
+        from formfit.api import analyze_settings
         from formfit.renderers import render
         from formfit.sample import sample_settings
 
-        result = run(settings=replace(sample_settings(), progress=_progress(quiet)))
+        result = analyze_settings(replace(sample_settings(), progress=_progress(quiet)))
         _emit(render(result, chosen.value, width=_width(out), color=_color(chosen, out)),
               out, quiet)
     except FormfitError as exc:

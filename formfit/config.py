@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -114,24 +114,44 @@ class Settings:
     margin: Margin = DEFAULT_MARGIN
     # show a progress bar on long loads (the CLI turns it on for terminals)
     progress: bool = False
+    # an ibis connection URL (duckdb:///x.db, postgres://...) where inputs are read; None: files
+    engine: str | None = None
+    # inputs given in memory (library API): role -> pandas DataFrame or Arrow table
+    frames: tuple[tuple[str, Any], ...] = field(default=(), compare=False, repr=False)
+
+    def frame(self, role: str) -> Any | None:
+        """The in-memory table given for ``role``, or None."""
+        return next((obj for r, obj in self.frames if r == role), None)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings with file paths reduced to their names (no local paths leak)."""
         out: dict[str, Any] = {}
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name == "progress":
+            if f.name in ("progress", "frames"):
                 continue
             if isinstance(v, Path):
                 v = v.name
             elif isinstance(v, Margin):
                 v = str(v)
+            elif f.name == "engine" and v is not None:
+                v = redact_url(v)
             elif isinstance(v, date):
                 v = v.isoformat()
             elif isinstance(v, tuple):
                 v = [list(x) if isinstance(x, tuple) else x for x in v]
             out[f.name] = v
+        for role, obj in self.frames:  # name what was given, never its contents
+            out[role] = f"({type(obj).__name__})"
         return out
+
+
+def redact_url(url: str) -> str:
+    """An engine URL without its credentials: ``postgres://ann:secret@db/x`` ->
+    ``postgres://***@db/x`` (credentials never appear in any output)."""
+    import re
+
+    return re.sub(r"(?<=://)[^/@\s]*@", "***@", url)
 
 
 def parse_map(items: list[str] | tuple[str, ...]) -> tuple[tuple[str, str], ...]:

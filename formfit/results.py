@@ -246,26 +246,37 @@ class AnalysisResult:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
     def to_frame(self) -> pd.DataFrame:
-        """One tidy row per field: the numbers a notebook user wants to sort and plot."""
-        import pandas as pd
+        """One row per field, indexed by field: estimates, 95% intervals, p-values, margin,
+        verdict and evidence (ordered categoricals), ``forms`` as a list."""
+        from formfit.result_frame import to_frame
 
-        rows = []
+        return to_frame(self)
+
+    def __getitem__(self, name: str) -> FieldResult:
+        """``result["phone"]``: the field's result; raises UnknownField (a KeyError)."""
         for f in self.fields:
-            de = f.drop_effect
-            row: dict[str, Any] = {"field": f.field, "forms": ",".join(f.forms),
-                                   "protected": f.protected, "fill_rate": f.fill_rate,
-                                   "junk_rate": f.junk_rate, "evidence": de.evidence}
-            for name in ("conversion_pp", "win_rate_pp", "wins_per_1k_views",
-                         "revenue_per_1k_views"):
-                est: Estimate = getattr(de, name)
-                row[name] = est.estimate
-                row[f"{name}_ci_low"] = est.ci_low
-                row[f"{name}_ci_high"] = est.ci_high
-            row.update(information_value=f.predictive.information_value,
-                       lr_p_value=f.predictive.lr_p_value, q_value=f.predictive.q_value,
-                       verdict=f.verdict, reason=f.reason_text)
-            rows.append(row)
-        return pd.DataFrame(rows)
+            if f.field == name:
+                return f
+        from formfit.errors import UnknownField, closest
+
+        near = closest(str(name), [f.field for f in self.fields])
+        raise UnknownField(f"no field named {name!r} in this result.",
+                           f"Did you mean {near[0]!r}?" if near else
+                           "See result.to_frame().index for the fields.")
+
+    def __contains__(self, name: object) -> bool:
+        return any(f.field == name for f in self.fields)
+
+    def summary(self) -> None:
+        """Print a lifelines-style summary: settings, then each field's effects and verdict."""
+        from formfit.result_frame import summary_text
+
+        print(summary_text(self), end="")
+
+    def _repr_html_(self) -> str:
+        from formfit.result_frame import repr_html
+
+        return repr_html(self)
 
     def verdict_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -277,8 +288,6 @@ class AnalysisResult:
         c = self.verdict_counts()
         parts = ", ".join(f"{c[v]} {v}" for v in VERDICT_ORDER if c.get(v))
         return f"<AnalysisResult: {len(self.fields)} fields{', ' + parts if parts else ''}>"
-
-
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,13 @@ def _status(settings: Settings, text: str) -> Iterator[None]:
         yield
 
 
-def _read(path: Path, role: str, settings: Settings) -> RawTable:
+def _read(path: Path | None, role: str, settings: Settings) -> RawTable:
+    obj = settings.frame(role)
+    if obj is not None:  # a DataFrame or Arrow table from the library API
+        from formfit.io.frames import frame_table
+
+        return frame_table(obj, role)
+    assert path is not None
     with _status(settings, f"Reading {role} ({path.name}) ..."):
         return read_table(path, role)
 
@@ -101,13 +107,15 @@ def _likely_segments(views: RawTable, fields: Iterable[str], settings: Settings)
 
 def load_inputs(settings: Settings) -> Inputs:
     """Load every input named in ``settings`` into validated, accounted-for frames."""
-    if settings.submissions is None:
+    if settings.submissions is None and settings.frame("submissions") is None:
         raise UsageError("no submissions file given.",
                          "Pass --submissions FILE; views, outcomes and forms are optional.")
     forms_file = read_forms_file(settings.forms) if settings.forms is not None else None
     subs_raw = _read(settings.submissions, "submissions", settings)
-    views_raw = _read(settings.views, "views", settings) if settings.views else None
-    out_raw = _read(settings.outcomes, "outcomes", settings) if settings.outcomes else None
+    views_raw = (_read(settings.views, "views", settings)
+                 if settings.views or settings.frame("views") is not None else None)
+    out_raw = (_read(settings.outcomes, "outcomes", settings)
+               if settings.outcomes or settings.frame("outcomes") is not None else None)
 
     used_map: set[str] = set()
     for table in (subs_raw, views_raw, out_raw):
