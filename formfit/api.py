@@ -89,6 +89,8 @@ def make_settings(
     maturity_days: int | None = None,
     as_of: DateLike | None = None,
     engine: str | None = None,
+    preset: str | None = None,
+    date_format: str | None = None,
     progress: bool = False,
 ) -> Settings:
     """Parse every option into :class:`~formfit.config.Settings` (a config file first, then
@@ -110,8 +112,8 @@ def make_settings(
         constants=tuple((str(k), str(v)) for k, v in (constants or {}).items()),
         margin=None if margin is None else Margin.parse(str(margin) if isinstance(
             margin, (int, float)) else margin),
-        maturity_days=maturity_days, as_of=_as_of(as_of), engine=engine,
-        progress=progress or None, **paths)
+        maturity_days=maturity_days, as_of=_as_of(as_of), engine=engine, preset=preset,
+        date_format=date_format, progress=progress or None, **paths)
     s = build_settings(config=Path(config) if config is not None else None, **flags)
     return replace(s, frames=frames) if frames else s
 
@@ -176,6 +178,8 @@ def analyze(
     maturity_days: int | None = None,
     as_of: DateLike | None = None,
     engine: str | None = None,
+    preset: str | None = None,
+    date_format: str | None = None,
     progress: bool = False,
     settings: Settings | None = None,
 ) -> AnalysisResult:
@@ -206,6 +210,10 @@ def analyze(
         as_of: the date the exports were taken (``"YYYY-MM-DD"`` or a date). Default: the
             latest date in the inputs.
         engine: an ibis connection URL where inputs are read (``duckdb:///marketing.db``).
+        preset: a vendor export's conventions: ``"hubspot"``, ``"salesforce"``,
+            ``"marketo"`` or ``"ga4"`` (column names, stage names, report footers).
+        date_format: strptime format for date columns that are not ISO 8601 and whose day and
+            month order cannot be told from the data, e.g. ``"%d/%m/%Y"``.
         progress: show progress on stderr while loading.
         settings: ready-made :class:`~formfit.config.Settings`; the other arguments are then
             ignored.
@@ -222,7 +230,8 @@ def analyze(
         s = settings or make_settings(
             submissions, views, outcomes, forms, config=config, columns=columns,
             segments=segments, ignore=ignore, constants=constants, margin=margin,
-            maturity_days=maturity_days, as_of=as_of, engine=engine, progress=progress)
+            maturity_days=maturity_days, as_of=as_of, engine=engine, preset=preset,
+            date_format=date_format, progress=progress)
         return analyze_settings(s)
 
 

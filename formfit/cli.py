@@ -89,6 +89,14 @@ MarginOpt = Annotated[str | None, typer.Option(
     "--margin", metavar="2%|0.5",
     help="Largest loss of won deals you accept to drop a field: '2%' of the "
     "baseline (default) or an absolute '0.5' wins per 1,000 views.")]
+PresetOpt = Annotated[str | None, typer.Option(
+    "--preset", metavar="hubspot|salesforce|marketo|ga4",
+    help="Read a vendor's export as it comes: its column names, stage names and report "
+    "footers mapped to the contract.")]
+DateFormatOpt = Annotated[str | None, typer.Option(
+    "--date-format", metavar="FORMAT",
+    help="strptime format for date columns that are not ISO and whose day/month order cannot "
+    "be told, e.g. '%d/%m/%Y'. Default: detected per column.")]
 QuietOpt = Annotated[bool, typer.Option(
     "--quiet", "-q", help="No progress display and no notes on stderr; errors still show.")]
 OutOpt = Annotated[Path | None, typer.Option(
@@ -155,6 +163,14 @@ def _build(**kw: Any) -> Any:
         from formfit.config import Margin
 
         kw["margin"] = Margin.parse(kw["margin"], "--margin")
+    if kw.get("preset") is not None:
+        from formfit.config import parse_preset
+
+        kw["preset"] = parse_preset(kw["preset"], "--preset")
+    if kw.get("date_format") is not None:
+        from formfit.config import parse_date_format
+
+        kw["date_format"] = parse_date_format(kw["date_format"], "--date-format")
     kw["column_map"] = tuple(kw.pop("column_map") or ())
     kw["segments"] = tuple(kw.pop("segments") or ())
     return _settings(None, **kw)
@@ -205,6 +221,8 @@ def analyze(
     as_of: AsOfOpt = None,
     maturity_days: MaturityOpt = None,
     margin: MarginOpt = None,
+    preset: PresetOpt = None,
+    date_format: DateFormatOpt = None,
     fmt: FormatOpt = None,
     out: OutOpt = None,
     quiet: QuietOpt = False,
@@ -214,7 +232,8 @@ def analyze(
         chosen = _format(fmt, out)
         s = _build(submissions=submissions, views=views, outcomes=outcomes, forms=forms,
                    config=config, column_map=column_map, segments=segments, as_of=as_of,
-                   maturity_days=maturity_days, margin=margin, progress=_progress(quiet))
+                   maturity_days=maturity_days, margin=margin, preset=preset,
+                   date_format=date_format, progress=_progress(quiet))
         _require_submissions(s)
         from formfit.api import analyze_settings
         from formfit.renderers import render
@@ -248,6 +267,8 @@ def validate(
     as_of: AsOfOpt = None,
     maturity_days: MaturityOpt = None,
     margin: MarginOpt = None,
+    preset: PresetOpt = None,
+    date_format: DateFormatOpt = None,
     fmt: Annotated[ValidateFmt, typer.Option("--format", help="table or json.")]
     = ValidateFmt.table,
     quiet: QuietOpt = False,
@@ -256,7 +277,8 @@ def validate(
     try:
         s = _build(submissions=submissions, views=views, outcomes=outcomes, forms=forms,
                    config=config, column_map=column_map, segments=segments, as_of=as_of,
-                   maturity_days=maturity_days, margin=margin, progress=_progress(quiet))
+                   maturity_days=maturity_days, margin=margin, preset=preset,
+                   date_format=date_format, progress=_progress(quiet))
         _require_submissions(s)
         from formfit.api import validate_settings
         from formfit.renderers.validation import render_validation

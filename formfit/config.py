@@ -17,6 +17,8 @@ A config file (YAML or JSON) may hold::
     as_of: 2025-12-31
     maturity_days: 90
     margin: "2%"
+    preset: hubspot     # a vendor export's column names and stages (hubspot, salesforce, ...)
+    date_format: "%d/%m/%Y"   # for date columns whose day and month order cannot be told
 """
 
 from __future__ import annotations
@@ -116,6 +118,10 @@ class Settings:
     progress: bool = False
     # an ibis connection URL (duckdb:///x.db, postgres://...) where inputs are read; None: files
     engine: str | None = None
+    # a vendor export preset (hubspot, salesforce, marketo, ga4): column names, stages
+    preset: str | None = None
+    # strptime format of non-ISO date columns (e.g. "%d/%m/%Y"); None: detected per column
+    date_format: str | None = None
     # inputs given in memory (library API): role -> pandas DataFrame or Arrow table
     frames: tuple[tuple[str, Any], ...] = field(default=(), compare=False, repr=False)
 
@@ -144,6 +150,28 @@ class Settings:
         for role, obj in self.frames:  # name what was given, never its contents
             out[role] = f"({type(obj).__name__})"
         return out
+
+
+PRESETS = ("hubspot", "salesforce", "marketo", "ga4")
+
+
+def parse_preset(name: str, what: str = "preset") -> str:
+    """A known vendor preset name (case-insensitive)."""
+    key = str(name).strip().casefold()
+    if key not in PRESETS:
+        raise UsageError(f"{what} {name!r} is not a known preset.",
+                         f"Use one of: {', '.join(PRESETS)}.")
+    return key
+
+
+def parse_date_format(fmt: str, what: str = "date_format") -> str:
+    """A strptime format that reads at least a year, a month and a day, e.g. '%d/%m/%Y'."""
+    text = str(fmt).strip()
+    if not all(d in text for d in ("%Y", "%m", "%d")) and "%y" not in text:
+        raise UsageError(f"{what} {fmt!r} is not a date format.",
+                         f"Give {what} as a strptime format with %d, %m and %Y, e.g. "
+                         "'%d/%m/%Y' (31/12/2025) or '%m/%d/%Y %H:%M' (12/31/2025 17:45).")
+    return text
 
 
 def redact_url(url: str) -> str:
@@ -198,7 +226,8 @@ def _read_config_file(path: Path) -> dict[str, Any]:
             "Start it with keys such as `columns:` or `segments:`.",
         )
     known = {"columns", "stages", "segments", "ignore", "constants", "outcomes", "as_of",
-             "maturity_days", "margin", "submissions", "views", "forms"}
+             "maturity_days", "margin", "submissions", "views", "forms", "preset",
+             "date_format"}
     unknown = sorted(set(map(str, data)) - known)
     if unknown:
         raise InputError(
@@ -252,6 +281,11 @@ def build_settings(*, config: Path | None = None, **flags: Any) -> Settings:
             maturity_days=int(data["maturity_days"]) if data.get("maturity_days") else None,
             margin=Margin.parse(data.get("margin", DEFAULT_MARGIN),
                                 f"config file {config.name}: margin"),
+            preset=parse_preset(data["preset"], f"config file {config.name}: preset")
+            if data.get("preset") else None,
+            date_format=parse_date_format(str(data["date_format"]),
+                                          f"config file {config.name}: date_format")
+            if data.get("date_format") else None,
         )
     updates: dict[str, Any] = {}
     for key, value in flags.items():
@@ -263,6 +297,10 @@ def build_settings(*, config: Path | None = None, **flags: Any) -> Settings:
             value = tuple(dict.fromkeys(tuple(base.segments) + tuple(value)))
         if key == "margin":
             value = Margin.parse(value)
+        if key == "preset":
+            value = parse_preset(value)
+        if key == "date_format":
+            value = parse_date_format(value)
         updates[key] = value
     settings = replace(base, **updates)
     if settings.maturity_days is not None and settings.maturity_days <= 0:

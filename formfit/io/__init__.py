@@ -35,9 +35,10 @@ import pandas as pd
 from formfit.config import Settings
 from formfit.errors import UsageError
 from formfit.inputs import Inputs, Notice
-from formfit.io.columns import fold, map_columns, require
+from formfit.io.columns import fold, map_columns, not_form_like, require
 from formfit.io.forms import read_forms_file
 from formfit.io.outcomes import load_outcomes
+from formfit.io.presets import apply_preset, drop_footer_rows, load_preset, preset_column_map
 from formfit.io.readers import RawTable, read_table
 from formfit.io.submissions import apply_constants, load_submissions
 from formfit.io.views import load_views
@@ -118,9 +119,16 @@ def load_inputs(settings: Settings) -> Inputs:
                if settings.outcomes or settings.frame("outcomes") is not None else None)
 
     used_map: set[str] = set()
-    for table in (subs_raw, views_raw, out_raw):
-        if table is not None:
-            used_map |= map_columns(table, settings.column_map, settings.segments)
+    tables = [t for t in (subs_raw, views_raw, out_raw) if t is not None]
+    for table in tables:
+        drop_footer_rows(table)  # report footers ("Grand Totals (N records)") are not rows
+        table.date_format = settings.date_format
+        cmap = list(settings.column_map)
+        if settings.preset is not None:
+            cmap = preset_column_map(load_preset(settings.preset), table.frame.columns,
+                                     settings.column_map) + cmap
+        used_map |= map_columns(table, cmap, settings.segments)
+    settings = apply_preset(settings, tables)
     apply_constants(subs_raw, settings.constants, settings.segments)
     key = choose_key(subs_raw, out_raw)
 
@@ -128,6 +136,7 @@ def load_inputs(settings: Settings) -> Inputs:
     with _status(settings, "Checking submissions ..."):
         subs = load_submissions(subs_raw, settings, forms_file, key)
     notices.extend(subs.notices)
+    notices.extend(not_form_like(subs.frame, subs.fields, subs_raw.original))
     accounting = {"submissions": subs.accounting}
 
     view_counts = None
