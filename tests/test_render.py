@@ -255,7 +255,9 @@ def test_html_draws_the_margin_decide_used() -> None:
 def test_html_lists_fields_without_numbers_beside_the_chart() -> None:
     f = replace(RESULT.fields[0], drop_effect=DropEffect(evidence="randomized"))
     text = render(replace(RESULT, fields=(f,)), "html")
-    assert "no estimate of conversion (NO_VARIATION) or won deals (NO_VARIATION)" in text
+    assert ("no estimate of conversion (never removed, so no effect can be estimated) or won "
+            "deals (never removed, so no effect can be estimated)") in text
+    assert "NO_VARIATION" not in text  # plain words, never internal keys
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -276,5 +278,5 @@ def test_nice_ticks_and_markers() -> None:
 
 def test_html_without_placeable_fields_says_why_instead_of_an_empty_chart() -> None:
     text = render(build_minimal(), "html")
-    assert "nothing to place on the chart" in text
+    assert "No field has both a conversion and a won-deals estimate yet" in text
     assert "Change in conversion if removed" not in text

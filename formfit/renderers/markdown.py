@@ -29,6 +29,7 @@ from formfit.renderers.text import (
     summary_line,
     warning_text,
 )
+from formfit.renderers.words import natural_order, plain
 from formfit.results import AnalysisResult, Estimate, FieldResult
 
 E = md_escape
@@ -100,16 +101,18 @@ def _details_field(f: FieldResult) -> list[str]:
                     if est.ci_low is not None and est.ci_high is not None else "—")
         out.append(_row([label, E(num(est.estimate, sign=True)), E(interval),
                          E(pval(est.p_value)) if est.with_p else "",
-                         E(est.code or "")]))
+                         E(plain(est.code) if est.code else "")]))
     p = f.predictive
     out += ["", f"Predictive value of its values: IV {E(num(p.information_value))}, "
                 f"LR p {E(pval(p.lr_p_value))}, q {E(pval(p.q_value))}, kind {E(p.kind)}, "
                 f"{count(p.leads)} mature leads"
-            + (f"; codes: {', '.join(E(c) for c in p.codes)}" if p.codes else "") + ".", ""]
+            + (f"; notes: {', '.join(E(plain(c)) for c in p.codes)}" if p.codes else "") + ".",
+            ""]
     if p.win_rate_by_value:
         out += [_row(["value", "leads", "wins", "win rate", "95% CI"]),
                 _row(["---", "---:", "---:", "---:", "---"])]
-        for v in p.win_rate_by_value:
+        for v in natural_order(list(p.win_rate_by_value),
+                               [x.value for x in p.win_rate_by_value]):
             interval = (f"{pct(v.ci_low)} to {pct(v.ci_high)}"
                         if v.ci_low is not None and v.ci_high is not None else "—")
             out.append(_row([E(v.value), count(v.leads), count(v.wins), E(pct(v.win_rate)),
