@@ -134,9 +134,12 @@ def test_piped_table_has_no_colour() -> None:
     assert code == 0 and "\x1b[" not in out
 
 
-def test_demo_hint_never_wraps_inside_a_command() -> None:
-    code, _, err = _run("demo", "--format", "json", env={"COLUMNS": "50"})
+def test_demo_at_80_columns_and_its_hint_never_wraps_inside_a_command() -> None:
+    """The demo's table was 100 columns wide whatever the terminal (68 lines over 80), and its
+    "Next:" hint broke a command in two."""
+    code, out, err = _run("demo", env={"COLUMNS": "80"})
     assert code == 0
+    assert [line for line in out.splitlines() if len(line) > 80] == []
     assert "  formfit demo --out report.html\n" in err
     assert any(line.startswith("  formfit analyze --submissions YOUR_EXPORT.csv")
                and line.rstrip().endswith("--forms forms.yaml") for line in err.splitlines())
