@@ -4,9 +4,9 @@ by field, a lifelines-style printed summary, and an HTML table for notebooks."""
 from __future__ import annotations
 
 import html
-import math
 from typing import TYPE_CHECKING, Any
 
+from formfit.renderers.text import num, pval
 from formfit.results import VERDICT_ORDER, Estimate
 
 if TYPE_CHECKING:
@@ -60,16 +60,12 @@ def to_frame(result: AnalysisResult) -> pd.DataFrame:
     return frame.set_index("field")
 
 
-def _n(x: float | None, digits: int = 3) -> str:
-    if x is None or not math.isfinite(x):
-        return "-"
-    return f"{x:.{digits}g}" if abs(x) < 1000 else f"{x:,.0f}"
+def _n(x: float | None) -> str:
+    return num(x)
 
 
 def _p(x: float | None) -> str:
-    if x is None or not math.isfinite(x):
-        return "-"
-    return "<0.005" if x < 0.005 else f"{x:.2f}"
+    return pval(x)
 
 
 def _table(result: AnalysisResult) -> list[dict[str, str]]:

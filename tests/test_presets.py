@@ -138,3 +138,34 @@ def test_unknown_preset_is_a_usage_error(tmp_path: Path) -> None:
                               "--preset", "pipedrive"])
     assert res.exit_code == 2
     assert "--preset 'pipedrive' is not a known preset" in res.stderr
+
+
+def test_marketo_activity_extract(tmp_path: Path) -> None:
+    """Fill Out Form activities: leadId, activityDate, the form id; `null` means blank; the
+    activity's own columns are not fields."""
+    rows = ["marketoGUID,leadId,activityDate,activityTypeId,primaryAttributeValueId,"
+            "primaryAttributeValue,campaignId,company_size"]
+    for i in range(30):
+        size = "null" if i % 3 == 0 else ["1-10", "11-50"][i % 2]
+        rows.append(f"g{i},{1000 + i},2025-02-13T14:06:{i:02d}Z,2,{700 + i % 2},Demo form,"
+                    f"55,{size}")
+    path = tmp_path / "activities.csv"
+    path.write_text("\n".join(rows) + "\n")
+    code, data, err = _validate("--submissions", str(path), "--preset", "marketo")
+    assert code == 0, err
+    assert data["fields"] == ["company_size"]
+    assert data["inputs"]["submissions"]["rows_used"] == 30
+
+
+def test_ga4_daily_views_read_event_date(tmp_path: Path) -> None:
+    subs = tmp_path / "subs.csv"
+    subs.write_text("email,form_id,submitted_at,phone\n" + "".join(
+        f"p{i}@example.com,contact,2025-01-0{1 + i % 5},{'555' if i % 2 else ''}\n"
+        for i in range(20)))
+    views = tmp_path / "ga4.csv"
+    views.write_text("event_date,form_id,views,submissions,form_name\n" + "".join(
+        f"2025010{d},contact,100,4,Contact us\n" for d in range(1, 6)))
+    code, data, err = _validate("--submissions", str(subs), "--views", str(views),
+                                "--preset", "ga4")
+    assert code == 0, err
+    assert data["inputs"]["views"]["rows_used"] == 5
