@@ -3,10 +3,15 @@
 Library API (the CLI is a thin layer over these)::
 
     import formfit
-    result = formfit.analyze(submissions="subs.csv", views="views.csv",
-                             outcomes="deals.csv", forms="forms.yaml")
-    result.to_frame()        # one row per field
+    result = formfit.analyze("subs.csv", "views.csv", "deals.csv", "forms.yaml",
+                             segments=["device"], margin="2%")
+    result.to_frame()        # one row per field, indexed by field
+    result["phone"]          # one field's FieldResult
+    result.summary()         # a printed summary
     result.to_dict()         # the contract's JSON result
+
+Each input may also be a pandas DataFrame or an Arrow table. Errors are FormfitError
+subclasses (UsageError, InputError) with a message and a hint.
 """
 
 from __future__ import annotations
@@ -18,8 +23,18 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+local"
 
-from formfit.api import analyze, load_inputs, render, simulate, validate  # noqa: E402
-from formfit.errors import FormfitError  # noqa: E402
+from formfit.api import (  # noqa: E402
+    analyze,
+    load_inputs,
+    make_settings,
+    render,
+    simulate,
+    validate,
+)
+from formfit.config import Margin, Settings  # noqa: E402
+from formfit.errors import FormfitError, InputError, UnknownField, UsageError  # noqa: E402
+from formfit.results import AnalysisResult, FieldResult, ValidationResult  # noqa: E402
 
-__all__ = ["FormfitError", "__version__", "analyze", "load_inputs", "render", "simulate",
-           "validate"]
+__all__ = ["AnalysisResult", "FieldResult", "FormfitError", "InputError", "Margin", "Settings",
+           "UnknownField", "UsageError", "ValidationResult", "__version__", "analyze",
+           "load_inputs", "make_settings", "render", "simulate", "validate"]

@@ -1,78 +1,246 @@
 """The library API: each function is one step of the one-way flow, callable from Python.
 
-files -> io.load_inputs -> analysis.run_analysis (aggregate, models, decide) -> results -> render
+files or DataFrames -> io.load_inputs -> analysis.run_analysis (cells, models, decide) ->
+results -> render. Errors are :class:`~formfit.errors.FormfitError` subclasses whose messages
+name this API's parameters (``columns=``, ``as_of``), not the command line's flags.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from formfit.config import Settings, build_settings, parse_map
+from formfit.config import Margin, Settings, build_settings, parse_map
+from formfit.errors import FormfitError, UsageError, in_library_words
 
 if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
     from formfit.inputs import Inputs
     from formfit.results import AnalysisResult, ValidationResult
 
-PathLike = str | Path
+PathLike: TypeAlias = "str | Path"
+#: An input: a file path, a pandas DataFrame or an Arrow table.
+Data: TypeAlias = "str | Path | pd.DataFrame | pa.Table"
+DateLike: TypeAlias = "str | date | datetime"
+ROLES = ("submissions", "views", "outcomes")
+
+
+@contextmanager
+def _library_errors() -> Iterator[None]:
+    """Re-raise FormfitErrors in the library's words (parameters, not flags)."""
+    try:
+        yield
+    except FormfitError as exc:
+        raise in_library_words(exc) from None
+
+
+def _as_of(value: DateLike | None) -> date | None:
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, datetime):  # includes pandas.Timestamp
+        return value.date()
+    try:
+        return date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise UsageError(f"as_of {value!r} is not a date.",
+                         "Give it as 'YYYY-MM-DD' or a datetime.date.") from None
+
+
+def _inputs(**given: Any) -> tuple[dict[str, Path | str | None], tuple[tuple[str, Any], ...]]:
+    """Split inputs into file paths and in-memory tables."""
+    from formfit.io.frames import frame_kind
+
+    paths: dict[str, Path | str | None] = {}
+    frames = []
+    for role, value in given.items():
+        if value is None:
+            paths[role] = None
+        elif isinstance(value, Path) or (isinstance(value, str) and role not in ROLES):
+            paths[role] = Path(value)
+        elif isinstance(value, str):  # a path, or table:NAME / sql:SELECT ... with an engine
+            paths[role] = value
+        elif role in ROLES and frame_kind(value) is not None:
+            paths[role] = None
+            frames.append((role, value))
+        else:
+            kinds = "a file path, a pandas DataFrame or an Arrow table" if role in ROLES \
+                else "a file path"
+            raise UsageError(f"{role} is a {type(value).__name__}, not {kinds}.",
+                             f"Pass {role} as {kinds}.")
+    return paths, tuple(frames)
+
+
+def make_settings(
+    submissions: Data | None = None,
+    views: Data | None = None,
+    outcomes: Data | None = None,
+    forms: PathLike | None = None,
+    *,
+    config: PathLike | None = None,
+    columns: Mapping[str, str] | Sequence[str] | None = None,
+    segments: Sequence[str] | str = (),
+    ignore: Sequence[str] | str = (),
+    constants: Mapping[str, str] | None = None,
+    margin: str | float | Margin | None = None,
+    maturity_days: int | None = None,
+    as_of: DateLike | None = None,
+    engine: str | Any = None,
+    preset: str | None = None,
+    date_format: str | None = None,
+    progress: bool = False,
+) -> Settings:
+    """Parse every option into :class:`~formfit.config.Settings` (a config file first, then
+    the arguments). Bad values raise here, before any input is read."""
+    paths, frames = _inputs(submissions=submissions, views=views, outcomes=outcomes,
+                            forms=forms)
+    if isinstance(columns, Mapping):
+        column_map = tuple((str(k), str(v)) for k, v in columns.items())
+    else:
+        column_map = parse_map(list(columns or ()))
+    if maturity_days is not None and (isinstance(maturity_days, bool)
+                                      or not isinstance(maturity_days, int)):
+        raise UsageError(f"maturity_days {maturity_days!r} is not a whole number of days.",
+                         "Give it as an int, e.g. 90.")
+    flags: dict[str, Any] = dict(
+        column_map=column_map,
+        segments=(segments,) if isinstance(segments, str) else tuple(segments),
+        ignore_columns=(ignore,) if isinstance(ignore, str) else tuple(ignore),
+        constants=tuple((str(k), str(v)) for k, v in (constants or {}).items()),
+        margin=None if margin is None else Margin.parse(str(margin) if isinstance(
+            margin, (int, float)) else margin),
+        maturity_days=maturity_days, as_of=_as_of(as_of), engine=engine, preset=preset,
+        date_format=date_format, progress=progress or None, **paths)
+    s = build_settings(config=Path(config) if config is not None else None, **flags)
+    return replace(s, frames=frames) if frames else s
 
 
 def _settings(settings: Settings | None, **kwargs: Any) -> Settings:
+    """Settings as given, or parsed from keyword arguments (the CLI's and older callers')."""
     if settings is not None:
         return settings
-    config = kwargs.pop("config", None)
-    column_map = kwargs.pop("column_map", None)
-    if isinstance(column_map, dict):
-        column_map = tuple(column_map.items())
-    elif column_map and isinstance(next(iter(column_map)), str):
-        column_map = parse_map(list(column_map))
-    if kwargs.get("forms") is not None:
-        kwargs["forms"] = Path(kwargs["forms"])
-    for key in ("submissions", "views", "outcomes"):  # a path, or table:/sql: with an engine
-        if isinstance(kwargs.get(key), Path):
-            kwargs[key] = str(kwargs[key])
-    if isinstance(kwargs.get("as_of"), str):
-        kwargs["as_of"] = date.fromisoformat(kwargs["as_of"])
-    if kwargs.get("segments") is not None:
-        kwargs["segments"] = tuple(kwargs["segments"])
-    return build_settings(config=Path(config) if config else None, column_map=column_map,
-                          **kwargs)
+    if "column_map" in kwargs:
+        kwargs["columns"] = kwargs.pop("column_map")
+    return make_settings(**kwargs)
 
 
-def load_inputs(submissions: PathLike | None = None, *, settings: Settings | None = None,
+def load_inputs(submissions: Data | None = None, *, settings: Settings | None = None,
                 **kwargs: Any) -> Inputs:
-    """Read, map, validate and account for every input. Raises FormfitError on bad input."""
+    """Read, map, validate and account for every input. Raises FormfitError on bad input.
+
+    Takes the same arguments as :func:`analyze`."""
     from formfit.io import load_inputs as _load
 
-    return _load(_settings(settings, submissions=submissions, **kwargs))
+    with _library_errors():
+        return _load(_settings(settings, submissions=submissions, **kwargs))
 
 
-def validate(submissions: PathLike | None = None, *, settings: Settings | None = None,
-             **kwargs: Any) -> ValidationResult:
-    """Load everything and return the accounting and warnings, without fitting models."""
+def validate_settings(settings: Settings) -> ValidationResult:
+    """The accounting for parsed settings (the CLI's entry; errors in command-line words)."""
     from formfit.analysis import validation_result
-
-    s = _settings(settings, submissions=submissions, **kwargs)
     from formfit.io import load_inputs as _load
 
-    return validation_result(_load(s), s)
+    return validation_result(_load(settings), settings)
 
 
-def analyze(submissions: PathLike | None = None, *, settings: Settings | None = None,
-            **kwargs: Any) -> AnalysisResult:
-    """The whole job: per-field friction, qualification, net effect and verdict."""
+def analyze_settings(settings: Settings) -> AnalysisResult:
+    """The whole job for parsed settings (the CLI's entry; errors in command-line words)."""
     from formfit.analysis import run_analysis
     from formfit.io import load_inputs as _load
     from formfit.models.threads import single_threaded_blas
     from formfit.progress import tracking
 
-    s = _settings(settings, submissions=submissions, **kwargs)
-    with tracking(s.progress):
-        inputs = _load(s)
+    with tracking(settings.progress):
+        inputs = _load(settings)
         with single_threaded_blas():
-            return run_analysis(inputs, s)
+            return run_analysis(inputs, settings)
+
+
+def validate(submissions: Data | None = None, *, settings: Settings | None = None,
+             **kwargs: Any) -> ValidationResult:
+    """Load everything and return the accounting and warnings, without fitting models.
+
+    Takes the same arguments as :func:`analyze`."""
+    with _library_errors():
+        return validate_settings(_settings(settings, submissions=submissions, **kwargs))
+
+
+def analyze(
+    submissions: Data | None = None,
+    views: Data | None = None,
+    outcomes: Data | None = None,
+    forms: PathLike | None = None,
+    *,
+    config: PathLike | None = None,
+    columns: Mapping[str, str] | Sequence[str] | None = None,
+    segments: Sequence[str] | str = (),
+    ignore: Sequence[str] | str = (),
+    constants: Mapping[str, str] | None = None,
+    margin: str | float | Margin | None = None,
+    maturity_days: int | None = None,
+    as_of: DateLike | None = None,
+    engine: str | Any = None,
+    preset: str | None = None,
+    date_format: str | None = None,
+    progress: bool = False,
+    settings: Settings | None = None,
+) -> AnalysisResult:
+    """Estimate every field's friction, qualification and net effect on won deals, and
+    recommend drop / keep / make_optional / test / protected.
+
+    Args:
+        submissions: one row per submitted form (needs ``lead_id`` or ``email``, and
+            ``form_id``): a file path (CSV, TSV, Parquet, XLSX, JSON Lines; ``.gz`` ok), a
+            pandas DataFrame or an Arrow table. Required.
+        views: form views, one row per view (``form_id``, ``viewed_at``) or daily counts
+            (``form_id``, ``date``, ``views``, ``submissions``); needed for conversion effects.
+        outcomes: CRM deals (``lead_id`` or ``email``, and ``outcome`` won/lost/open, or
+            ``is_won``/``is_closed``, or ``stage`` with ``stages:`` in the config); needed for
+            win effects.
+        forms: path of the forms configuration (YAML/JSON). Without it, which fields a form
+            shows is inferred from the submissions.
+        config: path of a settings file (YAML/JSON); the arguments here override it.
+        columns: renames applied to every input, export name -> contract name, e.g.
+            ``{"Prospect ID": "lead_id"}`` (or ``["Prospect ID=lead_id"]``).
+        segments: columns that shift conversion (``device``, ``channel``); models adjust.
+        ignore: submission columns that are not form fields.
+        constants: columns to add to submissions, e.g. ``{"form_id": "contact"}``.
+        margin: the largest loss of won deals accepted to drop a field: ``"2%"`` of today's
+            won deals per 1,000 views (the default), or an absolute number such as ``0.5``.
+        maturity_days: h: leads are judged on deals won within h days; younger leads are held
+            out. Default: derived from the observed days to a win.
+        as_of: the date the exports were taken (``"YYYY-MM-DD"`` or a date). Default: the
+            latest date in the inputs.
+        engine: where ``table:NAME`` / ``sql:SELECT ...`` inputs are read and grouped: an ibis
+            URL (``duckdb:///marketing.db``, ``postgres://...``) or an ibis backend you hold.
+        preset: a vendor export's conventions: ``"hubspot"``, ``"salesforce"``,
+            ``"marketo"`` or ``"ga4"`` (column names, stage names, report footers).
+        date_format: strptime format for date columns that are not ISO 8601 and whose day and
+            month order cannot be told from the data, e.g. ``"%d/%m/%Y"``.
+        progress: show progress on stderr while loading.
+        settings: ready-made :class:`~formfit.config.Settings`; the other arguments are then
+            ignored.
+
+    Returns:
+        An :class:`~formfit.results.AnalysisResult`: ``result.to_frame()``,
+        ``result["phone"]``, ``result.summary()``, ``result.to_dict()``.
+
+    Raises:
+        FormfitError: (``UsageError``, ``InputError``) bad arguments or bad input; the message
+            names the input, row or column and the fix.
+    """
+    with _library_errors():
+        s = settings or make_settings(
+            submissions, views, outcomes, forms, config=config, columns=columns,
+            segments=segments, ignore=ignore, constants=constants, margin=margin,
+            maturity_days=maturity_days, as_of=as_of, engine=engine, preset=preset,
+            date_format=date_format, progress=progress)
+        return analyze_settings(s)
 
 
 def simulate(out: PathLike, *, seed: int = 0, views: int | None = None,
@@ -88,4 +256,5 @@ def render(result: AnalysisResult, fmt: str = "json") -> str:
     """Render a result as table, json, markdown or html text."""
     from formfit.renderers import render as _render
 
-    return _render(result, fmt)
+    with _library_errors():
+        return _render(result, fmt)

@@ -26,6 +26,7 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -66,11 +67,11 @@ SubmissionsOpt = Annotated[str | None, typer.Option(
     help="Form submissions export (CSV, TSV, Parquet, XLSX, JSONL; .gz ok), or with --engine "
     "a table or query. Needs lead_id or email, and form_id.")]
 ViewsOpt = Annotated[str | None, typer.Option(
-    "--views", "-v", metavar="FILE|table:NAME|sql:QUERY",
+    "--views", metavar="FILE|table:NAME|sql:QUERY",
     help="Form views: one row per view (form_id, viewed_at) or daily counts "
     "(form_id, date, views, submissions). Needed for conversion effects.")]
 OutcomesOpt = Annotated[str | None, typer.Option(
-    "--outcomes", "-o", metavar="FILE|table:NAME|sql:QUERY",
+    "--outcomes", metavar="FILE|table:NAME|sql:QUERY",
     help="CRM deals: lead_id or email, and outcome (won/lost/open), or "
     "is_won/is_closed, or stage with a stage map. Needed for win effects.")]
 FormsOpt = Annotated[Path | None, typer.Option(
@@ -102,6 +103,66 @@ MarginOpt = Annotated[str | None, typer.Option(
     "--margin", metavar="2%|0.5",
     help="Largest loss of won deals you accept to drop a field: '2%' of the "
     "baseline (default) or an absolute '0.5' wins per 1,000 views.")]
+PresetOpt = Annotated[str | None, typer.Option(
+    "--preset", metavar="hubspot|salesforce|marketo|ga4",
+    help="Read a vendor's export as it comes: its column names, stage names and report "
+    "footers mapped to the contract.")]
+DateFormatOpt = Annotated[str | None, typer.Option(
+    "--date-format", metavar="FORMAT",
+    help="strptime format for date columns that are not ISO and whose day/month order cannot "
+    "be told, e.g. '%d/%m/%Y'. Default: detected per column.")]
+QuietOpt = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="No progress display and no notes on stderr; errors still show.")]
+OutOpt = Annotated[Path | None, typer.Option(
+    "--out", "-o", metavar="PATH",
+    help="Write the report to this file instead of stdout. Its extension picks the format "
+    "(.txt table, .json, .md markdown, .html) unless --format is given.")]
+FormatOpt = Annotated[Fmt | None, typer.Option(
+    "--format", help="table (terminal), json (the contract), markdown (PRs, "
+    "$GITHUB_STEP_SUMMARY) or html (report). Default: from --out's extension, else table.")]
+
+# --out's extension -> report format (the contract: -o/--out picks the format)
+_EXT_FORMAT = {".txt": Fmt.table, ".text": Fmt.table, ".json": Fmt.json, ".md": Fmt.markdown,
+               ".markdown": Fmt.markdown, ".html": Fmt.html, ".htm": Fmt.html}
+
+
+def _format(fmt: Fmt | None, out: Path | None) -> Fmt:
+    """The report format: --format, else --out's extension, else the table.
+
+    A --format that contradicts the extension is an error rather than, say, a table written
+    into report.html."""
+    if out is None:
+        return fmt or Fmt.table
+    from formfit.errors import UsageError
+
+    implied = _EXT_FORMAT.get(out.suffix.lower())
+    if fmt is None:
+        if implied is None:
+            raise UsageError(
+                f"cannot tell the report format from --out {out.name}.",
+                "Name the file .txt, .json, .md or .html, or pass --format "
+                "table|json|markdown|html.")
+        return implied
+    if implied is not None and implied != fmt:
+        raise UsageError(
+            f"--format {fmt.value} does not match --out {out.name} (a {implied.value} file name).",
+            f"Drop --format to write {implied.value}, or name the file "
+            f"{out.stem}{_suffix(fmt)}.")
+    return fmt
+
+
+def _suffix(fmt: Fmt) -> str:
+    return {Fmt.table: ".txt", Fmt.json: ".json", Fmt.markdown: ".md", Fmt.html: ".html"}[fmt]
+
+
+def _progress(quiet: bool) -> bool:
+    return not quiet and sys.stderr.isatty()
+
+
+def _color(fmt: Fmt, out: Path | None) -> bool:
+    """Colour verdicts only in a table written to a terminal, and never under NO_COLOR."""
+    return (fmt == Fmt.table and out is None and sys.stdout.isatty()
+            and not os.environ.get("NO_COLOR"))
 
 
 def _build(**kw: Any) -> Any:
@@ -112,19 +173,32 @@ def _build(**kw: Any) -> Any:
         from formfit.config import parse_date
 
         kw["as_of"] = parse_date(as_of, "--as-of")
+    if kw.get("margin") is not None:
+        from formfit.config import Margin
+
+        kw["margin"] = Margin.parse(kw["margin"], "--margin")
+    if kw.get("preset") is not None:
+        from formfit.config import parse_preset
+
+        kw["preset"] = parse_preset(kw["preset"], "--preset")
+    if kw.get("date_format") is not None:
+        from formfit.config import parse_date_format
+
+        kw["date_format"] = parse_date_format(kw["date_format"], "--date-format")
     kw["column_map"] = tuple(kw.pop("column_map") or ())
     kw["segments"] = tuple(kw.pop("segments") or ())
     return _settings(None, **kw)
 
 
-def _emit(text: str, out: Path | None) -> None:
+def _emit(text: str, out: Path | None, quiet: bool = False) -> None:
     if out is None:
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
-        _stderr().print(f"wrote {out}")
+        if not quiet:
+            _stderr().print(f"wrote {out}", markup=False, soft_wrap=True)
 
 
 def _fail(exc: FormfitError) -> typer.Exit:
@@ -146,9 +220,9 @@ def _require_submissions(s: Any) -> None:
 
 @app.command(epilog=(
     "Examples:\n\n\b\n"
-    "  formfit analyze -s subs.csv -v views.csv -o deals.csv -f forms.yaml \\\n"
+    "  formfit analyze -s subs.csv --views views.csv --outcomes deals.csv -f forms.yaml \\\n"
     "                  --segment device --segment channel\n"
-    "  formfit analyze ... --format html --out report.html\n"
+    "  formfit analyze ... -o report.html        (format from the extension)\n"
     "  formfit analyze -s Leads.csv --map 'Prospect ID=lead_id' --map 'Lead Origin=form_id'"))
 def analyze(
     submissions: SubmissionsOpt = None,
@@ -162,31 +236,38 @@ def analyze(
     maturity_days: MaturityOpt = None,
     engine: EngineOpt = None,
     margin: MarginOpt = None,
-    fmt: Annotated[Fmt, typer.Option("--format", help="table (terminal), json (the contract), "
-                                     "markdown (PRs, $GITHUB_STEP_SUMMARY) or html (report).")]
-    = Fmt.table,
-    out: Annotated[Path | None, typer.Option("--out", help="Write the report here instead of "
-                                             "stdout.")] = None,
+    preset: PresetOpt = None,
+    date_format: DateFormatOpt = None,
+    fmt: FormatOpt = None,
+    out: OutOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Estimate every field's friction, qualification and net effect, and recommend."""
     try:
+        chosen = _format(fmt, out)
         s = _build(submissions=submissions, views=views, outcomes=outcomes, forms=forms,
                    config=config, column_map=column_map, segments=segments, as_of=as_of,
-                   maturity_days=maturity_days, margin=margin, engine=engine,
-                   progress=sys.stderr.isatty() or None)
+                   maturity_days=maturity_days, margin=margin, engine=engine, preset=preset,
+                   date_format=date_format, progress=_progress(quiet))
         _require_submissions(s)
-        from formfit.api import analyze as run
+        from formfit.api import analyze_settings
         from formfit.renderers import render
 
-        result = run(settings=s)
-        _emit(render(result, fmt.value, width=_width(out)), out)
+        result = analyze_settings(s)
+        _emit(render(result, chosen.value, width=_width(out), color=_color(chosen, out)),
+              out, quiet)
     except FormfitError as exc:
         raise _fail(exc) from None
     raise typer.Exit(EXIT_OK)
 
 
-def _width(out: Path | None) -> int | None:
-    return 100 if out is not None or not sys.stdout.isatty() else None
+def _width(out: Path | None) -> int:
+    """A report file is 100 columns wide; a terminal or pipe follows COLUMNS / the terminal."""
+    if out is not None:
+        return 100
+    import shutil
+
+    return max(40, shutil.get_terminal_size((100, 24)).columns)
 
 
 @app.command()
@@ -202,20 +283,23 @@ def validate(
     maturity_days: MaturityOpt = None,
     engine: EngineOpt = None,
     margin: MarginOpt = None,
+    preset: PresetOpt = None,
+    date_format: DateFormatOpt = None,
     fmt: Annotated[ValidateFmt, typer.Option("--format", help="table or json.")]
     = ValidateFmt.table,
+    quiet: QuietOpt = False,
 ) -> None:
     """Load and check every input; print where every row went. Exit 0 if usable, 2 if not."""
     try:
         s = _build(submissions=submissions, views=views, outcomes=outcomes, forms=forms,
                    config=config, column_map=column_map, segments=segments, as_of=as_of,
-                   maturity_days=maturity_days, margin=margin, engine=engine,
-                   progress=sys.stderr.isatty() or None)
+                   maturity_days=maturity_days, margin=margin, engine=engine, preset=preset,
+                   date_format=date_format, progress=_progress(quiet))
         _require_submissions(s)
-        from formfit.api import validate as run
+        from formfit.api import validate_settings
         from formfit.renderers.validation import render_validation
 
-        result = run(settings=s)
+        result = validate_settings(s)
         _emit(render_validation(result, fmt.value, width=_width(None)), None)
     except FormfitError as exc:
         raise _fail(exc) from None
@@ -247,24 +331,33 @@ def simulate(
 
 @app.command()
 def demo(
-    fmt: Annotated[Fmt, typer.Option("--format", help="table, json, markdown or html.")]
-    = Fmt.table,
-    out: Annotated[Path | None, typer.Option("--out", help="Write the report here.")] = None,
+    fmt: FormatOpt = None,
+    out: OutOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Run analyze on the bundled sample data (a simulated world with known answers)."""
     try:
-        from formfit.api import analyze as run
+        chosen = _format(fmt, out)
+        from dataclasses import replace
+
+        from formfit.api import analyze_settings
         from formfit.renderers import render
         from formfit.sample import sample_settings
 
-        result = run(settings=sample_settings())
-        _emit(render(result, fmt.value, width=_width(out)), out)
+        result = analyze_settings(replace(sample_settings(), progress=_progress(quiet)))
+        _emit(render(result, chosen.value, width=_width(out), color=_color(chosen, out)),
+              out, quiet)
     except FormfitError as exc:
         raise _fail(exc) from None
-    _stderr().print(
-        "Next: formfit demo --format html --out report.html   (open it in a browser), or\n"
-        "      formfit analyze --submissions YOUR_EXPORT.csv --views ... --outcomes ... "
-        "--forms forms.yaml", markup=False)
+    if not quiet:
+        # one command per line, never wrapped inside a command (soft_wrap: the terminal may
+        # fold a long line, but no line break is ever inserted into what is to be pasted)
+        _stderr().print(
+            "Next: open the report in a browser:\n"
+            "  formfit demo --out report.html\n"
+            "then run it on your own exports:\n"
+            "  formfit analyze --submissions YOUR_EXPORT.csv --views views.csv "
+            "--outcomes deals.csv --forms forms.yaml", markup=False, soft_wrap=True)
     raise typer.Exit(EXIT_OK)
 
 

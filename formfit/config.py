@@ -17,22 +17,75 @@ A config file (YAML or JSON) may hold::
     as_of: 2025-12-31
     maturity_days: 90
     margin: "2%"
+    preset: hubspot     # a vendor export's column names and stages (hubspot, salesforce, ...)
+    date_format: "%d/%m/%Y"   # for date columns whose day and month order cannot be told
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields, replace
+import re
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
 from formfit.cells.url import parse_engine, parse_input
 from formfit.errors import InputError, UsageError
 
-DEFAULT_MARGIN = "2%"
+_MARGIN = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(%?)\s*$")
+
+
+@dataclass(frozen=True)
+class Margin:
+    """The non-inferiority margin for drop decisions, parsed once from ``"2%"`` or ``"0.5"``.
+
+    ``relative``: a share of the field's baseline (won deals per 1,000 views today on the forms
+    that show it); ``absolute``: won deals per 1,000 views.
+    """
+
+    kind: Literal["relative", "absolute"]
+    value: float  # a share (0.02) when relative; wins per 1,000 views when absolute
+
+    @classmethod
+    def parse(cls, text: str | float | Margin, what: str = "margin") -> Margin:
+        """``"2%"`` -> relative 0.02; ``"0.5"`` -> absolute 0.5. ``what`` names the setting in
+        the error (``--margin`` on the command line, ``margin`` in Python)."""
+        if isinstance(text, Margin):
+            return text
+        match = _MARGIN.match(str(text))
+        hint = (f"Give {what} as a percentage of today's won deals per 1,000 views, e.g. '2%', "
+                "or as an absolute number of won deals per 1,000 views, e.g. '0.5'.")
+        if not match:
+            raise UsageError(f"{what} {str(text)!r} is not a margin.", hint)
+        value = float(match.group(1))
+        if match.group(2):
+            if not 0 < value <= 100:
+                raise UsageError(f"{what} {text!r} must be above 0% and at most 100%.", hint)
+            return cls("relative", value / 100.0)
+        if value <= 0:
+            raise UsageError(f"{what} {text!r} must be above 0.", hint)
+        return cls("absolute", value)
+
+    def per_1k(self, baseline_wins_per_1k: float | None) -> float | None:
+        """The margin in won deals per 1,000 views; None when relative and the baseline is
+        unknown or zero."""
+        if self.kind == "absolute":
+            return self.value
+        if baseline_wins_per_1k is None or not baseline_wins_per_1k > 0:
+            return None
+        return self.value * baseline_wins_per_1k
+
+    def __str__(self) -> str:
+        if self.kind == "relative":
+            return f"{self.value * 100:g}%"
+        return f"{self.value:g}"
+
+
+# The one place the default margin is written.
+DEFAULT_MARGIN = Margin("relative", 0.02)
 
 
 @dataclass(frozen=True)
@@ -62,19 +115,29 @@ class Settings:
     # h: a lead is judged on deals won within h days of submission; None: derived from data
     maturity_days: int | None = None
     # non-inferiority margin for drop decisions: "2%" (relative) or "0.5" (wins per 1k views)
-    margin: str = DEFAULT_MARGIN
+    margin: Margin = DEFAULT_MARGIN
     # show a progress bar on long loads (the CLI turns it on for terminals)
     progress: bool = False
     # where table:/sql: inputs are read and grouped: an ibis URL, or (library) an ibis backend
     # the caller already holds; None: the embedded DuckDB
     engine: str | Any = None
+    # a vendor export preset (hubspot, salesforce, marketo, ga4): column names, stages
+    preset: str | None = None
+    # strptime format of non-ISO date columns (e.g. "%d/%m/%Y"); None: detected per column
+    date_format: str | None = None
+    # inputs given in memory (library API): role -> pandas DataFrame or Arrow table
+    frames: tuple[tuple[str, Any], ...] = field(default=(), compare=False, repr=False)
+
+    def frame(self, role: str) -> Any | None:
+        """The in-memory table given for ``role``, or None."""
+        return next((obj for r, obj in self.frames if r == role), None)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings with file paths reduced to their names (no local paths leak)."""
         out: dict[str, Any] = {}
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name == "progress":
+            if f.name in ("progress", "frames"):
                 continue
             if f.name in ("submissions", "views", "outcomes") and v is not None:
                 v = parse_input(v, f.name).label
@@ -83,12 +146,38 @@ class Settings:
                      else f"{getattr(v, 'name', 'ibis')} backend")
             elif isinstance(v, Path):
                 v = v.name
+            elif isinstance(v, Margin):
+                v = str(v)
             elif isinstance(v, date):
                 v = v.isoformat()
             elif isinstance(v, tuple):
                 v = [list(x) if isinstance(x, tuple) else x for x in v]
             out[f.name] = v
+        for role, obj in self.frames:  # name what was given, never its contents
+            out[role] = f"({type(obj).__name__})"
         return out
+
+
+PRESETS = ("hubspot", "salesforce", "marketo", "ga4")
+
+
+def parse_preset(name: str, what: str = "preset") -> str:
+    """A known vendor preset name (case-insensitive)."""
+    key = str(name).strip().casefold()
+    if key not in PRESETS:
+        raise UsageError(f"{what} {name!r} is not a known preset.",
+                         f"Use one of: {', '.join(PRESETS)}.")
+    return key
+
+
+def parse_date_format(fmt: str, what: str = "date_format") -> str:
+    """A strptime format that reads at least a year, a month and a day, e.g. '%d/%m/%Y'."""
+    text = str(fmt).strip()
+    if not all(d in text for d in ("%Y", "%m", "%d")) and "%y" not in text:
+        raise UsageError(f"{what} {fmt!r} is not a date format.",
+                         f"Give {what} as a strptime format with %d, %m and %Y, e.g. "
+                         "'%d/%m/%Y' (31/12/2025) or '%m/%d/%Y %H:%M' (12/31/2025 17:45).")
+    return text
 
 
 def parse_map(items: list[str] | tuple[str, ...]) -> tuple[tuple[str, str], ...]:
@@ -135,7 +224,8 @@ def _read_config_file(path: Path) -> dict[str, Any]:
             "Start it with keys such as `columns:` or `segments:`.",
         )
     known = {"columns", "stages", "segments", "ignore", "constants", "outcomes", "as_of",
-             "maturity_days", "margin", "submissions", "views", "forms", "engine"}
+             "maturity_days", "margin", "submissions", "views", "forms", "engine", "preset",
+             "date_format"}
     unknown = sorted(set(map(str, data)) - known)
     if unknown:
         raise InputError(
@@ -187,7 +277,13 @@ def build_settings(*, config: Path | None = None, **flags: Any) -> Settings:
                         if isinstance(outcomes, dict) else False),
             as_of=parse_date(str(data["as_of"]), "as_of") if data.get("as_of") else None,
             maturity_days=int(data["maturity_days"]) if data.get("maturity_days") else None,
-            margin=str(data.get("margin", DEFAULT_MARGIN)),
+            margin=Margin.parse(data.get("margin", DEFAULT_MARGIN),
+                                f"config file {config.name}: margin"),
+            preset=parse_preset(data["preset"], f"config file {config.name}: preset")
+            if data.get("preset") else None,
+            date_format=parse_date_format(str(data["date_format"]),
+                                          f"config file {config.name}: date_format")
+            if data.get("date_format") else None,
             engine=str(data["engine"]) if data.get("engine") else None,
         )
     updates: dict[str, Any] = {}
@@ -198,6 +294,12 @@ def build_settings(*, config: Path | None = None, **flags: Any) -> Settings:
             value = tuple(base.column_map) + tuple(value)  # flags after file: flags win on clash
         if key == "segments":
             value = tuple(dict.fromkeys(tuple(base.segments) + tuple(value)))
+        if key == "margin":
+            value = Margin.parse(value)
+        if key == "preset":
+            value = parse_preset(value)
+        if key == "date_format":
+            value = parse_date_format(value)
         updates[key] = value
     settings = replace(base, **updates)
     if isinstance(settings.engine, str):

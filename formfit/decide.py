@@ -50,11 +50,11 @@ members get the group's verdict among keep / make_optional / test.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
-from formfit.errors import UsageError
+from formfit.config import DEFAULT_MARGIN, Margin
 from formfit.models.power import views_per_arm
 from formfit.results import Estimate, FieldResult, TestPlan, Verdict
 
@@ -74,36 +74,19 @@ class FieldContext:
     protected_reason: str | None = None  # why the forms config protects it, if it does
 
 
-_MARGIN = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(%?)\s*$")
-
-
 def parse_margin(text: str) -> tuple[str, float]:
     """``"2%"`` -> ``("relative", 0.02)``; ``"0.5"`` -> ``("absolute", 0.5)`` wins per 1k views.
 
-    Raises :class:`~formfit.errors.UsageError` with a hint for anything else.
+    Kept for callers of the old API; :meth:`formfit.config.Margin.parse` is the parser.
     """
-    match = _MARGIN.match(str(text))
-    hint = ("Give --margin as a percentage of today's won deals per 1,000 views, e.g. '2%', or "
-            "as an absolute number of won deals per 1,000 views, e.g. '0.5'.")
-    if not match:
-        raise UsageError(f"--margin {text!r} is not a margin.", hint)
-    value = float(match.group(1))
-    if match.group(2):
-        if not 0 < value <= 100:
-            raise UsageError(f"--margin {text!r} must be above 0% and at most 100%.", hint)
-        return "relative", value / 100.0
-    if value <= 0:
-        raise UsageError(f"--margin {text!r} must be above 0.", hint)
-    return "absolute", value
+    m = Margin.parse(text)
+    return m.kind, m.value
 
 
 def margin_per_1k(kind: str, value: float, baseline_wins_per_1k: float | None) -> float | None:
     """The margin in wins per 1,000 views; None when relative and the baseline is unknown."""
-    if kind == "absolute":
-        return value
-    if baseline_wins_per_1k is None or not baseline_wins_per_1k > 0:
-        return None
-    return value * baseline_wins_per_1k
+    return Margin("absolute" if kind == "absolute" else "relative", value).per_1k(
+        baseline_wins_per_1k)
 
 
 def plan_test(ctx: FieldContext, margin_wins_per_1k: float | None) -> TestPlan | None:
@@ -135,85 +118,30 @@ def noninferiority_p(est: Estimate, margin: float) -> float | None:
     return 0.5 * math.erfc((est.estimate + margin) / se / math.sqrt(2.0))
 
 
-# --- words -------------------------------------------------------------------------------------
-
-def num(x: float) -> str:
-    """A number with as many decimals as its size needs: 1,234, 12.3, 2.1, 0.34, 0.034."""
-    if x == 0 or not math.isfinite(x):
-        return "0"
-    a = abs(x)
-    if a >= 100:
-        return f"{x:,.0f}"
-    if a >= 0.95:
-        return f"{x:.1f}"
-    text = f"{x:.{max(1, 1 - math.floor(math.log10(a)))}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def signed(x: float) -> str:
-    s = num(x)
-    return s if s.startswith("-") or s == "0" else "+" + s
-
-
-def _q(q: float | None) -> str:
-    if q is None:
-        return "unknown"
-    return "< 0.001" if q < 0.001 else f"{q:.3f}" if q < 0.1 else f"{q:.2f}"
-
-
-def _names(names: Sequence[str]) -> str:
-    names = list(names)
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _conversion_clause(c: Estimate) -> str:
-    if c.estimate is None:
-        return "an unknown effect on submissions"
-    if c.estimate >= 0:
-        return f"{num(c.estimate)} pp more submissions"
-    return f"{num(-c.estimate)} pp fewer submissions"
-
-
-def _wins_clause(subject: str, w: Estimate) -> str:
-    """'Removing X would cost 2.1 won deals per 1,000 views (95% CI 0.9 to 3.3)' or a change."""
-    assert w.estimate is not None and w.ci_low is not None and w.ci_high is not None
-    if w.ci_high < 0:
-        return (f"Removing {subject} would cost {num(-w.estimate)} won deals per 1,000 views "
-                f"(95% CI {num(-w.ci_high)} to {num(-w.ci_low)})")
-    return (f"Removing {subject} would change won deals by {signed(w.estimate)} per 1,000 views "
-            f"(95% CI {signed(w.ci_low)} to {signed(w.ci_high)})")
-
-
-def _plan_clause(plan: TestPlan | None, missing: str, horizon: int | None) -> str:
-    if plan is None:
-        return f", but no test can be sized yet ({missing})"
-    text = f" with {plan.views_per_arm:,} views per arm"
-    if plan.days is None:
-        return text + " (duration unknown without daily views)"
-    window = f", including the {horizon}-day maturity window" if horizon else ""
-    slow = ": over a year at today's traffic, so consider a larger margin" \
-        if plan.days > 365 else ""
-    return text + f" (about {plan.days:,} days{window}{slow})"
-
+# --- reason codes ------------------------------------------------------------------------------
+# decide() states why as a code with its numbers (FieldResult.reason_code / reason_data); the
+# renderers write the sentence (formfit.renderers.reasons), with one number formatter.
 
 def _missing(f: FieldResult, ctx: FieldContext, m: float | None) -> str:
-    """What data would be needed to size a test or judge the margin, in words."""
+    """What data would be needed to size a test or judge the margin, as a code."""
     de = f.drop_effect
     codes = {de.conversion_pp.code, de.wins_per_1k_views.code, de.win_rate_pp.code,
              *f.predictive.codes}
     if ctx.baseline_wins_per_1k is not None and ctx.baseline_wins_per_1k <= 0:
-        return "no won deals yet on the forms that show it"
+        return "NO_WON_DEALS"
     if "NO_VIEWS" in codes and "NO_OUTCOMES" in codes:
-        return "needs views and outcomes"
+        return "NO_VIEWS_NO_OUTCOMES"
     if "NO_VIEWS" in codes:
-        return "needs a views file to know today's won deals per 1,000 views"
+        return "NO_VIEWS"
     if "NO_OUTCOMES" in codes:
-        return "needs outcomes to know today's won deals per 1,000 views"
+        return "NO_OUTCOMES"
     if ctx.baseline_wins_per_1k is None or m is None:
-        return "today's won deals per 1,000 views on its forms are unknown"
-    return "the margin is too large for today's won deals"
+        return "BASELINE_UNKNOWN"
+    return "MARGIN_TOO_LARGE"
+
+
+def _est(e: Estimate) -> list[float | None]:
+    return [e.estimate, e.ci_low, e.ci_high]
 
 
 # --- deciding ---------------------------------------------------------------------------------
@@ -238,14 +166,16 @@ def _groups(fields: Sequence[FieldResult]) -> list[_Group]:
     return [_Group(tuple(ix), tuple(fields[i].field for i in ix)) for ix in by_key.values()]
 
 
-def decide(fields: Sequence[FieldResult], *, margin: str = "2%",
+def decide(fields: Sequence[FieldResult], *, margin: Margin | str = DEFAULT_MARGIN,
            context: Mapping[str, FieldContext]) -> tuple[FieldResult, ...]:
-    """Return copies of ``fields`` (same order) with ``verdict``, ``reason`` and ``test_plan``.
+    """Return copies of ``fields`` (same order) with ``verdict``, ``reason_code`` and
+    ``reason_data`` (the renderers write the sentence), ``margin_wins_per_1k`` and
+    ``test_plan``.
 
     See the module docstring for the rules. ``context`` maps field names to facts about their
     forms; a missing entry means nothing is known (no margin for relative margins, no plan).
     """
-    kind, value = parse_margin(margin)
+    margin = Margin.parse(margin)
     fields = list(fields)
     groups = _groups(fields)
     empty = FieldContext()
@@ -258,7 +188,7 @@ def decide(fields: Sequence[FieldResult], *, margin: str = "2%",
         members = [fields[i] for i in g.members]
         cands = [context.get(f.field, empty) for f in members]
         ctx = next((c for c in cands if c.baseline_wins_per_1k is not None), cands[0])
-        m = margin_per_1k(kind, value, ctx.baseline_wins_per_1k)
+        m = margin.per_1k(ctx.baseline_wins_per_1k)
         lead = members[0]
         p: float | None = None
         if (m is not None and lead.drop_effect.evidence in EVALUATED
@@ -275,15 +205,16 @@ def decide(fields: Sequence[FieldResult], *, margin: str = "2%",
     out = list(fields)
     for g, ctx, m, p in zip(groups, ctxs, margins, p_adj, strict=True):
         members = [fields[i] for i in g.members]
-        verdict, core, plan = _group_verdict(members, ctx, m, p)
+        verdict, code, data, plan = _group_verdict(members, ctx, m, p)
         for i in g.members:
-            out[i] = _finish(fields[i], g, ctx, members, verdict, core, plan)
+            out[i] = _finish(fields[i], g, ctx, members, verdict, code, data, plan, m)
     return tuple(out)
 
 
 def _group_verdict(members: list[FieldResult], ctx: FieldContext, m: float | None,
-                   p_adj: float | None) -> tuple[Verdict, str, TestPlan | None]:
-    """The group's verdict, the reason's core (with ``{subject}`` to fill) and the plan."""
+                   p_adj: float | None
+                   ) -> tuple[Verdict, str, dict[str, Any], TestPlan | None]:
+    """The group's verdict, its reason code and numbers, and the test plan."""
     lead = members[0]
     de = lead.drop_effect
     w, c = de.wins_per_1k_views, de.conversion_pp
@@ -296,70 +227,47 @@ def _group_verdict(members: list[FieldResult], ctx: FieldContext, m: float | Non
     required = any(f.required for f in members)
     evaluated = de.evidence in EVALUATED
     known = evaluated and w.known and m is not None
-    mtxt = f"the {num(m)} margin" if m is not None else "the margin"
+    data: dict[str, Any] = {"wins_per_1k": _est(w), "conversion_pp": _est(c), "margin": m,
+                            "q": q}
 
     if known and p_adj is not None and p_adj < ALPHA_DROP:
-        core = (_wins_clause("{subject}", w) + f", within {mtxt}, for "
-                f"{_conversion_clause(c)}: drop {{it}}")
-        return "drop", core, None
+        return "drop", "DROP_WITHIN_MARGIN", data, None
     if known and m is not None and w.ci_high is not None and w.ci_high < -m:
-        core = (_wins_clause("{subject}", w) + f", more than {mtxt}, for "
-                f"{_conversion_clause(c)}: keep {{it}}")
-        return "keep", core, None
+        return "keep", "KEEP_COSTS_MORE_THAN_MARGIN", data, None
     if de.evidence == "none" and predictive:
-        core = ("{subject} was never removed from any form, so its cost is unmeasured, but its "
-                f"values predict winning (q {_q(q)}): keep {{it}}")
-        return "keep", core, None
+        return "keep", "KEEP_UNMEASURED_PREDICTIVE", data, None
 
     plan = plan_test(ctx, m)
-    missing = _missing(lead, ctx, m)
+    data.update(missing=_missing(lead, ctx, m), horizon_days=ctx.horizon_days)
     if (required and predictive and c.ci_low is not None and c.estimate is not None
             and c.ci_low > 0):
-        core = (f"Requiring {{subject}} costs {num(c.estimate)} pp of submissions "
-                f"(95% CI {num(c.ci_low)} to {num(c.ci_high or c.estimate)}) but its values "
-                f"predict winning (q {_q(q)}): make {{it}} optional and test that"
-                f"{_plan_clause(plan, missing, ctx.horizon_days)}")
-        return "make_optional", core, plan
+        return "make_optional", "MAKE_OPTIONAL_COSTLY_BUT_PREDICTIVE", data, plan
 
     if not evaluated and leaky:
-        why = ("{subject} was never removed from any form, so its cost is unmeasured, and its "
-               "values predict winning so well that they are probably filled in after the lead "
-               "is worked (possible leakage), which says nothing about the form question")
+        code = "TEST_UNMEASURED_LEAKAGE"
     elif not evaluated:
-        why = ("{subject} was never removed from any form, so its cost is unmeasured, and "
-               + (f"its values do not clearly predict winning (q {_q(q)})" if q is not None
-                  else "whether its values predict winning is unknown"))
+        code = "TEST_UNMEASURED"
     elif not w.known and c.estimate is not None:
-        why = (f"Removing {{subject}} would bring {_conversion_clause(c)}, but its effect on won "
-               "deals is unknown")
+        code = "TEST_WINS_UNKNOWN"
     elif not w.known:
-        why = "The effect of removing {subject} could not be estimated"
+        code = "TEST_NOT_ESTIMABLE"
     elif m is None:
-        why = _wins_clause("{subject}", w) + ", and the relative margin cannot be applied"
+        code = "TEST_NO_MARGIN"
     else:
-        why = _wins_clause("{subject}", w) + f": too uncertain to call against {mtxt}"
-    why += "; test removing {it}" + _plan_clause(plan, missing, ctx.horizon_days)
-    return "test", why, plan
+        code = "TEST_TOO_UNCERTAIN"
+    return "test", code, data, plan
 
 
 def _finish(f: FieldResult, g: _Group, ctx: FieldContext, members: list[FieldResult],
-            verdict: Verdict, core: str, plan: TestPlan | None) -> FieldResult:
-    """One member's copy: the group's verdict in a sentence naming this field and its partners."""
+            verdict: Verdict, code: str, data: dict[str, Any], plan: TestPlan | None,
+            m: float | None) -> FieldResult:
+    """One member's copy: the group's verdict and reason code, naming its partners."""
     partners = [n for n in g.names if n != f.field]
-    subject = _names(g.names) if partners else f.field
+    data = {**data, "group": list(g.names) if partners else [f.field], "partners": partners}
     if f.protected:
-        why = f" ({ctx.protected_reason})" if ctx.protected_reason else ""
-        reason = f"{f.field} is protected in the forms config{why}: never recommended for removal"
-        w = f.drop_effect.wins_per_1k_views
-        if w.known:
-            reason += "; r" + _wins_clause(subject, w)[1:]
-        verdict, plan = "protected", None
+        data["protected_reason"] = ctx.protected_reason
+        verdict, plan, code = "protected", None, "PROTECTED"
     else:
-        reason = core.replace("{it}", "them" if partners else "it").replace("{subject}", subject)
-        locked = [x.field for x in members if x.protected]
-        if locked:
-            reason += (f" (it cannot be dropped without {_names(locked)}, which "
-                       f"{'is' if len(locked) == 1 else 'are'} protected)")
-    if partners:
-        reason += f" (decided together with {_names(partners)}: they always appear together)"
-    return replace(f, verdict=verdict, reason=reason + ".", test_plan=plan)
+        data["locked"] = [x.field for x in members if x.protected]
+    return replace(f, verdict=verdict, reason="", reason_code=code, reason_data=data,
+                   test_plan=plan, margin_wins_per_1k=m)

@@ -203,7 +203,8 @@ def _predictive(r: _Reader, v: Any, where: str) -> Predictive:
 
 
 _FIELD_KEYS = {"field", "forms", "protected", "required", "fill_rate", "junk_rate",
-               "drop_effect", "predictive", "verdict", "reason", "test_plan"}
+               "drop_effect", "predictive", "verdict", "reason", "test_plan", "reason_code",
+               "margin_wins_per_1k", "reason_data"}
 
 
 def _field(r: _Reader, v: Any, i: int) -> FieldResult:
@@ -219,9 +220,14 @@ def _field(r: _Reader, v: Any, i: int) -> FieldResult:
                                                 f"{where}.test_plan.views_per_arm"),
                         days=r.opt_integer(p.get("days"), f"{where}.test_plan.days"))
     # keys added to FieldResult later (plain JSON values) pass through unchanged
-    extra = {f.name: (tuple(d[f.name]) if isinstance(d[f.name], list) else d[f.name])
-             for f in dc_fields(FieldResult) if f.name in d and f.name not in _FIELD_KEYS}
+    extra: dict[str, Any] = {
+        f.name: (tuple(d[f.name]) if isinstance(d[f.name], list) else d[f.name])
+        for f in dc_fields(FieldResult) if f.name in d and f.name not in _FIELD_KEYS}
+    code = d.get("reason_code")
     return FieldResult(
+        reason_code=None if code is None else r.text(code, f"{where}.reason_code"),
+        margin_wins_per_1k=r.number(d.get("margin_wins_per_1k_views"),
+                                    f"{where}.margin_wins_per_1k_views"),
         field=name, forms=r.texts(r.need(d, "forms", where), f"{where}.forms"),
         protected=r.flag(d.get("protected", False), f"{where}.protected"),
         required=r.flag(d.get("required", True), f"{where}.required"),

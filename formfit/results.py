@@ -160,8 +160,25 @@ class FieldResult:
     drop_effect: DropEffect = _field(default_factory=DropEffect)
     predictive: Predictive = _field(default_factory=Predictive)
     verdict: Verdict = "test"
-    reason: str = ""
+    reason: str = ""  # a sentence given as such (e.g. read back from JSON); else from the code
     test_plan: TestPlan | None = None
+    # the non-inferiority margin in won deals per 1,000 views that decided this field
+    margin_wins_per_1k: float | None = None
+    # why, as a stable code with its numbers (decide); renderers write the sentence
+    reason_code: str | None = None
+    reason_data: Mapping[str, Any] = _field(default_factory=dict)
+
+    @property
+    def reason_text(self) -> str:
+        """The reason as one sentence a marketer can read."""
+        if self.reason or self.reason_code is None:
+            return self.reason
+        # The sentence is written where every format's words are (renderers), with one number
+        # formatter; imported here lazily so that to_dict() still carries the contract's
+        # sentence.
+        from formfit.renderers.reasons import reason_sentence
+
+        return reason_sentence(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -174,7 +191,9 @@ class FieldResult:
             "drop_effect": self.drop_effect.to_dict(),
             "predictive": self.predictive.to_dict(),
             "verdict": self.verdict,
-            "reason": self.reason,
+            "reason": self.reason_text,
+            "reason_code": self.reason_code,
+            "margin_wins_per_1k_views": self.margin_wins_per_1k,
             "test_plan": self.test_plan.to_dict() if self.test_plan else None,
         }
 
@@ -256,26 +275,37 @@ class AnalysisResult:
         return Horizon.from_models(self.models, self.settings)
 
     def to_frame(self) -> pd.DataFrame:
-        """One tidy row per field: the numbers a notebook user wants to sort and plot."""
-        import pandas as pd
+        """One row per field, indexed by field: estimates, 95% intervals, p-values, margin,
+        verdict and evidence (ordered categoricals), ``forms`` as a list."""
+        from formfit.result_frame import to_frame
 
-        rows = []
+        return to_frame(self)
+
+    def __getitem__(self, name: str) -> FieldResult:
+        """``result["phone"]``: the field's result; raises UnknownField (a KeyError)."""
         for f in self.fields:
-            de = f.drop_effect
-            row: dict[str, Any] = {"field": f.field, "forms": ",".join(f.forms),
-                                   "protected": f.protected, "fill_rate": f.fill_rate,
-                                   "junk_rate": f.junk_rate, "evidence": de.evidence}
-            for name in ("conversion_pp", "win_rate_pp", "wins_per_1k_views",
-                         "revenue_per_1k_views"):
-                est: Estimate = getattr(de, name)
-                row[name] = est.estimate
-                row[f"{name}_ci_low"] = est.ci_low
-                row[f"{name}_ci_high"] = est.ci_high
-            row.update(information_value=f.predictive.information_value,
-                       lr_p_value=f.predictive.lr_p_value, q_value=f.predictive.q_value,
-                       verdict=f.verdict, reason=f.reason)
-            rows.append(row)
-        return pd.DataFrame(rows)
+            if f.field == name:
+                return f
+        from formfit.errors import UnknownField, closest
+
+        near = closest(str(name), [f.field for f in self.fields])
+        raise UnknownField(f"no field named {name!r} in this result.",
+                           f"Did you mean {near[0]!r}?" if near else
+                           "See result.to_frame().index for the fields.")
+
+    def __contains__(self, name: object) -> bool:
+        return any(f.field == name for f in self.fields)
+
+    def summary(self) -> None:
+        """Print a lifelines-style summary: settings, then each field's effects and verdict."""
+        from formfit.result_frame import summary_text
+
+        print(summary_text(self), end="")
+
+    def _repr_html_(self) -> str:
+        from formfit.result_frame import repr_html
+
+        return repr_html(self)
 
     def verdict_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -287,8 +317,6 @@ class AnalysisResult:
         c = self.verdict_counts()
         parts = ", ".join(f"{c[v]} {v}" for v in VERDICT_ORDER if c.get(v))
         return f"<AnalysisResult: {len(self.fields)} fields{', ' + parts if parts else ''}>"
-
-
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,17 @@ SAMPLE_SEGMENTS = ("device", "channel")
 
 
 def sample_dir() -> Path:
-    """Where sample_data/ lives: beside the package in a checkout or editable install."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "sample_data", Path.cwd() / "sample_data"):
+    """Where the sample data live: package data in an installed wheel (formfit/sample_data);
+    in a checkout that is a symlink to the repository's sample_data/, the source of truth."""
+    here = Path(__file__).parent
+    for candidate in (here / "sample_data", here.parent / "sample_data"):
         if (candidate / "submissions.csv").exists():
             return candidate
     raise InputError(
-        "the bundled sample_data/ folder was not found.",
-        "Run formfit demo from a checkout of the formfit repository (pip install -e .), or "
-        "make a world with `formfit simulate --out sample_data`.",
+        "the bundled sample data were not found (formfit/sample_data is missing from this "
+        "installation).",
+        "Reinstall formfit (pip install --force-reinstall formfit), or make a world with "
+        "`formfit simulate --out world` and analyze that.",
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pytest
 
+from formfit.config import Margin
 from formfit.decide import (
     FieldContext,
     decide,
@@ -113,9 +114,9 @@ def test_verdict_table(case: Case) -> None:
     f = make_field(evidence=case.evidence, wins=case.wins, conv=case.conv, q=case.q,
                    required=case.required, protected=case.protected)
     (out,) = decide([f], margin=case.margin, context={"phone": CTX})
-    assert out.verdict == case.expected, out.reason
-    assert out.reason.endswith(".") and ". " not in out.reason  # one sentence
-    assert "phone" in out.reason
+    assert out.verdict == case.expected, out.reason_text
+    assert out.reason_text.endswith(".") and ". " not in out.reason_text  # one sentence
+    assert "phone" in out.reason_text
     if out.verdict in ("test", "make_optional"):
         assert out.test_plan is not None and out.test_plan.views_per_arm > 0
     else:
@@ -125,7 +126,7 @@ def test_verdict_table(case: Case) -> None:
 def test_reason_cites_numbers_like_a_marketer_reads_them() -> None:
     f = make_field(wins=(-2.1, -3.3, -0.9), conv=(1.8, 0.6, 3.0), q=0.5)
     (out,) = decide([f], margin="2%", context={"phone": CTX})
-    assert out.reason == ("Removing phone would cost 2.1 won deals per 1,000 views "
+    assert out.reason_text == ("Removing phone would cost 2.1 won deals per 1,000 views "
                           "(95% CI 0.9 to 3.3), more than the 0.2 margin, for 1.8 pp more "
                           "submissions: keep it.")
 
@@ -135,12 +136,13 @@ def test_protected_reason_cites_the_protection_and_the_numbers() -> None:
     ctx = FieldContext(10.0, 1000.0, 60, protected_reason="needed to contact the lead")
     (out,) = decide([f], context={"email": ctx})
     assert out.verdict == "protected"
-    assert "needed to contact the lead" in out.reason and "5.0" in out.reason
+    assert "needed to contact the lead" in out.reason_text and "5.0" in out.reason_text
 
 
 def test_none_evidence_keep_reason_says_cost_unmeasured() -> None:
     (out,) = decide([make_field(evidence="none", q=0.004)], context={"phone": CTX})
-    assert out.verdict == "keep" and "never removed" in out.reason and "0.004" in out.reason
+    text = out.reason_text
+    assert out.verdict == "keep" and "never removed" in text and "0.004" in text
 
 
 def test_leaky_predictive_value_is_no_reason_to_keep() -> None:
@@ -149,7 +151,7 @@ def test_leaky_predictive_value_is_no_reason_to_keep() -> None:
     f = make_field(evidence="none", q=1e-50)
     f = replace(f, predictive=Predictive(q_value=1e-50, codes=("POSSIBLE_LEAKAGE",)))
     (out,) = decide([f], context={"phone": CTX})
-    assert out.verdict == "test" and "leakage" in out.reason
+    assert out.verdict == "test" and "leakage" in out.reason_text
     g = replace(make_field(evidence="none", q=1e-50, conv=SIG),
                 predictive=Predictive(q_value=1e-50, codes=("POSSIBLE_LEAKAGE",)))
     assert decide([g], context={"phone": CTX})[0].verdict != "make_optional"
@@ -161,8 +163,8 @@ def test_aliased_group_gets_one_verdict_said_in_each_reason() -> None:
     last = make_field("last_name", aliased_with=("first_name",), q=0.01, **joint)  # type: ignore[arg-type]
     out = decide([first, last], margin="2%", context={"first_name": CTX, "last_name": CTX})
     assert {o.verdict for o in out} == {"make_optional"}  # group: required, friction, predictive
-    assert "decided together with last_name: they always appear together" in out[0].reason
-    assert "decided together with first_name" in out[1].reason
+    assert "decided together with last_name: they always appear together" in out[0].reason_text
+    assert "decided together with first_name" in out[1].reason_text
     assert out[0].test_plan == out[1].test_plan
 
 
@@ -172,7 +174,7 @@ def test_aliased_group_with_a_protected_member_is_never_dropped() -> None:
     name = make_field("name", aliased_with=("email",), q=0.5, **joint)  # type: ignore[arg-type]
     out = decide([email, name], context={"email": CTX, "name": CTX})
     assert [o.verdict for o in out] == ["protected", "test"]
-    assert "protected" in out[1].reason
+    assert "protected" in out[1].reason_text
 
 
 def test_holm_holds_drops_together() -> None:
@@ -208,10 +210,23 @@ def test_parse_margin() -> None:
     assert parse_margin(" 10 % ") == ("relative", 0.1)
     assert parse_margin("0.5") == ("absolute", 0.5)
     assert parse_margin(".25") == ("absolute", 0.25)
+    assert str(Margin.parse(" 10 % ")) == "10%" and str(Margin.parse(".25")) == "0.25"
     for bad in ("", "two", "-1", "0", "0%", "150%", "2%%", "1e-3"):
         with pytest.raises(UsageError) as err:
-            parse_margin(bad)
-        assert "--margin" in err.value.message and err.value.hint
+            Margin.parse(bad, "--margin")
+        assert "--margin" in err.value.message and "--margin" in err.value.hint
+        with pytest.raises(UsageError) as err:
+            parse_margin(bad)  # the library's words: no command-line flag
+        assert "--" not in err.value.message + err.value.hint
+
+
+def test_decide_carries_the_margin_and_a_reason_code() -> None:
+    f = make_field(wins=(-2.1, -3.3, -0.9), conv=(1.8, 0.6, 3.0), q=0.5)
+    (out,) = decide([f], margin=Margin.parse("2%"), context={"phone": CTX})
+    assert out.margin_wins_per_1k == pytest.approx(0.2)  # 2% of 10 wins per 1k views
+    assert out.reason_code == "KEEP_COSTS_MORE_THAN_MARGIN"
+    assert out.reason_data["wins_per_1k"] == [-2.1, -3.3, -0.9]
+    assert out.reason == ""  # decide writes no English; the renderers do
 
 
 def test_bad_margin_raises_usage_error_from_decide() -> None:
@@ -241,7 +256,7 @@ def test_test_plan_days_include_the_maturity_window() -> None:
     assert out.test_plan is not None
     n = out.test_plan.views_per_arm
     assert out.test_plan.days == math.ceil(2 * n / 1000.0) + 60
-    assert f"{n:,} views per arm" in out.reason and "60-day maturity window" in out.reason
+    assert f"{n:,} views per arm" in out.reason_text and "60-day maturity window" in out.reason_text
 
 
 def test_no_plan_without_daily_views_or_baseline() -> None:
@@ -253,15 +268,15 @@ def test_no_plan_without_daily_views_or_baseline() -> None:
         wins_per_1k_views=Estimate(code="NO_OUTCOMES", with_p=False))})
     (out,) = decide([g], margin="2%", context={"phone": FieldContext(None, 500.0, None)})
     assert out.verdict == "test" and out.test_plan is None
-    assert "needs outcomes" in out.reason
+    assert "needs outcomes" in out.reason_text
 
 
 def test_reason_when_nothing_could_be_estimated() -> None:
     (out,) = decide([make_field(q=0.5)], context={"phone": CTX})
     assert out.verdict == "test"
-    assert out.reason.startswith("The effect of removing phone could not be estimated; test")
+    assert out.reason_text.startswith("The effect of removing phone could not be estimated; test")
     (out,) = decide([make_field(conv=(1.0, 0.2, 1.8), q=0.5)], context={"phone": CTX})
-    assert out.reason.startswith("Removing phone would bring 1.0 pp more submissions, but its "
+    assert out.reason_text.startswith("Removing phone would bring 1.0 pp more submissions, but its "
                                  "effect on won deals is unknown; test removing it with ")
 
 

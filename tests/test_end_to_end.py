@@ -143,7 +143,7 @@ def test_no_personal_data_in_any_format(fmt: str) -> None:
 def test_demo_ends_with_a_hint() -> None:
     res = runner.invoke(app, ["demo"])
     assert res.exit_code == 0
-    assert "--format html --out report.html" in res.stderr
+    assert "formfit demo --out report.html" in res.stderr
 
 
 def test_check_gate_on_sample(tmp_path: Path) -> None:

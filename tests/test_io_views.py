@@ -178,3 +178,33 @@ def test_session_matches_on_other_forms_are_diagnosed(tmp_path: Path) -> None:
     inputs = load(tmp_path, SUBS, views="form_id,viewed_at,session_id\nb,2025-01-01,s1\n")
     n = notice(inputs, "NO_SESSION_MATCHES")
     assert n["session_matches"] == 1 and "form ids" in n["message"]
+
+
+def test_row_level_views_in_us_dates_give_the_iso_cells(tmp_path: Path) -> None:
+    """Row-level views are grouped in DuckDB; dates that are not ISO 8601 go through the one
+    format detector (formfit.io.dates) and give the same cells as the ISO file."""
+    (tmp_path / "subs.csv").write_text(SUBS, encoding="utf-8")
+    iso = ("form_id,viewed_at,session_id\na,2025-01-01 10:00,s1\na,2025-01-13 09:00,s2\n"
+           "b,2025-01-02 12:00,s3\nb,2025-02-02 08:00,s9\n")
+    us = ("form_id,viewed_at,session_id\na,1/1/2025 10:00,s1\na,1/13/2025 09:00,s2\n"
+          "b,1/2/2025 12:00,s3\nb,2/2/2025 08:00,s9\n")
+    got = []
+    for name, body in (("iso.csv", iso), ("us.csv", us)):
+        (tmp_path / name).write_text(body, encoding="utf-8")
+        vc = load_inputs(Settings(submissions=tmp_path / "subs.csv",
+                                  views=tmp_path / name)).view_counts
+        assert vc is not None
+        got.append(vc)
+    pd.testing.assert_frame_equal(got[0], got[1])
+
+
+def test_row_level_views_with_ambiguous_dates_ask_for_a_format(tmp_path: Path) -> None:
+    (tmp_path / "subs.csv").write_text(SUBS, encoding="utf-8")
+    (tmp_path / "v.csv").write_text("form_id,viewed_at,session_id\na,1/2/2025,s1\n"
+                                    "a,3/4/2025,s2\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_inputs(Settings(submissions=tmp_path / "subs.csv", views=tmp_path / "v.csv"))
+    assert "row 2" in err.value.message and "--date-format" in err.value.hint
+    vc = load_inputs(Settings(submissions=tmp_path / "subs.csv", views=tmp_path / "v.csv",
+                              date_format="%d/%m/%Y")).view_counts
+    assert vc is not None and vc["date"].dt.month.tolist() == [2, 4]  # day first

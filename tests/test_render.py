@@ -245,16 +245,19 @@ def test_html_without_srm_has_no_experiments_section() -> None:
     assert "Experiments: sample ratio checks" not in text
 
 
-def test_html_draws_an_absolute_margin() -> None:
-    absolute = replace(RESULT, settings={**RESULT.settings, "margin": "0.5"})
-    assert "-0.5 margin" in render(absolute, "html")
-    assert "margin</text>" not in render(RESULT, "html")
+def test_html_draws_the_margin_decide_used() -> None:
+    """The line sits at the per-field margin (won deals per 1,000 views) carried in each
+    FieldResult, for relative margins too: no renderer parses the margin text again."""
+    fields = tuple(replace(f, margin_wins_per_1k=0.5) for f in RESULT.fields)
+    assert "-0.5 margin" in render(replace(RESULT, fields=fields), "html")
 
 
 def test_html_lists_fields_without_numbers_beside_the_chart() -> None:
     f = replace(RESULT.fields[0], drop_effect=DropEffect(evidence="randomized"))
     text = render(replace(RESULT, fields=(f,)), "html")
-    assert "no estimate of conversion (NO_VARIATION) or won deals (NO_VARIATION)" in text
+    assert ("no estimate of conversion (never removed, so no effect can be estimated) or won "
+            "deals (never removed, so no effect can be estimated)") in text
+    assert "NO_VARIATION" not in text  # plain words, never internal keys
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -275,5 +278,5 @@ def test_nice_ticks_and_markers() -> None:
 
 def test_html_without_placeable_fields_says_why_instead_of_an_empty_chart() -> None:
     text = render(build_minimal(), "html")
-    assert "nothing to place on the chart" in text
+    assert "No field has both a conversion and a won-deals estimate yet" in text
     assert "Change in conversion if removed" not in text

@@ -111,9 +111,12 @@ def projection(v: ir.Table, kind: str, segments: Sequence[str], *, dedupe: bool)
     """Distinct rows (when copies can be told apart), reduced to what the cells need: form_id,
     ts (naive UTC), segments (blank -> "(blank)"), session_id, converted (the flag)."""
     base = v.distinct() if dedupe else v
+    ts = parse_timestamp(base["viewed_at"], kind)
+    if "_ts" in base.columns:  # dates in another format, parsed once per distinct value
+        ts = ts.coalesce(base["_ts"])
     proj: dict[str, Any] = {
         "form_id": base["form_id"].cast("string"),
-        "ts": parse_timestamp(base["viewed_at"], kind),
+        "ts": ts,
         **{s: base[s].cast("string").fill_null(BLANK_SEGMENT) for s in segments},
     }
     if "session_id" in base.columns:
@@ -195,19 +198,17 @@ def row_view_cells(table: EngineTable, *, segments: Sequence[str], known_forms: 
     n = int(head["n"])
     acc = Accounting(rows_read=n)
     notices: list[Notice] = []
-    if int(head["bad"] or 0):
-        where, value = _first_bad(table, v, lambda t: t["viewed_at"].notnull() & parse_timestamp(
-            t["viewed_at"], kind).isnull(), "viewed_at")
-        n_bad = int(head["bad"])
-        more = f" ({n_bad:,} rows have values that are not dates)" if n_bad > 1 else ""
-        raise InputError(f"{where}: viewed_at {shown(value, 'viewed_at')} is not a date{more}. "
-                         f"({table.raw.convention}.)", DATE_HINT)
+    dates = _other_date_format(table, v, kind) if int(head["bad"] or 0) else None
+    timed = bool(head["timed"]) or (dates is not None and bool(
+        (dates["_ts"].dt.normalize() != dates["_ts"]).any()))
+    if dates is not None:
+        v = _with_dates(v, dates, kind)
     if has_flag:
         n_badflag = int(engine.to_pandas(bad_flags(v), role, ref)["n"].iloc[0] or 0)
         if n_badflag:
             _bad_flag(table, v, n_badflag)
 
-    dedupe = has_session or bool(head["timed"])
+    dedupe = has_session or timed
     p = engine.materialize(projection(v, kind, segs, dedupe=dedupe), role, ref)
     st = engine.to_pandas(accounting(p, known_forms), role, ref).iloc[0]
     acc.exclude("duplicate_row", n - int(st["rows"]))
@@ -242,6 +243,61 @@ def row_view_cells(table: EngineTable, *, segments: Sequence[str], known_forms: 
             session_pairs is not None and len(session_pairs):
         notices.append(_no_matches(p, session_pairs, table))
     return RowViewCells(counts, acc, notices, converted_known)
+
+
+MAX_DISTINCT_DATES = 500_000
+
+
+def _other_date_format(table: EngineTable, v: ir.Table, kind: str) -> pd.DataFrame:
+    """viewed_at values that are not ISO 8601, read in the one format the column is written in
+    (the user's --date-format, the preset's, else detected by formfit.io.dates from the distinct
+    values): a (viewed_at, _ts) table, or a clear error naming a row."""
+    from formfit.io.dates import AmbiguousDates, DateFormatError, detect_date_format
+    from formfit.io.values import parse_in_format
+
+    engine, role, ref = table.engine, table.raw.role, table.ref
+    failed = v.filter(v["viewed_at"].notnull() & parse_timestamp(v["viewed_at"], kind).isnull())
+    q = failed.select(viewed_at=failed["viewed_at"].cast("string")).distinct().limit(
+        MAX_DISTINCT_DATES + 1)
+    uniq = engine.to_pandas(q, role, ref)["viewed_at"].astype("str").reset_index(drop=True)
+
+    def fail(value: str, why: str, hint: str = DATE_HINT) -> InputError:
+        where, _ = _first_bad(table, v, lambda t: t["viewed_at"].cast("string") == value,
+                              "viewed_at")
+        return InputError(f"{where}: viewed_at {shown(value, 'viewed_at')} {why}. "
+                          f"({table.raw.convention}.)", hint)
+
+    if len(uniq) > MAX_DISTINCT_DATES:
+        raise fail(uniq.iloc[0], f"is not an ISO 8601 date, and the column holds more than "
+                   f"{MAX_DISTINCT_DATES:,} such values")
+    fmt = table.raw.date_formats.get("viewed_at") or table.raw.date_format
+    if not fmt:
+        try:
+            fmt = detect_date_format(uniq.tolist())
+        except AmbiguousDates as exc:
+            raise fail(exc.example, "could be day/month or month/day, and no date in the "
+                       "column tells which", "Say which with --date-format '%d/%m/%Y' (day "
+                       "first) or --date-format '%m/%d/%Y' (month first), or with "
+                       "`date_format:` in the config file.") from None
+        except DateFormatError as exc:
+            raise fail(exc.example, "is not a date") from None
+    parsed = parse_in_format(uniq, fmt)
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        n_bad = int(bad.sum())
+        more = f" ({n_bad:,} distinct values are not dates)" if n_bad > 1 else ""
+        raise fail(uniq[bad].iloc[0], f"is not a date in the format {fmt}{more}")
+    ts = parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
+    return pd.DataFrame({"viewed_at": uniq, "_ts": ts})
+
+
+def _with_dates(v: ir.Table, dates: pd.DataFrame, kind: str) -> ir.Table:
+    """``v`` with the column ``_ts``: viewed_at read through the mapping of distinct values."""
+    import ibis
+
+    mapping = ibis.memtable(dates.rename(columns={"viewed_at": "_raw"}))
+    joined = v.left_join(mapping, v["viewed_at"].cast("string") == mapping["_raw"])
+    return joined.select(*[joined[c] for c in v.columns], _ts=joined["_ts"])
 
 
 def _typed(counts: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:

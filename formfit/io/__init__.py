@@ -37,9 +37,10 @@ from formfit.cells.url import parse_input
 from formfit.config import Settings
 from formfit.errors import UsageError
 from formfit.inputs import FormsConfig, Inputs, Notice
-from formfit.io.columns import fold, map_columns, require
+from formfit.io.columns import fold, map_columns, not_form_like, require
 from formfit.io.forms import read_forms_file
 from formfit.io.outcomes import load_outcomes
+from formfit.io.presets import apply_preset, drop_footer_rows, load_preset, preset_column_map
 from formfit.io.readers import RawTable, read_table
 from formfit.io.submissions import apply_constants, load_submissions
 from formfit.io.views import load_views
@@ -51,11 +52,17 @@ if TYPE_CHECKING:
 __all__ = ["load_inputs"]
 
 
-def _read(ref: Path | str, role: str, settings: Settings, engine: Engine) -> RawTable:
+def _read(ref: Path | str | None, role: str, settings: Settings, engine: Engine) -> RawTable:
     """Submissions and deals: every row is needed (one per lead or deal), so a file is read by
-    formfit's readers and an engine input is fetched."""
+    formfit's readers, an engine input is fetched, and a DataFrame is taken as it is."""
     from formfit.cells.files import engine_table
 
+    obj = settings.frame(role)
+    if obj is not None:  # a DataFrame or Arrow table from the library API
+        from formfit.io.frames import frame_table
+
+        return frame_table(obj, role)
+    assert ref is not None
     source = parse_input(ref, role)
     with stage(f"Reading {role} ({source.label})"):
         if source.kind == "file":
@@ -63,11 +70,18 @@ def _read(ref: Path | str, role: str, settings: Settings, engine: Engine) -> Raw
         return engine_table(engine, source, role).to_raw_table()
 
 
-def _scan_views(ref: Path | str, settings: Settings, engine: Engine) -> EngineTable:
+def _scan_views(ref: Path | str | None, settings: Settings, engine: Engine) -> EngineTable:
     """Views stay where they are: a file is scanned by the embedded DuckDB, an engine input is
     queried in its engine; only cells come back (formfit.cells.views)."""
-    from formfit.cells.files import engine_table, scan_file
+    from formfit.cells.files import engine_table, from_raw_table, scan_file
 
+    obj = settings.frame("views")
+    if obj is not None:  # a DataFrame or Arrow table from the library API
+        from formfit.io.frames import frame_table
+
+        raw = frame_table(obj, "views")
+        return from_raw_table(engine, raw, parse_input(str(raw.path), "views"))
+    assert ref is not None
     source = parse_input(ref, "views")
     with stage(f"Scanning views ({source.label})"):
         if source.kind == "file":
@@ -117,7 +131,7 @@ def load_inputs(settings: Settings, backend: object = None) -> Inputs:
 
     ``backend`` is an ibis backend a library caller already holds (used instead of
     ``settings.engine``)."""
-    if settings.submissions is None:
+    if settings.submissions is None and settings.frame("submissions") is None:
         raise UsageError("no submissions file given.",
                          "Pass --submissions FILE; views, outcomes and forms are optional.")
     forms_file = read_forms_file(settings.forms) if settings.forms is not None else None
@@ -131,18 +145,29 @@ def load_inputs(settings: Settings, backend: object = None) -> Inputs:
         engine.close()
 
 
+def _given(settings: Settings, role: str) -> bool:
+    return getattr(settings, role) is not None or settings.frame(role) is not None
+
+
 def _load(settings: Settings, forms_file: FormsConfig | None, engine: Engine) -> Inputs:
-    assert settings.submissions is not None
     subs_raw = _read(settings.submissions, "submissions", settings, engine)
-    views_tab = _scan_views(settings.views, settings, engine) if settings.views else None
+    views_tab = _scan_views(settings.views, settings, engine) if _given(settings, "views") \
+        else None
     views_raw = views_tab.raw if views_tab is not None else None
-    out_raw = (_read(settings.outcomes, "outcomes", settings, engine) if settings.outcomes
-               else None)
+    out_raw = (_read(settings.outcomes, "outcomes", settings, engine)
+               if _given(settings, "outcomes") else None)
 
     used_map: set[str] = set()
-    for table in (subs_raw, views_raw, out_raw):
-        if table is not None:
-            used_map |= map_columns(table, settings.column_map, settings.segments)
+    tables = [t for t in (subs_raw, views_raw, out_raw) if t is not None]
+    for table in tables:
+        drop_footer_rows(table)  # report footers ("Grand Totals (N records)") are not rows
+        table.date_format = settings.date_format
+        cmap = list(settings.column_map)
+        if settings.preset is not None:
+            cmap = preset_column_map(load_preset(settings.preset), table.frame.columns,
+                                     settings.column_map) + cmap
+        used_map |= map_columns(table, cmap, settings.segments)
+    settings = apply_preset(settings, tables)
     apply_constants(subs_raw, settings.constants, settings.segments)
     key = choose_key(subs_raw, out_raw)
 
@@ -150,6 +175,7 @@ def _load(settings: Settings, forms_file: FormsConfig | None, engine: Engine) ->
     with stage("Checking submissions"):
         subs = load_submissions(subs_raw, settings, forms_file, key)
     notices.extend(subs.notices)
+    notices.extend(not_form_like(subs.frame, subs.fields, subs_raw.original))
     accounting = {"submissions": subs.accounting}
 
     view_counts = None

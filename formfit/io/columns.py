@@ -8,9 +8,13 @@ once, with the closest existing name and the ``--map`` option that fixes them.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from formfit.errors import InputError, closest
+from formfit.inputs import Notice
 from formfit.io.readers import REPEAT_MARK, RawTable
 
 # Every name the contract gives a meaning to, in any input.
@@ -143,3 +147,63 @@ def missing_columns_error(table: RawTable, missing: Sequence[tuple[str, ...]],
 def present(table: RawTable, name: str) -> bool:
     """Whether the (already mapped) table has a column named ``name``."""
     return name in table.frame.columns
+
+
+# --- columns that look like metadata, not answers -------------------------------------------
+# An export's conversion date, page URL or record id is not a question on the form; analysed as
+# a field it is "on every form" and its values predict nothing useful. (HubSpot's
+# "Conversion Date" became a field on every form.)
+_NAME_HINTS = (
+    ("date", re.compile(r"(date|time|timestamp|(^|_)at$|created|updated|modified)", re.I)),
+    ("URL", re.compile(r"(url|page|link|referr?er|landing)", re.I)),
+    ("id", re.compile(r"(^|[\s_])(id|ids|guid|uuid|key)$|^id[\s_]|(?<=[a-z])Id$", re.I)),
+)
+_VALUE_HINTS = (
+    ("date", re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}([ T]\d{1,2}:\d{2}.*)?$"
+                        r"|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}([ T,]+\d{1,2}:\d{2}.*)?$")),
+    ("URL", re.compile(r"^(https?://|www\.)\S+$", re.I)),
+    ("id", re.compile(r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+                      r"|[0-9a-f]{24,}|[A-Za-z0-9]{15}|[A-Za-z0-9]{18}|\d{6,})$", re.I)),
+)
+
+
+def _looks_like(name: str, values: Sequence[str], distinct_share: float) -> str | None:
+    n = len(values)
+    for kind, pattern in _VALUE_HINTS:
+        share = sum(1 for v in values if pattern.match(v)) / n if n else 0.0
+        named = any(k == kind and p.search(name) for k, p in _NAME_HINTS)
+        # ids: only when nearly every value is different (a 6-digit zip code repeats)
+        if kind == "id" and distinct_share < 0.9:
+            continue
+        if share >= 0.9 or (named and share >= 0.5):
+            return kind
+    return None
+
+
+def not_form_like(frame: Any, fields: Sequence[str], original: Mapping[str, str],
+                  sample: int = 500) -> list[Notice]:
+    """A warning for each analysed field whose values look like dates, timestamps, URLs or
+    ids, naming it and the ``ignore:`` line that leaves it out."""
+    hits: list[tuple[str, str]] = []
+    for f in fields:
+        if f not in frame.columns:
+            continue
+        values = frame[f].dropna()
+        if len(values) == 0:
+            continue
+        distinct = values.astype("str").drop_duplicates()
+        share = len(distinct) / len(values)
+        kind = _looks_like(original.get(f, f), distinct.head(sample).tolist(), share)
+        if kind is not None:
+            hits.append((original.get(f, f), kind))
+    if not hits:
+        return []
+    names = [n for n, _ in hits]
+    what = "; ".join(f"{n!r} looks like {'an' if k in ('id', 'URL') else 'a'} {k}"
+                     for n, k in hits)
+    line = "ignore: [" + ", ".join(json.dumps(n, ensure_ascii=False) for n in names) + "]"
+    it = "it is" if len(hits) == 1 else "they are"
+    return [Notice("NOT_A_FORM_FIELD",
+                   f"{what}, not an answer on a form, yet {it} analysed as a form field. If "
+                   f"{it} not a question on the form, add this line to the config file: {line}",
+                   {"columns": names, "ignore_line": line})]

@@ -108,8 +108,8 @@ def _resolve_outcome(table: RawTable, settings: Settings) -> pd.Series:
         out = np.where(won.to_numpy(), "won", np.where(closed.to_numpy(), "lost", "open"))
         return pd.Series(out, index=df.index, dtype="str")
     if not stage_map:
-        values = _distinct(df["stage"])
-        example = "\n".join(f"    {v}: {_guess(v)}" for v in list(values)[:MAX_VALUES])
+        values = _distinct(df["stage"].fillna("(blank)"))
+        example = "\n".join(f"    {_yaml_pair(v)}" for v in list(values)[:MAX_VALUES])
         raise InputError(
             f"outcomes file {table.name} has a stage column but no stage map; its stages are: "
             f"{_list_values(values)}.",
@@ -132,7 +132,7 @@ def _map_words(table: RawTable, column: str, mapping: Mapping[str, str]) -> pd.S
             f"{_list_values(values)}; the first is in {table.unit} {table.number(pos):,} "
             f"({table.convention}).",
             "Map each CRM value in the config file (--config), e.g.\n  stages:\n"
-            + "\n".join(f"    {v}: {_guess(v)}" for v in list(values)[:MAX_VALUES]))
+            + "\n".join(f"    {_yaml_pair(v)}" for v in list(values)[:MAX_VALUES]))
     return mapped.astype("str")
 
 
@@ -148,6 +148,15 @@ def _list_values(values: Mapping[str, int]) -> str:
     if len(items) > MAX_VALUES:
         text += f", and {len(items) - MAX_VALUES} more"
     return text
+
+
+def _yaml_pair(value: str) -> str:
+    """'Closed Won: won' as a YAML line that reads back as written when pasted (quoted when the
+    stage looks like a number, a boolean or holds a colon)."""
+    import yaml
+
+    return yaml.safe_dump({value: _guess(value)}, allow_unicode=True,
+                          default_flow_style=False, width=1000).strip()
 
 
 def _guess(value: str) -> str:

@@ -189,6 +189,9 @@ def _read_delimited(data: bytes, path: Path, role: str, *, tab: bool) -> RawTabl
     if utf8.startswith(b"\xef\xbb\xbf"):
         utf8 = utf8[3:]
     utf8 = utf8[lead:]  # the blank lines are ASCII: as many bytes as characters
+    from formfit.io.presets import strip_footer_bytes  # report footers are not rows
+
+    utf8 = strip_footer_bytes(utf8)
     internal = [f"c{i}" for i in range(len(names))]
     try:
         tbl = pacsv.read_csv(

@@ -34,6 +34,9 @@ class RawTable:
     numbers: np.ndarray[Any, np.dtype[np.int64]] | None = None  # explicit numbers (JSON Lines)
     header_looks_like_data: bool = False
     original: dict[str, str] = field(default_factory=dict)  # mapped name -> name in the file
+    # strptime formats for date columns: per column (a preset's), else one for all (the user's)
+    date_formats: dict[str, str] = field(default_factory=dict)
+    date_format: str | None = None
 
     engine_label: str | None = None  # "table:NAME" / "sql:..." for rows read from an engine
 

@@ -15,13 +15,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from formfit.errors import InputError
+from formfit.io.dates import EXCEL_SERIAL, ISO, AmbiguousDates, DateFormatError, detect_date_format
 from formfit.io.readers import RawTable
 
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0"})
-DATE_HINT = ("Write dates as ISO 8601: YYYY-MM-DD or YYYY-MM-DD HH:MM:SS, optionally with a "
-             "time zone such as +02:00 or Z. Day-first forms such as 31/01/2025 are not read "
-             "because 01/02/2025 could be either day.")
+DATE_HINT = ("formfit reads ISO 8601 (YYYY-MM-DD, optionally with HH:MM:SS and a time zone "
+             "such as +02:00 or Z), US M/D/YYYY and European D/M/YYYY or D.M.YYYY, detected per "
+             "column. For any other format give it with --date-format, e.g. "
+             "--date-format '%d %b %Y' for 31 Jan 2025.")
 _PRIVATE = ("lead_id", "email", "session_id")
 
 
@@ -50,22 +52,58 @@ def parse_dates(table: RawTable, column: str) -> pd.Series:
         return fast
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     uniq = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
-    parsed = pd.to_datetime(uniq, format="ISO8601", utc=True, errors="coerce")
+    fmt = _date_format(table, column, uniq, codes)
+    parsed = parse_in_format(uniq, fmt)
     bad = parsed.isna().to_numpy() & uniq.notna().to_numpy()
     if bad.any():
         bad_codes = np.flatnonzero(bad)
         pos = _first_pos(np.isin(codes, bad_codes))
         n_bad = int(np.isin(codes, bad_codes).sum())
         more = f" ({n_bad:,} rows have values that are not dates)" if n_bad > 1 else ""
+        read_as = "" if fmt in (ISO, EXCEL_SERIAL) else f" in the format {fmt}"
         raise InputError(
-            f"{table.where(pos)}: {column} {shown(s.iloc[pos], column)} is not a date{more}. "
-            f"({table.convention}.)", DATE_HINT)
+            f"{table.where(pos)}: {column} {shown(s.iloc[pos], column)} is not a date"
+            f"{read_as}{more}. ({table.convention}.)", DATE_HINT)
     values = parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
     arr = values.to_numpy()
     out = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[ns]")
     ok = codes >= 0
     out[ok] = arr[codes[ok]]
     return pd.Series(out, index=s.index, name=column)
+
+
+def parse_in_format(uniq: pd.Series, fmt: str) -> pd.Series:
+    """Text dates in one format (ISO, Excel serials or a strptime format) as UTC timestamps;
+    NaT where a value does not fit."""
+    if fmt == ISO:
+        return pd.to_datetime(uniq, format="ISO8601", utc=True, errors="coerce")
+    if fmt == EXCEL_SERIAL:
+        return pd.to_datetime(pd.to_numeric(uniq, errors="coerce"), unit="D",
+                              origin="1899-12-30", utc=True)
+    return pd.to_datetime(uniq, format=fmt, errors="coerce", utc=True)
+
+
+def _date_format(table: RawTable, column: str, uniq: pd.Series, codes: np.ndarray) -> str:
+    """The column's format: the preset's for this column, the user's, else detected from the
+    distinct values. A column whose day and month cannot be told apart is an error that names
+    an example row and the option that settles it."""
+    given = table.date_formats.get(column) or table.date_format
+    if given:
+        return given
+    excel = table.path.suffix.lower() in (".xlsx", ".xlsm")
+    try:
+        return detect_date_format(uniq.dropna().tolist(), excel=excel)
+    except AmbiguousDates as exc:
+        hit = np.flatnonzero(uniq.to_numpy(dtype=object) == exc.example)
+        pos = _first_pos(np.isin(codes, hit)) if len(hit) else 0
+        raise InputError(
+            f"{table.where(pos)}: {column} {shown(exc.example, column)} could be day/month or "
+            f"month/day, and no date in the column tells which (none has a number above 12 "
+            f"in either place). ({table.convention}.)",
+            "Say which with --date-format '%d/%m/%Y' (day first) or --date-format "
+            "'%m/%d/%Y' (month first), or with `date_format:` in the config file.") from None
+    except DateFormatError:
+        return ISO  # the ISO reader finds the first bad value and names its row
 
 
 def _arrow_dates(s: pd.Series) -> pd.Series | None:

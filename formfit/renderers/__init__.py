@@ -42,8 +42,10 @@ COMMAND_FORMATS: dict[str, tuple[Format, ...]] = {
 FORMATS = tuple(str(f) for f in COMMAND_FORMATS["analyze"])
 
 
-def render(result: AnalysisResult, fmt: str, width: int | None = None) -> str:
-    """Render ``result`` as ``fmt`` text. ``width`` applies to the table (default 100 columns)."""
+def render(result: AnalysisResult, fmt: str, width: int | None = None,
+           color: bool = False) -> str:
+    """Render ``result`` as ``fmt`` text. ``width`` and ``color`` (ANSI verdict colours, for a
+    terminal) apply to the table (default 100 columns, no colour)."""
     if fmt == "json":
         from formfit.renderers.json import render_json
 
@@ -51,7 +53,7 @@ def render(result: AnalysisResult, fmt: str, width: int | None = None) -> str:
     if fmt == "table":
         from formfit.renderers.table import render_table
 
-        return render_table(result, width=width)
+        return render_table(result, width=width, color=color)
     if fmt == "markdown":
         from formfit.renderers.markdown import render_markdown
 

@@ -17,6 +17,12 @@ from typing import Any
 
 import jinja2
 
+from formfit.renderers.charts import (
+    free_to_drop_floor,
+    ordered_values,
+    predictive_chart,
+    regions,
+)
 from formfit.renderers.text import (
     EVIDENCE_MEANING,
     VERDICT_LABEL,
@@ -36,6 +42,7 @@ from formfit.renderers.text import (
     summary_line,
     warning_text,
 )
+from formfit.renderers.words import plain
 from formfit.results import VERDICT_ORDER, AnalysisResult, Estimate, FieldResult
 
 # Okabe-Ito colours (safe for colour-blind readers), and a distinct marker shape per verdict.
@@ -122,15 +129,13 @@ def _short(text: str, n: int = 30) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _absolute_margin(result: AnalysisResult) -> float | None:
-    text = str(result.settings.get("margin") or "").strip()
-    if not text or text.endswith("%"):
-        return None
-    try:
-        m = float(text)
-    except ValueError:
-        return None
-    return m if m > 0 and math.isfinite(m) else None
+def _chart_margin(placed: Sequence[FieldResult]) -> float | None:
+    """The margin line: the strictest per-field margin (won deals per 1,000 views) decide used
+    among the fields on the chart. Relative margins differ by field (their baselines differ)."""
+    ms = [f.margin_wins_per_1k for f in placed
+          if f.margin_wins_per_1k is not None and math.isfinite(f.margin_wins_per_1k)
+          and f.margin_wins_per_1k > 0]
+    return min(ms) if ms else None
 
 
 def _unplaced_reason(f: FieldResult) -> str:
@@ -139,10 +144,10 @@ def _unplaced_reason(f: FieldResult) -> str:
         return "never removed from a form: effect not estimable"
     missing = []
     if not de.conversion_pp.known:
-        missing.append("conversion" + (f" ({de.conversion_pp.code})" if de.conversion_pp.code
-                                       else ""))
+        missing.append("conversion" + (f" ({plain(de.conversion_pp.code)})"
+                                       if de.conversion_pp.code else ""))
     if not de.wins_per_1k_views.known:
-        missing.append("won deals" + (f" ({de.wins_per_1k_views.code})"
+        missing.append("won deals" + (f" ({plain(de.wins_per_1k_views.code)})"
                                       if de.wins_per_1k_views.code else ""))
     return "no estimate of " + " or ".join(missing)
 
@@ -150,17 +155,19 @@ def _unplaced_reason(f: FieldResult) -> str:
 def chart(result: AnalysisResult) -> dict[str, Any]:
     """Everything the template needs to draw the trade-off chart, as numbers and strings."""
     placed: dict[tuple[str, ...], list[FieldResult]] = {}
-    unplaced = []
+    unplaced: list[dict[str, Any]] = []  # fields not on the chart, grouped by why
     for f in sort_fields(result.fields):
         de = f.drop_effect
         if de.conversion_pp.known and de.wins_per_1k_views.known:
             placed.setdefault(_point_key(f), []).append(f)
         else:
-            unplaced.append({"field": f.field, "verdict": VERDICT_LABEL.get(f.verdict, f.verdict),
-                             "color": COLOR.get(f.verdict, "#444"),
-                             "protected": f.verdict == "protected",
-                             "why": _unplaced_reason(f)})
-    margin = _absolute_margin(result)
+            why = _unplaced_reason(f)
+            if not unplaced or unplaced[-1]["why"] != why:
+                unplaced.append({"why": why, "fields": []})
+            unplaced[-1]["fields"].append(
+                {"field": f.field, "verdict": VERDICT_LABEL.get(f.verdict, f.verdict),
+                 "color": COLOR.get(f.verdict, "#444"), "protected": f.verdict == "protected"})
+    margin = _chart_margin([f for ms in placed.values() for f in ms])
     xs: list[float] = [0.0]
     ys: list[float] = [0.0] + ([-1.3 * margin] if margin else [])  # room below the line
     for members in placed.values():
@@ -173,25 +180,9 @@ def chart(result: AnalysisResult) -> dict[str, Any]:
     px0, py0 = sx(0.0), sy(0.0)
     right, bottom = ML + PW, MT + PH
 
-    quadrants = []
-    for qx, qy, qw, qh, fill, title, sub, corner in (
-        (px0, MT, right - px0, py0 - MT, "#e8f4ec", "Free to drop",
-         "more submissions, no fewer wins", "tr"),
-        (px0, py0, right - px0, bottom - py0, "#fdf0e6", "Costs sales",
-         "more submissions, fewer won deals", "br"),
-        (ML, py0, px0 - ML, bottom - py0, "#fbe6e6", "Costs leads and sales",
-         "fewer submissions and fewer won deals", "bl"),
-        (ML, MT, px0 - ML, py0 - MT, "#eef1f6", "Fewer, better leads",
-         "fewer submissions, more won deals", "tl"),
-    ):
-        if qw <= 1 or qh <= 1:
-            continue
-        show = qw > 150 and qh > 44
-        tx = qx + qw - 8 if corner[1] == "r" else qx + 8
-        ty = qy + 18 if corner[0] == "t" else qy + qh - 24
-        quadrants.append({"x": _f(qx), "y": _f(qy), "w": _f(qw), "h": _f(qh), "fill": fill,
-                          "title": title, "sub": sub, "show": show, "tx": _f(tx), "ty": _f(ty),
-                          "ty2": _f(ty + 14), "anchor": "end" if corner[1] == "r" else "start"})
+    placed_fields = [f for ms in placed.values() for f in ms]
+    floor = free_to_drop_floor(placed_fields, margin)
+    quadrants = regions(sx, sy, (ML, MT, right, bottom), margin, floor)
 
     points = []
     boxes: list[tuple[float, float, float, float]] = []
@@ -214,7 +205,7 @@ def chart(result: AnalysisResult) -> dict[str, Any]:
             "y_lo": _f(sy(w.ci_low if w.ci_low is not None else w.estimate)),
             "y_hi": _f(sy(w.ci_high if w.ci_high is not None else w.estimate)),
             "cap_x1": _f(cx - 4), "cap_x2": _f(cx + 4), "cap_y1": _f(cy - 4), "cap_y2": _f(cy + 4),
-            "color": COLOR.get(verdict, "#444"),
+            "color": COLOR.get(verdict, "#444"), "verdict": verdict,
             "path": marker(SHAPE.get(verdict, "circle"), cx, cy),
             "hollow": SHAPE.get(verdict) == "ring",
             "label": short, "lx": _f(lx), "ly": _f(ly), "anchor": anchor,
@@ -235,8 +226,18 @@ def chart(result: AnalysisResult) -> dict[str, Any]:
         "quadrants": quadrants, "points": points, "x_ticks": x_ticks, "y_ticks": y_ticks,
         "margin_y": _f(sy(-margin)) if margin else None,
         "margin_label": f"-{num(margin)} margin" if margin else "",
-        "legend": legend, "unplaced": unplaced,
+        "legend": legend, "unplaced": _grouped(unplaced),
+        "predictive": predictive_chart([f for f in result.fields
+                                        if _point_key(f) not in placed], COLOR),
     }
+
+
+def _grouped(unplaced: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per reason (in first-seen order), listing its fields."""
+    by_why: dict[str, list[dict[str, Any]]] = {}
+    for group in unplaced:
+        by_why.setdefault(group["why"], []).extend(group["fields"])
+    return [{"why": why, "fields": fs} for why, fs in by_why.items()]
 
 
 def _place_label(cx: float, cy: float, w: float, h: float,
@@ -266,7 +267,7 @@ def _place_label(cx: float, cy: float, w: float, h: float,
 
 def value_bars(f: FieldResult) -> dict[str, Any] | None:
     """Win rate by value as horizontal bars with Wilson 95% intervals; None without values."""
-    values = f.predictive.win_rate_by_value
+    values = ordered_values(f)
     if not values:
         return None
     label_w, bar_w, row_h, text_w = 170, 300, 22, 120
@@ -306,7 +307,7 @@ def _est_row(label: str, e: Estimate) -> dict[str, str]:
     return {"label": label, "estimate": num(e.estimate, sign=True),
             "ci": (f"{num(e.ci_low, sign=True)} to {num(e.ci_high, sign=True)}"
                    if e.ci_low is not None and e.ci_high is not None else "—"),
-            "p": pval(e.p_value) if e.with_p else "", "code": e.code or ""}
+            "p": pval(e.p_value) if e.with_p else "", "code": plain(e.code) if e.code else ""}
 
 
 def _field_view(f: FieldResult) -> dict[str, Any]:
@@ -320,7 +321,7 @@ def _field_view(f: FieldResult) -> dict[str, Any]:
     return {
         "name": f.field, "verdict": f.verdict,
         "verdict_label": VERDICT_LABEL.get(f.verdict, f.verdict),
-        "color": COLOR.get(f.verdict, "#444"), "reason": f.reason,
+        "color": COLOR.get(f.verdict, "#444"), "reason": f.reason_text,
         "forms": ", ".join(f.forms), "n_forms": len(f.forms),
         "evidence": de.evidence, "basis": de.basis or de.evidence,
         "aliased_with": ", ".join(de.aliased_with),
@@ -333,7 +334,7 @@ def _field_view(f: FieldResult) -> dict[str, Any]:
                       _est_row("Δ won deals per 1,000 views", de.wins_per_1k_views),
                       _est_row("Δ revenue per 1,000 views", de.revenue_per_1k_views)],
         "iv": num(p.information_value), "lr_p": pval(p.lr_p_value), "q": pval(p.q_value),
-        "kind": p.kind, "leads": count(p.leads), "codes": ", ".join(p.codes),
+        "kind": p.kind, "leads": count(p.leads), "codes": ", ".join(plain(c) for c in p.codes),
         "plan": plan, "bars": value_bars(f),
     }
 

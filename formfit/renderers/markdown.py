@@ -29,6 +29,7 @@ from formfit.renderers.text import (
     summary_line,
     warning_text,
 )
+from formfit.renderers.words import natural_order, plain
 from formfit.results import AnalysisResult, Estimate, FieldResult
 
 E = md_escape
@@ -78,7 +79,7 @@ def _field_table(result: AnalysisResult) -> list[str]:
 def _details_field(f: FieldResult) -> list[str]:
     de = f.drop_effect
     out = [f"#### {E(f.field)}: {E(VERDICT_LABEL.get(f.verdict, f.verdict))}", "",
-           E(f.reason or "No reason given."), ""]
+           E(f.reason_text or "No reason given."), ""]
     facts = [f"evidence: {E(de.basis or de.evidence)}"]
     if de.aliased_with:
         facts.append("always shown together with " + ", ".join(E(a) for a in de.aliased_with))
@@ -100,16 +101,18 @@ def _details_field(f: FieldResult) -> list[str]:
                     if est.ci_low is not None and est.ci_high is not None else "—")
         out.append(_row([label, E(num(est.estimate, sign=True)), E(interval),
                          E(pval(est.p_value)) if est.with_p else "",
-                         E(est.code or "")]))
+                         E(plain(est.code) if est.code else "")]))
     p = f.predictive
     out += ["", f"Predictive value of its values: IV {E(num(p.information_value))}, "
                 f"LR p {E(pval(p.lr_p_value))}, q {E(pval(p.q_value))}, kind {E(p.kind)}, "
                 f"{count(p.leads)} mature leads"
-            + (f"; codes: {', '.join(E(c) for c in p.codes)}" if p.codes else "") + ".", ""]
+            + (f"; notes: {', '.join(E(plain(c)) for c in p.codes)}" if p.codes else "") + ".",
+            ""]
     if p.win_rate_by_value:
         out += [_row(["value", "leads", "wins", "win rate", "95% CI"]),
                 _row(["---", "---:", "---:", "---:", "---"])]
-        for v in p.win_rate_by_value:
+        for v in natural_order(list(p.win_rate_by_value),
+                               [x.value for x in p.win_rate_by_value]):
             interval = (f"{pct(v.ci_low)} to {pct(v.ci_high)}"
                         if v.ci_low is not None and v.ci_high is not None else "—")
             out.append(_row([E(v.value), count(v.leads), count(v.wins), E(pct(v.win_rate)),
@@ -163,7 +166,7 @@ def render_markdown(result: AnalysisResult) -> str:
               f"1,000 form views. Margin: {E(margin_text(result))}.", ""]
     lines += ["<details><summary>Why: one sentence per field</summary>", ""]
     lines += [f"- **{E(f.field)}**: {E(VERDICT_LABEL.get(f.verdict, f.verdict))}. "
-              f"{E(f.reason)}" for f in sort_fields(result.fields)]
+              f"{E(f.reason_text)}" for f in sort_fields(result.fields)]
     lines += ["", "</details>", ""]
     lines += ["<details><summary>Field details</summary>", ""]
     for f in sort_fields(result.fields):

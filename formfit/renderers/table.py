@@ -109,7 +109,7 @@ def _reasons(result: AnalysisResult) -> list[RenderableType]:
         t.append(f" ({', '.join(f.forms)})" if f.forms else "", style="dim")
         t.append(" — ")
         t.append(VERDICT_LABEL.get(f.verdict, f.verdict), style=VERDICT_STYLE.get(f.verdict, ""))
-        t.append(": " + (f.reason or "no reason given."))
+        t.append(": " + (f.reason_text or "no reason given."))
         out.append(Padding(t, (0, 0, 0, 2)))
     return out
 
@@ -184,14 +184,20 @@ LEGEND = ("Δ: the change if the field is removed from the forms that show it, w
 
 
 def render_table(result: AnalysisResult, width: int | None = None,
-                 no_color: bool | None = None) -> str:
-    """The terminal report as plain text, at most ``width`` (default 100) columns wide."""
+                 no_color: bool | None = None, color: bool = False) -> str:
+    """The terminal report, at most ``width`` (default 100) columns wide.
+
+    Plain text unless ``color`` (a terminal): then verdicts and warnings carry ANSI colours,
+    still never under ``NO_COLOR``.
+    """
     if no_color is None:
         no_color = bool(os.environ.get("NO_COLOR"))
+    color = color and not no_color
     width = width or 100
-    console = Console(file=io.StringIO(), width=width, force_terminal=False,
-                      no_color=no_color, highlight=False, emoji=False, markup=False,
-                      color_system=None, legacy_windows=False, soft_wrap=False)
+    console = Console(file=io.StringIO(), width=width, force_terminal=color,
+                      no_color=not color, highlight=False, emoji=False, markup=False,
+                      color_system="standard" if color else None, legacy_windows=False,
+                      soft_wrap=False)
     parts: list[RenderableType] = [*_header(result), Text(""), _field_table(result, width),
                                    Text(""), Text(LEGEND, style="dim"), Text("")]
     parts += _reasons(result) + [Text("")]

@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from formfit.renderers.words import plain
 from formfit.results import VERDICT_ORDER, AnalysisResult, Estimate, FieldResult
 
 VERDICT_LABEL: dict[str, str] = {
@@ -159,7 +160,7 @@ def horizon_days(result: AnalysisResult) -> int | None:
 
 def margin_text(result: AnalysisResult) -> str:
     """The non-inferiority margin as the user gave it, in words."""
-    margin = str(result.settings.get("margin") or "2%").strip()
+    margin = str(result.settings.get("margin", "")).strip()
     if margin.endswith("%"):
         return f"{margin} of today's won deals per 1,000 views"
     return f"{margin} won deals per 1,000 views"
@@ -181,17 +182,18 @@ def header_facts(result: AnalysisResult) -> list[str]:
     facts = [f"as of {result.as_of or 'unknown'}",
              f"maturity window {h} days" if h is not None else "maturity window: none "
              "(no submission dates)",
-             f"margin {result.settings.get('margin') or '2%'}"]
+             f"margin {result.settings.get('margin', '')}"]
     if result.settings.get("forms_inferred"):
         facts.append("fields per form inferred from submissions (no forms file)")
     return facts
 
 
 def warning_text(w: Mapping[str, Any]) -> tuple[str, str]:
-    """(code, message) of a coded warning; extra keys are appended to the message."""
+    """(code, message) of a coded warning; extra keys are appended to the message, in plain
+    words. The code stays as it is: a documented identifier, searchable in the README."""
     code = str(w.get("code") or "WARNING")
     message = str(w.get("message") or "")
-    extra = [f"{k}: {_plain(v)}" for k, v in sorted(w.items(), key=lambda kv: str(kv[0]))
+    extra = [f"{plain(k)}: {_plain(v)}" for k, v in sorted(w.items(), key=lambda kv: str(kv[0]))
              if k not in ("code", "message") and v not in (None, "", [], {})]
     if extra:
         message = f"{message} ({'; '.join(extra)})" if message else "; ".join(extra)
@@ -206,7 +208,7 @@ def _plain(v: Any) -> str:
     if isinstance(v, (list, tuple)):
         return ", ".join(_plain(x) for x in v)
     if isinstance(v, Mapping):
-        return ", ".join(f"{k} {_plain(x)}" for k, x in v.items())
+        return ", ".join(f"{plain(k)} {_plain(x)}" for k, x in v.items())
     return str(v)
 
 
@@ -226,15 +228,15 @@ def accounting_rows(result: AnalysisResult) -> list[dict[str, Any]]:
                 continue
             if isinstance(value, Mapping):
                 for k, v in sorted(value.items(), key=lambda kv: str(kv[0])):
-                    notes.append((f"{key.replace('_', ' ')}: {k}", count(v)))
+                    notes.append((f"{plain(key)}: {plain(k)}", count(v)))
             elif value not in (None, "", [], {}):
-                notes.append((str(key).replace("_", " "), _plain(value)))
+                notes.append((plain(key), _plain(value)))
         rows.append({
             "role": str(role),
             "file": files.get(str(role), ""),
             "rows_read": count(acc.get("rows_read")),
             "rows_used": count(acc.get("rows_used")),
-            "excluded": [(str(k), count(v)) for k, v in sorted(
+            "excluded": [(plain(k), count(v)) for k, v in sorted(
                 excluded.items(), key=lambda kv: str(kv[0]))] if isinstance(excluded, Mapping)
             else [],
             "notes": notes,
@@ -268,7 +270,7 @@ def _variants(v: Any) -> str:
         parts = []
         for k, x in v.items():
             if isinstance(x, Mapping):
-                inner = ", ".join(f"{a} {_plain(b)}" for a, b in x.items())
+                inner = ", ".join(f"{plain(a)} {_plain(b)}" for a, b in x.items())
                 parts.append(f"{k} ({inner})")
             else:
                 parts.append(f"{k} {_plain(x)}")
@@ -278,7 +280,7 @@ def _variants(v: Any) -> str:
         for x in v:
             if isinstance(x, Mapping):
                 name = x.get("form_id", x.get("variant", x.get("name", "")))
-                rest = ", ".join(f"{k} {_plain(y)}" for k, y in x.items()
+                rest = ", ".join(f"{plain(k)} {_plain(y)}" for k, y in x.items()
                                  if k not in ("form_id", "variant", "name"))
                 out.append(f"{name} ({rest})" if rest else str(name))
             else:

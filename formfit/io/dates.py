@@ -1,0 +1,104 @@
+"""Which date format a column is written in, decided once from its distinct values.
+
+:func:`detect_date_format` is the one place formats are told apart, so that pandas here and
+the DuckDB engine (which parses dates inside the database) read every column the same way:
+give it a column's distinct values, get a strptime format back, or an error that carries an
+example value. Recognised:
+
+- ISO 8601 dates and date-times, with or without ``T``, seconds, fractions, ``Z`` or an offset
+  (returned as :data:`ISO`; parse with ``pandas.to_datetime(format="ISO8601")``);
+- US ``M/D/YYYY`` and European ``D/M/YYYY``, ``D.M.YYYY`` or ``D-M-YYYY``, with an optional
+  ``H:MM[:SS]`` and ``AM/PM``, when some value tells day from month (a number above 12);
+  all-ambiguous columns raise :class:`AmbiguousDates`;
+- ``YYYY. MM. DD`` (Salesforce reports in some locales), ``YYYYMMDD`` (GA4's event_date);
+- Excel serial day numbers (:data:`EXCEL_SERIAL`) when ``excel`` is true (XLSX inputs).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+ISO = "ISO8601"
+EXCEL_SERIAL = "EXCEL_SERIAL"
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}"
+                  r"([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s?(Z|[+-]\d{2}(:?\d{2})?)?)?$")
+_DMY = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})"
+                  r"(?:,?[ T](\d{1,2}):(\d{2})(:\d{2})?\s*([AaPp][Mm])?)?$")
+_YMD_DOTS = re.compile(r"^\d{4}\. ?\d{1,2}\. ?\d{1,2}\.?$")
+_COMPACT = re.compile(r"^(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$")
+_SERIAL = re.compile(r"^\d{4,5}(\.\d+)?$")
+
+
+class DateFormatError(ValueError):
+    """A column whose values are not dates in one recognised format; ``example`` is a value
+    that shows it (the caller finds its row)."""
+
+    def __init__(self, message: str, example: str) -> None:
+        super().__init__(message)
+        self.example = example
+
+
+class AmbiguousDates(DateFormatError):
+    """Every value reads as both day/month and month/day (e.g. 03/04/2025)."""
+
+
+def detect_date_format(values: Iterable[str], *, excel: bool = False) -> str:
+    """The format of a column's distinct non-blank text ``values``: :data:`ISO`,
+    :data:`EXCEL_SERIAL` or a strptime format such as ``%m/%d/%Y %I:%M %p``.
+
+    Raises :class:`AmbiguousDates` when day and month cannot be told apart, and
+    :class:`DateFormatError` for values that fit no single format (``example`` is the first).
+    """
+    vals = [str(v).strip() for v in values if v is not None and str(v).strip()]
+    if not vals:
+        return ISO
+    if all(_ISO.match(v) for v in vals):
+        return ISO
+    if all(_YMD_DOTS.match(v) for v in vals):
+        return "%Y. %m. %d" if " " in vals[0] else "%Y.%m.%d"
+    if all(_COMPACT.match(v) for v in vals):
+        return "%Y%m%d"
+    if excel and all(_SERIAL.match(v) and 20000 <= float(v) <= 80000 for v in vals):
+        return EXCEL_SERIAL
+    return _day_month(vals)
+
+
+def _day_month(vals: list[str]) -> str:
+    matches = []
+    for v in vals:
+        m = _DMY.match(v)
+        if m is None:
+            raise DateFormatError(f"{v!r} is not a date in a format formfit knows", v)
+        matches.append(m)
+    seps = {m.group(2) for m in matches}
+    if len(seps) > 1:
+        raise DateFormatError("dates are written with different separators", vals[0])
+    sep = seps.pop()
+    first_big = [m for m in matches if int(m.group(1)) > 12]
+    second_big = [m for m in matches if int(m.group(3)) > 12]
+    if first_big and second_big:
+        raise DateFormatError("some dates put the day first and others the month first",
+                              second_big[0].group(0))
+    if first_big:
+        order = f"%d{sep}%m{sep}%Y"
+    elif second_big:
+        order = f"%m{sep}%d{sep}%Y"
+    else:
+        raise AmbiguousDates("no value tells the day from the month", vals[0])
+    timed = [m for m in matches if m.group(5) is not None]
+    if not timed:
+        return order
+    if len(timed) != len(matches):
+        raise DateFormatError("some values have a time and others do not",
+                              next(m.group(0) for m in matches if m.group(5) is None))
+    ampm = {m.group(8) is not None for m in timed}
+    seconds = {m.group(7) is not None for m in timed}
+    if len(ampm) > 1 or len(seconds) > 1:
+        raise DateFormatError("times are written in different ways", timed[0].group(0))
+    clock = ("%I" if ampm.pop() else "%H") + ":%M" + (":%S" if seconds.pop() else "")
+    if timed[0].group(8) is not None:
+        clock += " %p"
+    joiner = "T" if "T" in timed[0].group(0) else (", " if "," in timed[0].group(0) else " ")
+    return f"{order}{joiner}{clock}"

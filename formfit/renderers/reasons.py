@@ -1,0 +1,153 @@
+"""Reason codes in words: the one sentence a marketer reads for each field's verdict.
+
+:func:`formfit.decide.decide` states why as ``FieldResult.reason_code`` with its numbers in
+``reason_data``; this module writes the sentence, with the same number formatter
+(:func:`formfit.renderers.text.num`) every format uses. Codes:
+
+======================================  ==========================================================
+DROP_WITHIN_MARGIN                      removing it costs no more than the margin (95%, Holm)
+KEEP_COSTS_MORE_THAN_MARGIN             removing it costs more than the margin (95%)
+KEEP_UNMEASURED_PREDICTIVE              never removed, but its values predict winning
+MAKE_OPTIONAL_COSTLY_BUT_PREDICTIVE     required, costs submissions, values predict winning
+TEST_TOO_UNCERTAIN                      interval too wide to call against the margin
+TEST_NO_MARGIN                          a relative margin without a baseline
+TEST_WINS_UNKNOWN                       conversion effect known, wins effect not
+TEST_NOT_ESTIMABLE                      no effect could be estimated
+TEST_UNMEASURED                         never removed, values not clearly predictive
+TEST_UNMEASURED_LEAKAGE                 never removed, values predict too well (leakage)
+PROTECTED                               protected in the forms config
+======================================  ==========================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from formfit.renderers.text import num, pval
+from formfit.results import FieldResult, TestPlan
+
+MISSING_TEXT: dict[str, str] = {
+    "NO_WON_DEALS": "no won deals yet on the forms that show it",
+    "NO_VIEWS_NO_OUTCOMES": "needs views and outcomes",
+    "NO_VIEWS": "needs a views file to know today's won deals per 1,000 views",
+    "NO_OUTCOMES": "needs outcomes to know today's won deals per 1,000 views",
+    "BASELINE_UNKNOWN": "today's won deals per 1,000 views on its forms are unknown",
+    "MARGIN_TOO_LARGE": "the margin is too large for today's won deals",
+}
+
+
+def names(items: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _triple(data: Mapping[str, Any], key: str) -> tuple[float | None, float | None, float | None]:
+    value = data.get(key) or [None, None, None]
+    est, lo, hi = (list(value) + [None, None, None])[:3]
+    return est, lo, hi
+
+
+def _q(q: float | None) -> str:
+    return "unknown" if q is None else pval(q)
+
+
+def _conversion(data: Mapping[str, Any]) -> str:
+    est, _, _ = _triple(data, "conversion_pp")
+    if est is None:
+        return "an unknown effect on submissions"
+    if est >= 0:
+        return f"{num(est)} pp more submissions"
+    return f"{num(-est)} pp fewer submissions"
+
+
+def _wins(subject: str, data: Mapping[str, Any]) -> str:
+    """'Removing X would cost 2.1 won deals per 1,000 views (95% CI 0.9 to 3.3)' or a change."""
+    est, lo, hi = _triple(data, "wins_per_1k")
+    if est is None or lo is None or hi is None:
+        return f"Removing {subject} has an unknown effect on won deals"
+    if hi < 0:
+        return (f"Removing {subject} would cost {num(-est)} won deals per 1,000 views "
+                f"(95% CI {num(-hi)} to {num(-lo)})")
+    return (f"Removing {subject} would change won deals by {num(est, sign=True)} per 1,000 "
+            f"views (95% CI {num(lo, sign=True)} to {num(hi, sign=True)})")
+
+
+def _plan(plan: TestPlan | None, data: Mapping[str, Any]) -> str:
+    if plan is None:
+        missing = MISSING_TEXT.get(str(data.get("missing")), "the data needed are missing")
+        return f", but no test can be sized yet ({missing})"
+    text = f" with {plan.views_per_arm:,} views per arm"
+    if plan.days is None:
+        return text + " (duration unknown without daily views)"
+    horizon = data.get("horizon_days")
+    window = f", including the {horizon}-day maturity window" if horizon else ""
+    slow = (": over a year at today's traffic, so consider a larger margin"
+            if plan.days > 365 else "")
+    return text + f" (about {plan.days:,} days{window}{slow})"
+
+
+def _core(code: str, subject: str, it: str, data: Mapping[str, Any],
+          plan: TestPlan | None) -> str:
+    m = data.get("margin")
+    mtxt = f"the {num(m)} margin" if m is not None else "the margin"
+    q = _q(data.get("q"))
+    unmeasured = f"{subject} was never removed from any form, so its cost is unmeasured"
+    if code == "DROP_WITHIN_MARGIN":
+        return f"{_wins(subject, data)}, within {mtxt}, for {_conversion(data)}: drop {it}"
+    if code == "KEEP_COSTS_MORE_THAN_MARGIN":
+        return f"{_wins(subject, data)}, more than {mtxt}, for {_conversion(data)}: keep {it}"
+    if code == "KEEP_UNMEASURED_PREDICTIVE":
+        return f"{unmeasured}, but its values predict winning (q {q}): keep {it}"
+    if code == "MAKE_OPTIONAL_COSTLY_BUT_PREDICTIVE":
+        est, lo, hi = _triple(data, "conversion_pp")
+        return (f"Requiring {subject} costs {num(est)} pp of submissions (95% CI {num(lo)} to "
+                f"{num(hi if hi is not None else est)}) but its values predict winning "
+                f"(q {q}): make {it} optional and test that{_plan(plan, data)}")
+    if code == "TEST_UNMEASURED_LEAKAGE":
+        why = (f"{unmeasured}, and its values predict winning so well that they are probably "
+               "filled in after the lead is worked (possible leakage), which says nothing about "
+               "the form question")
+    elif code == "TEST_UNMEASURED":
+        why = unmeasured + ", and " + (
+            f"its values do not clearly predict winning (q {q})" if data.get("q") is not None
+            else "whether its values predict winning is unknown")
+    elif code == "TEST_WINS_UNKNOWN":
+        why = (f"Removing {subject} would bring {_conversion(data)}, but its effect on won "
+               "deals is unknown")
+    elif code == "TEST_NOT_ESTIMABLE":
+        why = f"The effect of removing {subject} could not be estimated"
+    elif code == "TEST_NO_MARGIN":
+        why = _wins(subject, data) + ", and the relative margin cannot be applied"
+    else:  # TEST_TOO_UNCERTAIN and any code this version does not know
+        why = _wins(subject, data) + f": too uncertain to call against {mtxt}"
+    return why + f"; test removing {it}" + _plan(plan, data)
+
+
+def reason_sentence(f: FieldResult) -> str:
+    """The sentence for ``f``'s reason code and numbers (empty when it has no code)."""
+    code = f.reason_code
+    if code is None:
+        return f.reason
+    data = f.reason_data
+    partners = list(data.get("partners") or [])
+    group = list(data.get("group") or [f.field])
+    subject = names(group) if partners else f.field
+    if code == "PROTECTED":
+        why = data.get("protected_reason")
+        text = (f"{f.field} is protected in the forms config{f' ({why})' if why else ''}: "
+                "never recommended for removal")
+        if _triple(data, "wins_per_1k")[2] is not None:
+            text += "; r" + _wins(subject, data)[1:]
+    else:
+        text = _core(code, subject, "them" if partners else "it", data, f.test_plan)
+        locked = list(data.get("locked") or [])
+        if locked:
+            text += (f" (it cannot be dropped without {names(locked)}, which "
+                     f"{'is' if len(locked) == 1 else 'are'} protected)")
+    if partners:
+        text += f" (decided together with {names(partners)}: they always appear together)"
+    return text + "."

@@ -1,0 +1,125 @@
+"""The library API the way pandas users expect it (issue 11): a discoverable signature, paths
+or DataFrames, a frame indexed by field, result["phone"], summary(), _repr_html_, and errors
+that are FormfitErrors in the library's words."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+import formfit
+from formfit.errors import FormfitError, InputError, UsageError
+
+DATA = Path(__file__).resolve().parent / "data"
+SUBS = DATA / "submissions.csv"
+COLS = {"Form ID": "form_id"}
+
+
+@pytest.fixture(scope="module")
+def result() -> formfit.AnalysisResult:
+    return formfit.analyze(SUBS, DATA / "views_rows.csv", DATA / "outcomes.csv",
+                           DATA / "forms.yaml", columns=COLS)
+
+
+def test_signature_is_discoverable() -> None:
+    params = inspect.signature(formfit.analyze).parameters
+    assert list(params)[:4] == ["submissions", "views", "outcomes", "forms"]
+    for name in ("segments", "margin", "maturity_days", "as_of", "engine", "columns"):
+        assert params[name].kind is inspect.Parameter.KEYWORD_ONLY
+        assert params[name].annotation != inspect.Parameter.empty
+        assert name in (formfit.analyze.__doc__ or "")
+
+
+def test_dataframe_and_arrow_inputs_give_the_file_result(result: formfit.AnalysisResult) -> None:
+    subs = pd.read_csv(SUBS, dtype=str)
+    views = pd.read_csv(DATA / "views_rows.csv")  # typed columns (ints) as pandas reads them
+    deals = pa.table(pd.read_csv(DATA / "outcomes.csv", dtype=str))
+    from_frames = formfit.analyze(subs, views, deals, DATA / "forms.yaml", columns=COLS)
+    a, b = result.to_dict(), from_frames.to_dict()
+    assert a["fields"] == b["fields"]
+    assert a["inputs"]["submissions"] == b["inputs"]["submissions"]
+    assert b["settings"]["submissions"] == "(DataFrame)"
+    assert b["settings"]["outcomes"] == "(Table)"
+
+
+def test_to_frame_is_indexed_by_field_with_numbers(result: formfit.AnalysisResult) -> None:
+    df = result.to_frame()
+    assert df.index.name == "field"
+    assert set(df.index) == {f.field for f in result.fields}
+    assert df.loc["phone", "forms"] == list(result["phone"].forms)
+    for col in ("conversion_pp", "conversion_pp_ci_low", "conversion_pp_p_value",
+                "wins_per_1k_views_ci_high", "q_value", "margin_wins_per_1k_views"):
+        assert df[col].dtype == "float64", col
+    assert df.loc["phone", "conversion_pp"] == result["phone"].drop_effect.conversion_pp.estimate
+    assert list(df["verdict"].cat.categories)[:2] == ["keep", "make_optional"]
+    assert df.loc["consent", "verdict"] == "protected"
+    assert df.loc["consent", "evidence"] in ("randomized", "observational", "aliased", "none")
+
+
+def test_getitem(result: formfit.AnalysisResult) -> None:
+    assert result["phone"].field == "phone"
+    assert "phone" in result and "fax" not in result
+    with pytest.raises(KeyError) as err:
+        result["phnoe"]
+    assert isinstance(err.value, FormfitError)
+    assert "'phone'" in str(err.value)
+
+
+def test_summary_and_repr_html(result: formfit.AnalysisResult,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    result.summary()
+    out = capsys.readouterr().out
+    assert "margin = 2%" in out and "phone" in out and "lower 0.95" in out
+    page = result._repr_html_()
+    assert page.count("<tr>") == len(result.fields) + 1
+
+
+def test_as_of_not_a_date_is_a_formfit_error() -> None:
+    with pytest.raises(UsageError) as err:
+        formfit.analyze(SUBS, as_of="31/12/2025")
+    assert "as_of '31/12/2025' is not a date" in err.value.message
+
+
+@pytest.mark.parametrize(("kwargs", "words"), [
+    ({"margin": "2x"}, "margin '2x' is not a margin"),
+    ({"maturity_days": "90"}, "maturity_days '90' is not a whole number"),
+    ({"columns": ["Form ID"]}, "columns"),
+])
+def test_bad_options_fail_first_in_library_words(kwargs: dict, words: str,
+                                                tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as err:
+        formfit.analyze(tmp_path / "missing.csv", **kwargs)
+    text = err.value.message + " " + err.value.hint
+    assert words in text
+    assert "--" not in text
+
+
+def test_input_errors_name_parameters_not_flags() -> None:
+    """The same missing-column check says --map on the command line and columns= here."""
+    with pytest.raises(InputError) as err:
+        formfit.analyze(SUBS)
+    text = err.value.message + " " + err.value.hint
+    assert 'columns={"Form ID": "form_id"}' in text
+    assert "--" not in text
+
+
+def test_wrong_input_type() -> None:
+    with pytest.raises(UsageError) as err:
+        formfit.analyze([1, 2, 3])  # type: ignore[arg-type]
+    assert "submissions is a list" in err.value.message
+
+
+def test_engine_is_passed_through() -> None:
+    s = formfit.make_settings(SUBS, engine="duckdb:///x.db")
+    assert s.engine == "duckdb:///x.db"
+    assert s.to_dict()["engine"] == "duckdb:///x.db"
+
+
+def test_engine_credentials_never_reach_the_settings_output() -> None:
+    s = formfit.make_settings(SUBS, engine="postgres://ann:s3cret@db.example/marketing")
+    assert s.engine == "postgres://ann:s3cret@db.example/marketing"  # the engine needs them
+    assert s.to_dict()["engine"] == "postgres://***@db.example/marketing"
