@@ -12,11 +12,11 @@ from formfit.errors import UsageError
 
 
 @pytest.mark.parametrize(("url", "kind", "masked"), [
-    ("postgres://ann:hunter2@db:5432/crm", "postgres", "postgres://ann:***@db:5432/crm"),
+    ("postgres://ann:hunter2@db:5432/crm", "postgres", "postgres://***@db:5432/crm"),
     ("postgresql://ann:p%40ss@db/crm?sslmode=require", "postgres",
-     "postgresql://ann:***@db/crm?sslmode=require"),
+     "postgresql://***@db/crm?sslmode=require"),
     ("snowflake://ann:pw@acct/DB/PUBLIC?warehouse=WH&password=x", "snowflake",
-     "snowflake://ann:***@acct/DB/PUBLIC?warehouse=WH&password=***"),
+     "snowflake://***@acct/DB/PUBLIC?warehouse=WH&password=***"),
     ("bigquery://my-project/analytics", "bigquery", "bigquery://my-project/analytics"),
     ("duckdb:///tmp/marketing.db", "duckdb", "duckdb:///tmp/marketing.db"),
     ("duckdb", "duckdb", "duckdb://"),
@@ -38,7 +38,7 @@ def test_unknown_scheme_is_a_usage_error_without_the_password() -> None:
 
 def test_mask_secrets_in_free_text() -> None:
     text = 'connection to "postgres://a:b3@h/d" failed; token=abc&x=1'
-    assert mask_secrets(text) == 'connection to "postgres://a:***@h/d" failed; token=abc&x=1'
+    assert mask_secrets(text) == 'connection to "postgres://***@h/d" failed; token=abc&x=1'
     assert mask_secrets("https://h/?token=abc&x=1") == "https://h/?token=***&x=1"
 
 

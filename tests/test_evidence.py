@@ -38,18 +38,22 @@ def test_from_dict_inverts_to_dict() -> None:
 
 
 def test_typed_parts() -> None:
-    result = AnalysisResult.from_dict(_evidence())
-    assert result.horizon == Horizon(days=77, basis=result.models["horizon_basis"])
+    data = _evidence()
+    data["warnings"] = [{"code": "WIN_HORIZON_NO_PLATEAU", "message": "wins still arriving",
+                         "horizon_days": 84}]
+    result = AnalysisResult.from_dict(data)
+    assert result.horizon == Horizon(days=84, basis=result.models["horizon_basis"])
     acc = result.accounting
     assert set(acc) == {"submissions", "views", "outcomes"}
     assert isinstance(acc["submissions"], InputAccounting) and acc["submissions"].balanced
-    assert acc["submissions"].extra["held_out_from_win_analysis"] == {"too_young": 3774}
+    # eventual wins use every lead: none is held out for being young
+    assert acc["submissions"].extra["held_out_from_win_analysis"] == {}
     (srm,) = result.srm_checks
     assert isinstance(srm, SrmCheck) and srm.experiment == "demo" and not srm.mismatch
     assert [v.form_id for v in srm.variants] == ["demo-a", "demo-b", "demo-c", "demo-d"]
     assert all(isinstance(n, Notice) for n in result.notices)
-    assert result.notices[0].code == "IMMATURE_VIEWS_LEFT_OUT"
-    assert result.notices[0].details["horizon_days"] == 77
+    assert result.notices[0].code == "WIN_HORIZON_NO_PLATEAU"
+    assert result.notices[0].details["horizon_days"] == 84
     assert [n.to_dict() for n in result.notices] == list(result.warnings)
 
 

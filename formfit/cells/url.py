@@ -32,13 +32,14 @@ SCHEMES: dict[str, str] = {
 EXTRAS: dict[str, str] = {"postgres": "postgres", "pyspark": "spark", "bigquery": "bigquery",
                           "snowflake": "snowflake"}
 
-_PASSWORD = re.compile(r"(?P<pre>://[^:/?#@\s]*:)(?P<pw>[^@/?#\s]*)(?P<post>@)")
+_PASSWORD = re.compile(r"(?P<pre>://)[^:/?#@\s]*:[^@/?#\s]*(?P<post>@)")
 _SECRET_PARAM = re.compile(r"(?i)(?P<pre>[?&](?:password|passwd|pwd|token|secret|"
                            r"private_key[a-z_]*|credentials[a-z_]*)=)(?P<pw>[^&#\s]*)")
 
 
 def mask_secrets(text: str) -> str:
-    """``text`` with every URL password and secret query parameter replaced by ``***``."""
+    """``text`` with every URL's user and password (when it has a password) and every secret
+    query parameter replaced by ``***``."""
     text = _PASSWORD.sub(lambda m: f"{m['pre']}***{m['post']}", text)
     return _SECRET_PARAM.sub(lambda m: f"{m['pre']}***", text)
 
