@@ -220,8 +220,10 @@ def summarise(runs: list[Run], sizes: list[int], formats: list[str],
                     continue
                 target = SCALING_SLACK * hi / lo
                 ratio = b.wall_s / a.wall_s
+                cpu = b.cpu_s / a.cpu_s if a.cpu_s > 0 else None
                 scaling.append({"format": fmt, "shape": shape, "views": [lo, hi],
-                                "time_ratio": ratio, "target": target, "met": ratio <= target})
+                                "time_ratio": ratio, "cpu_ratio": cpu, "target": target,
+                                "met": ratio <= target})
     return {"analyze_over_read": ratios, "scaling": scaling}
 
 
@@ -262,7 +264,8 @@ def markdown(report: dict[str, Any]) -> str:
     for sc in report["summary"]["scaling"]:
         out.append(f"- analyze time at {_n(sc['views'][1])} / at {_n(sc['views'][0])} "
                    f"({sc['format']}, {sc['shape']}): {sc['time_ratio']:.1f} "
-                   f"(target at most {sc['target']:g}: {'met' if sc['met'] else 'not met'})")
+                   f"(target at most {sc['target']:g}: {'met' if sc['met'] else 'not met'}; "
+                   f"CPU time {sc['cpu_ratio'] or 0:.1f})")
     rss = [r for r in report["runs"] if r["stage"] == "analyze" and not r["exit_code"]]
     if rss:
         worst = max(r["peak_rss_mb"] for r in rss)

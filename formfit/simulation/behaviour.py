@@ -204,6 +204,12 @@ def q_win(v: Views, params: WorldParams, rows: IntArray | slice | None = None,
     has_email = v.shown[sel, FIELD_INDEX["email"]] & ("email" not in removed)
     has_phone = v.shown[sel, FIELD_INDEX["phone"]] & ("phone" not in removed)
     base = sigmoid(w)
-    boost = (1.0 - phone_junk_rate(params)) * (sigmoid(w + params.phone_routing) - base)
-    q: FloatArray = np.where(has_email, base + has_phone * boost, 0.0)
+    # q = base + has_phone * (1 - j) * (σ(w + ρ) − base), 0 without email; in place, because
+    # truth.json calls this once per field over up to every view
+    q = sigmoid(w + params.phone_routing)
+    q -= base
+    q *= 1.0 - phone_junk_rate(params)
+    q *= has_phone
+    q += base
+    q[~has_email] = 0.0
     return q
