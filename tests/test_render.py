@@ -90,7 +90,7 @@ def test_table_fits_100_columns_without_terminal_codes(monkeypatch: pytest.Monke
     assert max(len(line) for line in text.splitlines()) <= 100
     assert "SAMPLE_RATIO_MISMATCH" in text and "3 warnings" in text
     assert "inputs: submissions subs.csv" in text and "as of 2025-12-31" in text
-    assert "maturity window 90 days" in text
+    assert "win horizon 90 days" in text
 
 
 @pytest.mark.parametrize("width", [60, 80, 100, 140])

@@ -84,7 +84,7 @@ def _plan(plan: TestPlan | None, data: Mapping[str, Any]) -> str:
     if plan.days is None:
         return text + " (duration unknown without daily views)"
     horizon = data.get("horizon_days")
-    window = f", including the {horizon}-day maturity window" if horizon else ""
+    window = f", including the {horizon} days its wins need to arrive" if horizon else ""
     slow = (": over a year at today's traffic, so consider a larger margin"
             if plan.days > 365 else "")
     return text + f" (about {plan.days:,} days{window}{slow})"

@@ -150,12 +150,20 @@ def summary_line(result: AnalysisResult) -> str:
 
 
 def horizon_days(result: AnalysisResult) -> int | None:
-    """The maturity window h actually used, from settings or models."""
+    """The win horizon h actually used, from settings or models."""
     for value in (result.settings.get("maturity_days_used"), result.models.get("horizon_days"),
                   result.settings.get("maturity_days")):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return int(value)
     return None
+
+
+def win_share_by_horizon(result: AnalysisResult) -> float | None:
+    """The estimated share of eventual wins that arrive within the horizon, if known."""
+    wins = result.models.get("wins")
+    timing = wins.get("timing") if isinstance(wins, dict) else None
+    share = timing.get("share_of_wins_by_h") if isinstance(timing, dict) else None
+    return float(share) if isinstance(share, (int, float)) else None
 
 
 def margin_text(result: AnalysisResult) -> str:
@@ -177,11 +185,16 @@ def input_files(result: AnalysisResult) -> list[tuple[str, str]]:
 
 
 def header_facts(result: AnalysisResult) -> list[str]:
-    """Short facts for a report header: as-of date, maturity window, margin."""
+    """Short facts for a report header: as-of date, win horizon, margin."""
     h = horizon_days(result)
-    facts = [f"as of {result.as_of or 'unknown'}",
-             f"maturity window {h} days" if h is not None else "maturity window: none "
-             "(no submission dates)",
+    share = win_share_by_horizon(result)
+    if h is None:
+        horizon = "win horizon: none (no submission dates)"
+    elif share is not None:
+        horizon = f"wins counted to {h} days ({share:.0%} of eventual wins)"
+    else:
+        horizon = f"win horizon {h} days"
+    facts = [f"as of {result.as_of or 'unknown'}", horizon,
              f"margin {result.settings.get('margin', '')}"]
     if result.settings.get("forms_inferred"):
         facts.append("fields per form inferred from submissions (no forms file)")
