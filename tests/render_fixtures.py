@@ -67,7 +67,8 @@ def build_result() -> AnalysisResult:
         verdict="make_optional",
         reason="Requiring company_size costs 2.4 pp of submissions (95% CI 1.1 to 3.7) but its "
                "values predict winning (q < 0.001): make it optional and test that with "
-               "41,210 views per arm (about 152 days, including the 90 days its wins need to arrive).",
+               "41,210 views per arm (about 152 days, including the 90 days its wins need to "
+               "arrive).",
         test_plan=TestPlan(views_per_arm=41210, days=152))
     hear = FieldResult(
         field="how_did_you_hear", forms=("pricing",), required=False, fill_rate=0.62,
@@ -93,7 +94,8 @@ def build_result() -> AnalysisResult:
         verdict="test",
         reason=f"Removing {HOSTILE} would change won deals by +0.1 per 1,000 views (95% CI -1.2 "
                "to +1.4): too uncertain to call against the 0.2 margin; test removing it with "
-               "120,000 views per arm (about 160 days, including the 90 days its wins need to arrive).",
+               "120,000 views per arm (about 160 days, including the 90 days its wins need to "
+               "arrive).",
         test_plan=TestPlan(views_per_arm=120000, days=160))
     joint = DropEffect(
         evidence="aliased", basis="aliased: first_name and last_name always appear together",

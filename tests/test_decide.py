@@ -256,7 +256,8 @@ def test_test_plan_days_include_the_maturity_window() -> None:
     assert out.test_plan is not None
     n = out.test_plan.views_per_arm
     assert out.test_plan.days == math.ceil(2 * n / 1000.0) + 60
-    assert f"{n:,} views per arm" in out.reason_text and "the 60 days its wins need" in out.reason_text
+    assert f"{n:,} views per arm" in out.reason_text
+    assert "the 60 days its wins need" in out.reason_text
 
 
 def test_no_plan_without_daily_views_or_baseline() -> None:
