@@ -34,6 +34,7 @@ import yaml
 
 from formfit.cells.url import parse_engine, parse_input
 from formfit.errors import InputError, UsageError
+from formfit.safe_yaml import load_json, load_yaml
 
 _MARGIN = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(%?)\s*$")
 
@@ -206,9 +207,13 @@ def parse_date(text: str, what: str) -> date:
 def _read_config_file(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise InputError(f"config file {path} does not exist.", "Check the path given to --config.")
-    text = path.read_text(encoding="utf-8-sig")
+    raw = path.read_bytes()
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:  # saved by an editor in the Windows code page
+        text = raw.decode("cp1252", errors="replace")
+    try:
+        data = load_json(text) if path.suffix.lower() == ".json" else load_yaml(text)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
@@ -244,12 +249,25 @@ def _pairs(value: Any, key: str, path: Path) -> tuple[tuple[str, str], ...]:
     return tuple((str(k).strip(), str(v).strip()) for k, v in value.items())
 
 
-def _strings(value: Any) -> tuple[str, ...]:
+def _strings(value: Any, key: str = "", path: Path | None = None) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
         return (value,)
+    if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+        where = f"config file {path.name}: " if path is not None else ""
+        raise InputError(f"{where}`{key}` must be a name or a list of names, not "
+                         f"{type(value).__name__}.", f"Write it as `{key}: [device, channel]`.")
     return tuple(str(v) for v in value)
+
+
+def _days(value: Any, path: Path) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+        raise InputError(f"config file {path.name}: `maturity_days` is {str(value)[:40]!r}, "
+                         "not a whole number of days.", "Write it as `maturity_days: 90`.")
+    return int(value)
 
 
 def build_settings(*, config: Path | None = None, **flags: Any) -> Settings:
@@ -270,13 +288,13 @@ def build_settings(*, config: Path | None = None, **flags: Any) -> Settings:
             base,
             column_map=_pairs(data.get("columns"), "columns", config),
             stage_map=stages,
-            segments=_strings(data.get("segments")),
-            ignore_columns=_strings(data.get("ignore")),
+            segments=_strings(data.get("segments"), "segments", config),
+            ignore_columns=_strings(data.get("ignore"), "ignore", config),
             constants=_pairs(data.get("constants"), "constants", config),
             all_closed=(bool(outcomes.get("all_closed", False))
                         if isinstance(outcomes, dict) else False),
             as_of=parse_date(str(data["as_of"]), "as_of") if data.get("as_of") else None,
-            maturity_days=int(data["maturity_days"]) if data.get("maturity_days") else None,
+            maturity_days=_days(data.get("maturity_days"), config),
             margin=Margin.parse(data.get("margin", DEFAULT_MARGIN),
                                 f"config file {config.name}: margin"),
             preset=parse_preset(data["preset"], f"config file {config.name}: preset")

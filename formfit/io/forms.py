@@ -25,6 +25,7 @@ import yaml
 
 from formfit.errors import InputError
 from formfit.inputs import FieldSpec, FormsConfig, FormSpec, FormVersion
+from formfit.safe_yaml import load_json, load_yaml
 
 FORM_KEYS = ("experiment", "traffic", "fields", "optional", "versions")
 VERSION_KEYS = ("since", "fields", "optional")
@@ -58,8 +59,7 @@ def load_forms_data(text: str, source: str, is_json: bool) -> Any:
         raise InputError(f"forms file {source} is empty.",
                          "It needs at least `forms:` with one form and its `fields:`.")
     try:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when built
-        return json.loads(text) if is_json else yaml.load(text, loader)
+        return load_json(text) if is_json else load_yaml(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"forms file {source} line {exc.lineno} is not valid JSON: "
                          f"{exc.msg}.", "Fix the JSON syntax (commas, quotes, brackets).") from None
