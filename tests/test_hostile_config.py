@@ -66,3 +66,41 @@ def test_config_values_of_the_wrong_type_are_named(tmp_path: Path, line: str,
     config.write_text(line + "\n", encoding="utf-8")
     code, err = run(tmp_path, "--config", str(config))
     assert code == 2 and words in err and "config.yaml" in err
+
+
+EMAIL = "susan18922@acme.example"
+PHONE = "(206) 555-0109"
+
+
+def test_personal_values_in_bad_cells_are_named_by_kind(tmp_path: Path) -> None:
+    """An email shifted into submitted_at, a phone into a CRM stage, an email into form_id:
+    the messages name the row, the column and the kind of value, never the value."""
+    subs = tmp_path / "subs.csv"
+    subs.write_text(f"lead_id,form_id,submitted_at\n1,a,2025-01-01\n2,a,{EMAIL}\n",
+                    encoding="utf-8")
+    res = CliRunner().invoke(app, ["validate", "--submissions", str(subs)])
+    assert res.exit_code == 2 and "row 3" in res.stderr
+    assert EMAIL not in res.output and "an email address" in res.stderr
+
+    subs.write_text(f"lead_id,form_id\n1,a\n2,{EMAIL}\n", encoding="utf-8")
+    forms = tmp_path / "forms.yaml"
+    forms.write_text("forms:\n  a:\n    fields: [phone]\n", encoding="utf-8")
+    deals = tmp_path / "deals.csv"
+    deals.write_text(f"lead_id,stage\n1,Closed Won\n1,{PHONE}\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["validate", "--submissions", str(subs), "--forms",
+                                   str(forms), "--outcomes", str(deals), "--format", "json"])
+    assert res.exit_code == 2, res.output
+    assert PHONE not in res.output and EMAIL not in res.output
+    assert "a phone number" in res.stderr and "Closed Won" in res.stderr
+
+
+def test_personal_values_shifted_into_form_id_are_not_listed(tmp_path: Path) -> None:
+    subs = tmp_path / "subs.csv"
+    subs.write_text(f"lead_id,form_id\n1,a\n2,{EMAIL}\n", encoding="utf-8")
+    forms = tmp_path / "forms.yaml"
+    forms.write_text("forms:\n  a:\n    fields: [phone]\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["validate", "--submissions", str(subs), "--forms",
+                                   str(forms), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert EMAIL not in res.output
+    assert "<an email address>" in res.stdout and "UNKNOWN_FORM" in res.stdout

@@ -26,7 +26,7 @@ from formfit.cells.files import EngineTable
 from formfit.errors import InputError
 from formfit.inputs import Accounting, Notice
 from formfit.io.columns import BLANK_SEGMENT, listing
-from formfit.io.values import DATE_HINT, FALSE_WORDS, TRUE_WORDS, shown
+from formfit.io.values import DATE_HINT, FALSE_WORDS, TRUE_WORDS, redacted, shown
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -220,7 +220,7 @@ def row_view_cells(table: EngineTable, *, segments: Sequence[str], known_forms: 
         known = _known(p, known_forms)
         ids_q = p.filter(p.form_id.notnull() & p.ts.notnull() & ~known).form_id.name(
             "form_id").as_table().distinct().order_by("form_id").limit(MAX_NAMES * 5)
-        ids = sorted(engine.to_pandas(ids_q, role, ref)["form_id"].astype(str).tolist())
+        ids = redacted(engine.to_pandas(ids_q, role, ref)["form_id"].astype(str).tolist())
         why = ("have no submissions, so their fields are unknown (pass --forms to state them)"
                if inferred else "are not in the forms file")
         notices.append(Notice(

@@ -22,7 +22,7 @@ from formfit.inputs import Accounting, Notice
 from formfit.io.columns import require
 from formfit.io.readers import RawTable
 from formfit.io.submissions import normalise_key
-from formfit.io.values import parse_bools, parse_dates, parse_numbers
+from formfit.io.values import parse_bools, parse_dates, parse_numbers, value_kind
 
 OUTCOMES = ("won", "lost", "open")
 MAX_VALUES = 10
@@ -109,7 +109,7 @@ def _resolve_outcome(table: RawTable, settings: Settings) -> pd.Series:
         return pd.Series(out, index=df.index, dtype="str")
     if not stage_map:
         values = _distinct(df["stage"].fillna("(blank)"))
-        example = "\n".join(f"    {_yaml_pair(v)}" for v in list(values)[:MAX_VALUES])
+        example = "\n".join(f"    {_yaml_pair(v)}" for v in _mappable(values))
         raise InputError(
             f"outcomes file {table.name} has a stage column but no stage map; its stages are: "
             f"{_list_values(values)}.",
@@ -132,13 +132,26 @@ def _map_words(table: RawTable, column: str, mapping: Mapping[str, str]) -> pd.S
             f"{_list_values(values)}; the first is in {table.unit} {table.number(pos):,} "
             f"({table.convention}).",
             "Map each CRM value in the config file (--config), e.g.\n  stages:\n"
-            + "\n".join(f"    {_yaml_pair(v)}" for v in list(values)[:MAX_VALUES]))
+            + "\n".join(f"    {_yaml_pair(v)}" for v in _mappable(values)))
     return mapped.astype("str")
 
 
 def _distinct(s: pd.Series) -> dict[str, int]:
+    """Distinct values with counts, most common first. A value that identifies a person (an
+    email address or phone number typed into the stage column) is counted under its kind,
+    never shown, and gets no line in the suggested stage map."""
     counts = s.astype("str").str.strip().value_counts(dropna=False)
-    return {str(k): int(v) for k, v in counts.items()}
+    out: dict[str, int] = {}
+    for k, v in counts.items():
+        kind = value_kind(str(k))
+        key = str(k) if kind is None else f"<{kind}>"
+        out[key] = out.get(key, 0) + int(v)
+    return out
+
+
+def _mappable(values: Mapping[str, int]) -> list[str]:
+    """The values a stage map can name (not the kinds standing in for personal data)."""
+    return [v for v in values if not v.startswith("<")][:MAX_VALUES]
 
 
 def _list_values(values: Mapping[str, int]) -> str:

@@ -29,7 +29,7 @@ from formfit.io.columns import (
 )
 from formfit.io.forms import infer_forms
 from formfit.io.readers import RawTable
-from formfit.io.values import blank_to_na, parse_dates
+from formfit.io.values import blank_to_na, parse_dates, redacted
 
 MAX_NAMES = 20
 
@@ -117,7 +117,7 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
         known = np.asarray(form_id.isin(list(forms.forms)).to_numpy(), dtype=bool)
         unknown = valid & ~known
         if unknown.any():
-            ids = sorted(form_id[unknown].unique().tolist())
+            ids = redacted(form_id[unknown].unique().tolist())
             acc.exclude("unknown_form", int(unknown.sum()))
             notices.append(Notice(
                 "UNKNOWN_FORM",
@@ -216,7 +216,7 @@ def _nothing_left(table: RawTable, acc: Accounting, form_ids: pd.Series,
     msg = (f"submissions file {table.name}: none of its {acc.rows_read:,} rows can be analysed "
            f"({where}).")
     if "unknown_form" in acc.excluded and forms_file is not None:
-        seen = sorted(form_ids.dropna().unique().tolist())
+        seen = redacted(form_ids.dropna().unique().tolist())
         msg += (f" Its form ids ({listing(seen)}) are not in the forms file, which lists "
                 f"{listing(sorted(forms_file.forms))}.")
         return InputError(msg, "Make the forms file use the form ids the export uses (or map "

@@ -7,6 +7,7 @@ file, the row as a spreadsheet user sees it, the column and the value.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 
 import numpy as np
@@ -27,11 +28,39 @@ DATE_HINT = ("formfit reads ISO 8601 (YYYY-MM-DD, optionally with HH:MM:SS and a
 _PRIVATE = ("lead_id", "email", "session_id")
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONE = re.compile(r"^\+?[\d\s().\-/]{9,}$")
+_DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
+
+
+def value_kind(text: str) -> str | None:
+    """What a value that identifies a person looks like (an email address, a phone number),
+    or None for a value that can be shown. Names are not guessed here: CRM stage names such
+    as 'Closed Won' read like names, and hiding them would make the stage-map hint useless."""
+    t = text.strip()
+    if _EMAIL.search(t):
+        return "an email address"
+    if _PHONE.match(t) and not _DATE_LIKE.match(t) and sum(c.isdigit() for c in t) >= 9:
+        return "a phone number"
+    return None
+
+
+def redacted(values: Collection[object]) -> list[str]:
+    """Distinct values for a list in a message, sorted, each personal one replaced by its kind
+    (an id column that holds emails after a column shift must not print them)."""
+    out = {f"<{kind}>" if (kind := value_kind(str(v))) is not None else str(v) for v in values}
+    return sorted(out)
+
+
 def shown(value: object, column: str) -> str:
-    """A value for a message: quoted and shortened, or withheld for key columns."""
+    """A value for a message: quoted and shortened, or replaced by its kind when it identifies
+    a person (a key column, or a value that looks like an email address or a phone number)."""
     if column in _PRIVATE:
         return "(value withheld: it identifies a person)"
     text = str(value)
+    kind = value_kind(text)
+    if kind is not None:
+        return f"<{kind}>"
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
 

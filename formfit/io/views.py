@@ -22,7 +22,7 @@ from formfit.inputs import Accounting, FormsConfig, Notice
 from formfit.io.columns import BLANK_SEGMENT, listing, require
 from formfit.io.readers import RawTable
 from formfit.io.submissions import SubmissionsLoad
-from formfit.io.values import blank_to_na, parse_dates, parse_numbers
+from formfit.io.values import blank_to_na, parse_dates, parse_numbers, redacted
 
 if TYPE_CHECKING:
     from formfit.cells.files import EngineTable
@@ -79,7 +79,7 @@ def load_views(table: RawTable | EngineTable, settings: Settings, forms: FormsCo
     known = np.asarray(form_id.isin(list(forms.forms)).to_numpy(), dtype=bool)
     unknown = keep & ~known
     if unknown.any():
-        ids = sorted(form_id[unknown].unique().tolist())
+        ids = redacted(form_id[unknown].unique().tolist())
         acc.exclude("unknown_form", int(unknown.sum()))
         why = ("have no submissions, so their fields are unknown (pass --forms to state them)"
                if forms.inferred else "are not in the forms file")
