@@ -195,8 +195,15 @@ def _emit(text: str, out: Path | None, quiet: bool = False) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:  # a directory, a path under a file, a full disk, no permission
+            from formfit.errors import UsageError
+
+            raise UsageError(f"cannot write --out {out}: {exc.strerror or exc}.",
+                             "Give --out the path of a file in a writable directory with free "
+                             "space.") from None
         if not quiet:
             _stderr().print(f"wrote {out}", markup=False, soft_wrap=True)
 

@@ -104,3 +104,31 @@ def test_personal_values_shifted_into_form_id_are_not_listed(tmp_path: Path) -> 
     assert res.exit_code == 0, res.output
     assert EMAIL not in res.output
     assert "<an email address>" in res.stdout and "UNKNOWN_FORM" in res.stdout
+
+
+@pytest.mark.parametrize("role", ["submissions", "views"])
+def test_placeholder_dates_outside_the_years_read_are_named(tmp_path: Path, role: str) -> None:
+    """9999-12-31 and 0001-01-01 overflowed pandas' nanosecond range (a traceback)."""
+    subs = tmp_path / "subs.csv"
+    views = tmp_path / "views.csv"
+    bad = "9999-12-31" if role == "submissions" else "2025-01-01"
+    subs.write_text(f"lead_id,form_id,submitted_at\n1,a,2025-01-01\n2,a,{bad}\n",
+                    encoding="utf-8")
+    views.write_text("form_id,viewed_at,session_id\na,2025-01-01 10:00,x\n"
+                     "a,0001-01-01 10:00,y\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["validate", "--submissions", str(subs), "--views",
+                                   str(views)])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "outside the years" in res.stderr and "row 3" in res.stderr
+    assert f"{role} file" in res.stderr
+
+
+def test_out_that_cannot_be_written_is_a_usage_error(tmp_path: Path) -> None:
+    subs = tmp_path / "subs.csv"
+    subs.write_text(SUBS, encoding="utf-8")
+    (tmp_path / "dir.json").mkdir()
+    for out in (tmp_path / "dir.json", subs / "under-a-file.json"):
+        res = CliRunner().invoke(app, ["analyze", "--submissions", str(subs), "--out",
+                                       str(out)])
+        assert res.exit_code == 2 and "Traceback" not in res.output
+        assert "cannot write --out" in res.stderr

@@ -26,7 +26,15 @@ from formfit.cells.files import EngineTable
 from formfit.errors import InputError
 from formfit.inputs import Accounting, Notice
 from formfit.io.columns import BLANK_SEGMENT, listing
-from formfit.io.values import DATE_HINT, FALSE_WORDS, TRUE_WORDS, redacted, shown
+from formfit.io.values import (
+    DATE_HINT,
+    END_DATE,
+    FALSE_WORDS,
+    FIRST_DATE,
+    TRUE_WORDS,
+    redacted,
+    shown,
+)
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -92,8 +100,14 @@ def first_pass(v: ir.Table, kind: str) -> ir.Table:
     return v.aggregate(
         n=v.count(),
         bad=(v["viewed_at"].notnull() & ts.isnull()).sum(),
+        outside=_outside(ts).sum(),
         timed=((ts.hour() != 0) | (ts.minute() != 0) | (ts.second() != 0)).any(),
     )
+
+
+def _outside(ts: ir.TimestampValue) -> ir.BooleanValue:
+    """Timestamps outside the years formfit reads (placeholders such as 9999-12-31)."""
+    return ts.notnull() & ((ts.year() < FIRST_DATE.year) | (ts.year() >= END_DATE.year))
 
 
 def bad_flags(v: ir.Table) -> ir.Table:
@@ -198,6 +212,15 @@ def row_view_cells(table: EngineTable, *, segments: Sequence[str], known_forms: 
     n = int(head["n"])
     acc = Accounting(rows_read=n)
     notices: list[Notice] = []
+    if int(head["outside"] or 0):
+        where, value = _first_bad(table, v, lambda t: _outside(parse_timestamp(
+            t["viewed_at"], kind)), "viewed_at")
+        raise InputError(
+            f"{where}: viewed_at {shown(value, 'viewed_at')} is outside the years formfit "
+            f"reads ({FIRST_DATE.year} to {END_DATE.year - 1}; {int(head['outside']):,} "
+            f"row{'' if int(head['outside']) == 1 else 's'}). "
+            f"({table.raw.convention}.)", "A placeholder date such as 9999-12-31 means "
+            "'unknown': leave the cell blank instead.")
     dates = _other_date_format(table, v, kind) if int(head["bad"] or 0) else None
     timed = bool(head["timed"]) or (dates is not None and bool(
         (dates["_ts"].dt.normalize() != dates["_ts"]).any()))

@@ -26,6 +26,9 @@ DATE_HINT = ("formfit reads ISO 8601 (YYYY-MM-DD, optionally with HH:MM:SS and a
              "column. For any other format give it with --date-format, e.g. "
              "--date-format '%d %b %Y' for 31 Jan 2025.")
 _PRIVATE = ("lead_id", "email", "session_id")
+#: dates formfit reads; placeholders such as 9999-12-31 fall outside (and outside pandas' range)
+FIRST_DATE = pd.Timestamp("1900-01-01", tz="UTC")
+END_DATE = pd.Timestamp("2200-01-01", tz="UTC")
 
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -64,6 +67,10 @@ def shown(value: object, column: str) -> str:
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
+def _rows(n: int) -> str:
+    return f"{n:,} row{'' if n == 1 else 's'}"
+
+
 def _first_pos(mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[0])
 
@@ -93,6 +100,16 @@ def parse_dates(table: RawTable, column: str) -> pd.Series:
         raise InputError(
             f"{table.where(pos)}: {column} {shown(s.iloc[pos], column)} is not a date"
             f"{read_as}{more}. ({table.convention}.)", DATE_HINT)
+    outside = (parsed.notna() & ((parsed < FIRST_DATE) | (parsed >= END_DATE))).to_numpy()
+    if outside.any():
+        hit = np.isin(codes, np.flatnonzero(outside))
+        pos = _first_pos(hit)
+        raise InputError(
+            f"{table.where(pos)}: {column} {shown(s.iloc[pos], column)} is outside the years "
+            f"formfit reads ({FIRST_DATE.year} to {END_DATE.year - 1}; {_rows(int(hit.sum()))})."
+            f" ({table.convention}.)",
+            "A placeholder date such as 9999-12-31 or 0001-01-01 means 'unknown': leave the "
+            "cell blank instead.")
     values = parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
     arr = values.to_numpy()
     out = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[ns]")
