@@ -5,7 +5,8 @@ aliases (``a9: [*a8, *a8, ...]``) describe a billion values, which expand as soo
 turns them into strings (a forms file's ``protected:`` reason, a config's ``columns:``). Here
 the composed document is measured first, counting every alias as the nodes it stands for, and
 refused past :data:`MAX_NODES`; nesting deeper than :data:`MAX_DEPTH` is refused too (Python's
-recursion limit would otherwise end the run with a traceback).
+recursion limit would otherwise end the run with a traceback), and so is a key written twice in
+one block (YAML keeps the last silently: a form listed twice would lose its first fields).
 """
 
 from __future__ import annotations
@@ -41,8 +42,16 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int], depth: int) -> int:
     if isinstance(node, yaml.SequenceNode):
         size += sum(_expanded_size(child, memo, depth + 1) for child in node.value)
     elif isinstance(node, yaml.MappingNode):
-        size += sum(_expanded_size(k, memo, depth + 1) + _expanded_size(v, memo, depth + 1)
-                    for k, v in node.value)
+        seen: dict[str, int] = {}
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode):
+                if k.value in seen:
+                    raise YAMLLimitError(
+                        f"the key {k.value[:60]!r} appears twice in one block (lines "
+                        f"{seen[k.value] + 1} and {k.start_mark.line + 1}); YAML would keep "
+                        "only the last")
+                seen[k.value] = k.start_mark.line
+            size += _expanded_size(k, memo, depth + 1) + _expanded_size(v, memo, depth + 1)
     if size > MAX_NODES:
         raise YAMLLimitError(f"its anchors and aliases expand to more than {MAX_NODES:,} "
                              "values (an alias bomb?)")

@@ -132,3 +132,19 @@ def test_out_that_cannot_be_written_is_a_usage_error(tmp_path: Path) -> None:
                                        str(out)])
         assert res.exit_code == 2 and "Traceback" not in res.output
         assert "cannot write --out" in res.stderr
+
+
+def test_a_key_written_twice_in_the_forms_file_is_named(tmp_path: Path) -> None:
+    forms = tmp_path / "forms.yaml"
+    forms.write_text("forms:\n  a:\n    fields: [phone]\n  a:\n    fields: [email]\n",
+                     encoding="utf-8")
+    code, err = run(tmp_path, "--forms", str(forms))
+    assert code == 2 and "'a' appears twice" in err and "lines 2 and 4" in err
+
+
+def test_an_experiment_with_a_single_variant_is_named(tmp_path: Path) -> None:
+    forms = tmp_path / "forms.yaml"
+    forms.write_text("forms:\n  a:\n    experiment: demo\n    fields: [phone]\n",
+                     encoding="utf-8")
+    code, err = run(tmp_path, "--forms", str(forms))
+    assert code == 2 and "experiment 'demo'" in err and "single variant (a)" in err

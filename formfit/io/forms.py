@@ -262,6 +262,16 @@ def _check_traffic(forms: Mapping[str, FormSpec], source: str) -> None:
         if spec.experiment is not None and spec.traffic is not None:
             totals.setdefault(spec.experiment, []).append(spec.form_id)
             shares[spec.experiment] = shares.get(spec.experiment, 0.0) + spec.traffic
+    variants: dict[str, list[str]] = {}
+    for spec in forms.values():
+        if spec.experiment is not None:
+            variants.setdefault(spec.experiment, []).append(spec.form_id)
+    for exp, ids in sorted(variants.items()):
+        if len(ids) == 1:
+            raise _err(source, f"experiment {exp!r}",
+                       f"has a single variant ({ids[0]}): there is nothing to compare it with.",
+                       "Give each variant of the A/B test the same `experiment:` name, or remove "
+                       "`experiment:` from a form that is not part of a test.")
     for exp, total in sorted(shares.items()):
         if total > 1 + 1e-9:
             raise _err(source, f"experiment {exp!r}",
