@@ -229,7 +229,8 @@ def _read_config_file(path: Path) -> dict[str, Any]:
             "Start it with keys such as `columns:` or `segments:`.",
         )
     known = {"columns", "stages", "segments", "ignore", "constants", "outcomes", "as_of",
-             "maturity_days", "margin", "submissions", "views", "forms", "engine", "preset",
+             "maturity_days", "margin", "submissions", "views", "forms", "engine",
+             "preset",
              "date_format"}
     unknown = sorted(set(map(str, data)) - known)
     if unknown:
@@ -259,6 +260,28 @@ def _strings(value: Any, key: str = "", path: Path | None = None) -> tuple[str, 
         raise InputError(f"{where}`{key}` must be a name or a list of names, not "
                          f"{type(value).__name__}.", f"Write it as `{key}: [device, channel]`.")
     return tuple(str(v) for v in value)
+
+
+def _inputs_from_config(data: dict[str, Any], config: Path) -> dict[str, Any]:
+    """``submissions:``, ``views:``, ``outcomes:`` (when a path, not options) and ``forms:`` in
+    a config file: paths relative to the config file's folder, or ``table:``/``sql:``
+    references; flags win."""
+    out: dict[str, Any] = {}
+    for role in ("submissions", "views", "outcomes", "forms"):
+        value = data.get(role)
+        if value is None or value == "" or (role == "outcomes" and isinstance(value, dict)):
+            continue  # `outcomes: {all_closed: true}` holds options, not a path
+        if not isinstance(value, str):
+            raise InputError(f"config file {config.name}: `{role}` must be a file path, not "
+                             f"{type(value).__name__}.",
+                             f"Write it as `{role}: exports/{role}.csv`.")
+        ref = parse_input(value, role) if role != "forms" else None
+        if ref is not None and ref.kind != "file":
+            out[role] = value
+        else:
+            path = Path(value).expanduser()
+            out[role] = path if path.is_absolute() else config.parent / path
+    return out
 
 
 def _days(value: Any, path: Path) -> int | None:
@@ -303,6 +326,7 @@ def build_settings(*, config: Path | None = None, **flags: Any) -> Settings:
                                           f"config file {config.name}: date_format")
             if data.get("date_format") else None,
             engine=str(data["engine"]) if data.get("engine") else None,
+            **_inputs_from_config(data, config),
         )
     updates: dict[str, Any] = {}
     for key, value in flags.items():

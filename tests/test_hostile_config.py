@@ -148,3 +148,15 @@ def test_an_experiment_with_a_single_variant_is_named(tmp_path: Path) -> None:
                      encoding="utf-8")
     code, err = run(tmp_path, "--forms", str(forms))
     assert code == 2 and "experiment 'demo'" in err and "single variant (a)" in err
+
+
+def test_input_paths_in_the_config_file_are_used(tmp_path: Path) -> None:
+    """The hint for a missing --submissions recommends `submissions:` in the config; it was
+    accepted and ignored. Paths are relative to the config file; flags win."""
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "subs.csv").write_text(SUBS, encoding="utf-8")
+    config = tmp_path / "config.yaml"
+    config.write_text("submissions: exports/subs.csv\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["validate", "--config", str(config), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert '"rows_read": 2' in res.stdout
