@@ -160,3 +160,22 @@ def test_input_paths_in_the_config_file_are_used(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["validate", "--config", str(config), "--format", "json"])
     assert res.exit_code == 0, res.output
     assert '"rows_read": 2' in res.stdout
+
+
+def test_one_far_future_row_does_not_move_as_of(tmp_path: Path) -> None:
+    """One submission dated 2031 among 2025's moved as_of (and every lead's age) to 2031; an
+    open deal's forecast close date (HubSpot fills one in) moved it too."""
+    from formfit.config import Settings
+    from formfit.io import load_inputs
+
+    rows = [f"{i},a,2025-03-{1 + i % 28:02d}" for i in range(200)] + ["999,a,2031-01-01"]
+    subs = tmp_path / "subs.csv"
+    subs.write_text("lead_id,form_id,submitted_at\n" + "\n".join(rows) + "\n",
+                    encoding="utf-8")
+    deals = tmp_path / "deals.csv"
+    deals.write_text("lead_id,outcome,created_at,closed_at\n1,open,2025-03-02,2026-06-30\n"
+                     "2,won,2025-03-03,2025-03-20\n", encoding="utf-8")
+    inputs = load_inputs(Settings(submissions=subs, outcomes=deals))
+    assert str(inputs.as_of) == "2025-03-28"
+    (late,) = [n for n in inputs.notices if n.code == "LATE_DATE_OUTLIER"]
+    assert late.details["rows"] == 1 and late.details["latest"] == "2031-01-01"

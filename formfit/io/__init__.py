@@ -30,6 +30,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from formfit.cells.engine import Engine
@@ -204,24 +205,59 @@ def _load(settings: Settings, forms_file: FormsConfig | None, engine: Engine) ->
     segments = tuple(s for s in settings.segments
                      if s in subs.frame.columns or (view_counts is not None
                                                     and s in view_counts.columns))
+    as_of = settings.as_of
+    if as_of is None:
+        as_of, late = latest_date(subs.frame, view_counts, deals)
+        notices.extend(late)
     return Inputs(
         submissions=subs.frame, fields=subs.fields, forms=subs.forms,
         view_counts=view_counts, view_level=view_level, deals=deals, segments=segments,
         accounting=accounting, notices=notices,
-        as_of=settings.as_of or latest_date(subs.frame, view_counts, deals),
+        as_of=as_of,
     )
 
 
+#: a date this far past the 99th percentile of its column is a typo or a placeholder, not
+#: the export date (one row dated 2031 moved as_of, and with it every lead's age, to 2031)
+OUTLIER_DAYS = 60
+
+
 def latest_date(submissions: pd.DataFrame, view_counts: pd.DataFrame | None,
-                deals: pd.DataFrame | None) -> date | None:
-    """The latest date in any input (submitted_at, view dates, created_at, closed_at)."""
-    stamps = [submissions["submitted_at"].max()]
+                deals: pd.DataFrame | None) -> tuple[date | None, list[Notice]]:
+    """The latest date in any input (submitted_at, view dates, created_at, closed_at of closed
+    deals), leaving out dates far beyond the rest of their column, with a notice naming them.
+
+    An open deal's close date is a forecast (HubSpot fills one in automatically), not a date
+    the data have reached, so it does not count."""
+    columns: list[tuple[str, pd.Series]] = [("submissions submitted_at",
+                                             submissions["submitted_at"])]
     if view_counts is not None and len(view_counts):
-        stamps.append(view_counts["date"].max())
+        columns.append(("views dates", view_counts["date"]))
     if deals is not None and len(deals):
-        stamps += [deals["created_at"].max(), deals["closed_at"].max()]
-    known = [pd.Timestamp(t) for t in stamps if t is not None and not pd.isna(t)]
-    return max(known).date() if known else None
+        closed = deals["outcome"].astype("str").isin(["won", "lost"])
+        columns += [("outcomes created_at", deals["created_at"]),
+                    ("outcomes closed_at", deals["closed_at"].where(closed))]
+    latest: list[pd.Timestamp] = []
+    notices: list[Notice] = []
+    for label, col in columns:
+        values = pd.to_datetime(col).dropna()
+        if values.empty:
+            continue
+        p99 = np.quantile(values.to_numpy(dtype="datetime64[ns]").astype("int64"), 0.99)
+        cutoff = pd.Timestamp(int(p99)) + pd.Timedelta(days=OUTLIER_DAYS)
+        late = values[values > cutoff]
+        if len(values) >= 100 and len(late):
+            latest.append(pd.Timestamp(values[values <= cutoff].max()))
+            notices.append(Notice(
+                "LATE_DATE_OUTLIER",
+                f"{len(late):,} {label} value(s) lie more than {OUTLIER_DAYS} days after almost "
+                f"all others (latest {pd.Timestamp(late.max()).date()}); they do not set the "
+                "as-of date. Check them, or give --as-of.",
+                {"input": label.split()[0], "rows": int(len(late)),
+                 "latest": str(pd.Timestamp(late.max()).date())}))
+        else:
+            latest.append(pd.Timestamp(values.max()))
+    return (max(latest).date() if latest else None), notices
 
 
 def _unused_settings(settings: Settings, used_map: set[str],
