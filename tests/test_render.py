@@ -280,3 +280,15 @@ def test_html_without_placeable_fields_says_why_instead_of_an_empty_chart() -> N
     text = render(build_minimal(), "html")
     assert "No field has both a conversion and a won-deals estimate yet" in text
     assert "Change in conversion if removed" not in text
+
+
+def test_markdown_line_starts_cannot_become_headings_or_lists() -> None:
+    """A field named '# heading' became a heading in the Markdown report (issue 12)."""
+    from formfit.renderers.text import md_escape
+
+    assert md_escape("# heading") == "\\# heading"
+    assert md_escape("- item") == "\\- item"
+    assert md_escape("1. one") == "1\\. one"
+    assert md_escape("=====") == "\\====="
+    assert md_escape("phone") == "phone"
+    assert md_escape("a # b") == "a # b"

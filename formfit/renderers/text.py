@@ -7,6 +7,7 @@ except :func:`md_escape`.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -316,12 +317,28 @@ _MD = {
 }
 
 
+# what makes a line a heading, a list item or a rule (a mark followed by a space, or alone)
+_BLOCK_START = re.compile(r"(#{1,6}|[-+])(\s|$)|=+\s*$")
+_NUMBERED = re.compile(r"(\d{1,9})[.)](\s|$)")
+
+
 def md_escape(text: Any) -> str:
     """Make any user-supplied string inert in Markdown (tables included) and in GitHub's HTML.
 
     ``|`` cannot end a table cell, ``<``/``>``/``&`` cannot open tags or entities, backticks
-    cannot open code, ``*``/``_``/``~`` cannot emphasise, ``[``/``]`` cannot link, and newlines
-    become spaces so a cell stays on its row.
+    cannot open code, ``*``/``_``/``~`` cannot emphasise, ``[``/``]`` cannot link, newlines
+    become spaces so a cell stays on its row, and a leading ``#``, ``-``, ``+``, ``=`` or
+    ``1.`` cannot make a heading, a list item or a rule.
     """
     s = str(text).replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
-    return "".join(_MD.get(ch, ch) for ch in s)
+    out = "".join(_MD.get(ch, ch) for ch in s)
+    # where a string starts a line, '#', '-', '+', '=' and '1.' would make a heading, a list
+    # or a rule: escape the first such mark (harmless mid-line)
+    lead = len(out) - len(out.lstrip(" "))
+    body = out[lead:]
+    if _BLOCK_START.match(body):
+        return out[:lead] + "\\" + body
+    numbered = _NUMBERED.match(body)
+    if numbered:
+        return out[:lead] + numbered.group(1) + "\\" + body[len(numbered.group(1)):]
+    return out
