@@ -208,3 +208,22 @@ def test_row_level_views_with_ambiguous_dates_ask_for_a_format(tmp_path: Path) -
     vc = load_inputs(Settings(submissions=tmp_path / "subs.csv", views=tmp_path / "v.csv",
                               date_format="%d/%m/%Y")).view_counts
     assert vc is not None and vc["date"].dt.month.tolist() == [2, 4]  # day first
+
+
+def test_fewer_row_level_views_than_submissions_is_flagged(tmp_path: Path) -> None:
+    """A truncated views export (fewer views than submissions on the days it covers) would
+    inflate conversion; it is named, per form (issue 12)."""
+    (tmp_path / "subs.csv").write_text(SUBS, encoding="utf-8")
+    (tmp_path / "v.csv").write_text("form_id,viewed_at,session_id\na,2025-01-01 09:00,s1\n"
+                                    "a,2025-01-02 08:00,s2\nb,2025-01-02 10:00,s3\n"
+                                    "b,2025-01-02 11:00,s7\n", encoding="utf-8")
+    ok = load_inputs(Settings(submissions=tmp_path / "subs.csv", views=tmp_path / "v.csv"))
+    assert "VIEWS_FEWER_THAN_SUBMISSIONS" not in codes(ok)
+    (tmp_path / "v.csv").write_text("form_id,viewed_at,session_id\na,2025-01-01 09:00,s1\n"
+                                    "a,2025-01-02 08:00,s2\nb,2025-01-02 10:00,s3\n"
+                                    "a,2025-01-02 08:30,s2\n", encoding="utf-8")
+    subs = SUBS + "L4,a,2025-01-02 10:00,s4,mobile\n"
+    (tmp_path / "subs.csv").write_text(subs, encoding="utf-8")
+    short = load_inputs(Settings(submissions=tmp_path / "subs.csv", views=tmp_path / "v.csv"))
+    n = notice(short, "VIEWS_FEWER_THAN_SUBMISSIONS")
+    assert n["forms"] == {"a": {"views": 2, "submissions": 3}}

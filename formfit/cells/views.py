@@ -280,8 +280,9 @@ def _other_date_format(table: EngineTable, v: ir.Table, kind: str) -> pd.DataFra
 
     engine, role, ref = table.engine, table.raw.role, table.ref
     failed = v.filter(v["viewed_at"].notnull() & parse_timestamp(v["viewed_at"], kind).isnull())
-    q = failed.select(viewed_at=failed["viewed_at"].cast("string")).distinct().limit(
-        MAX_DISTINCT_DATES + 1)
+    # ordered, so that the example a message names does not depend on the engine's whims
+    q = failed.select(viewed_at=failed["viewed_at"].cast("string")).distinct().order_by(
+        "viewed_at").limit(MAX_DISTINCT_DATES + 1)
     uniq = engine.to_pandas(q, role, ref)["viewed_at"].astype("str").reset_index(drop=True)
 
     def fail(value: str, why: str, hint: str = DATE_HINT) -> InputError:

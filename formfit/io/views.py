@@ -137,7 +137,35 @@ def _row_level(table: EngineTable | None, header: RawTable, settings: Settings,
     if not got.converted_known:
         keys = ["form_id", "date", *settings.segments]
         counts = _from_submissions(counts, subs, keys, header, notices)
+    notices.extend(_fewer_views_than_submissions(counts, all_subs))
     return ViewsLoad(counts, "row", got.accounting, notices)
+
+
+def _fewer_views_than_submissions(counts: pd.DataFrame, all_subs: pd.DataFrame
+                                  ) -> list[Notice]:
+    """A form with fewer row-level views than submissions over the days its views cover has
+    lost views (a truncated or sampled export): its conversion rates would be inflated."""
+    if counts.empty or "submitted_at" not in all_subs or all_subs["submitted_at"].isna().all():
+        return []
+    subs = all_subs.dropna(subset=["submitted_at"])
+    span = counts.groupby("form_id", observed=True)["date"].agg(["min", "max"])
+    day = subs["submitted_at"].dt.normalize()
+    lo, hi = subs["form_id"].map(span["min"]), subs["form_id"].map(span["max"])
+    inside = ((day >= lo) & (day <= hi)).fillna(False).to_numpy(dtype=bool)
+    n_subs = subs.loc[inside].groupby("form_id", observed=True).size()
+    n_views = counts.groupby("form_id", observed=True)["views"].sum()
+    short = sorted(f for f in n_subs.index if n_subs[f] > n_views.get(f, 0))
+    if not short:
+        return []
+    detail = {str(f): {"views": int(n_views.get(f, 0)), "submissions": int(n_subs[f])}
+              for f in short}
+    listed = ", ".join(f"{f} ({d['views']:,} views, {d['submissions']:,} submissions)"
+                       for f, d in list(detail.items())[:5])
+    return [Notice(
+        "VIEWS_FEWER_THAN_SUBMISSIONS",
+        f"{len(short)} form(s) have fewer views than submissions over the days their views "
+        f"cover: {listed}. The views export is probably truncated or sampled; conversion "
+        "rates from it would be too high.", {"input": "views", "forms": detail})]
 
 
 def _sum_cells(cells: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
