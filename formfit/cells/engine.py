@@ -21,7 +21,6 @@ from formfit.errors import InputError, UsageError
 if TYPE_CHECKING:
     import ibis.expr.types as ir
     import pandas as pd
-    import pyarrow as pa
 
 T = TypeVar("T")
 
@@ -161,9 +160,6 @@ class Engine:
     def to_pandas(self, expr: ir.Table, role: str, ref: InputRef | None) -> pd.DataFrame:
         frame: pd.DataFrame = self.run(lambda: expr.to_pandas(), role, ref)
         return frame
-
-    def to_arrow(self, expr: ir.Table, role: str, ref: InputRef | None) -> pa.Table:
-        return self.run(lambda: expr.to_pyarrow(), role, ref)
 
     def close(self) -> None:
         """Disconnect what formfit opened (a caller's backend stays open)."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -24,7 +24,7 @@ import pandas as pd
 from formfit.cells.engine import Engine, duckdb_exec
 from formfit.cells.url import InputRef
 from formfit.io.readers import check_regular_file, format_of, read_table, sniff_delimiter
-from formfit.io.table import RawTable, drop_blank_unnamed, looks_like_data, unique_names
+from formfit.io.table import RawTable, looks_like_data, unique_names
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -40,7 +40,11 @@ class EngineTable:
     expr: ir.Table  # the rows, columns in the order of raw.frame's columns
     engine: Engine
     ref: InputRef
-    numbered: bool = True  # rows have spreadsheet numbers (files), not tables in a warehouse
+
+    @property
+    def numbered(self) -> bool:
+        """Rows have spreadsheet numbers (files), unlike a table in a warehouse."""
+        return self.raw.engine_label is None
 
     def mapped(self, names: list[str] | None = None) -> ir.Table:
         """The rows with the (mapped) column names of ``raw.frame``; only ``names`` if given."""
@@ -54,11 +58,14 @@ class EngineTable:
         aggregated views, or submissions and deals read from an engine)."""
         frame = _text_frame(self.engine.to_pandas(self.mapped(), self.raw.role, self.ref))
         frame.columns = pd.Index(list(self.raw.frame.columns))
-        raw = self.raw
-        return RawTable(frame, raw.path, raw.role, decimal_comma=raw.decimal_comma,
-                        unit=raw.unit, first_number=raw.first_number, numbers=raw.numbers,
-                        header_looks_like_data=raw.header_looks_like_data,
-                        original=dict(raw.original), engine_label=raw.engine_label)
+        return replace(self.raw, frame=frame, original=dict(self.raw.original))
+
+
+def _header_frame(names: list[str]) -> pd.DataFrame:
+    """A frame of no rows with these column names (repeated names kept, in order)."""
+    frame = pd.DataFrame({i: pd.Series(dtype="str") for i in range(len(names))})
+    frame.columns = pd.Index(names)
+    return frame
 
 
 def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -98,11 +105,7 @@ def from_raw_table(engine: Engine, raw: RawTable, ref: InputRef) -> EngineTable:
     name = engine.unique_name(raw.role)
     arrow = pa.Table.from_pandas(frame, preserve_index=False)
     expr = engine.run(lambda: _register(con, name, arrow), raw.role, ref)
-    header = RawTable(raw.frame.iloc[0:0].copy(), raw.path, raw.role,
-                      decimal_comma=raw.decimal_comma, unit=raw.unit,
-                      first_number=raw.first_number, numbers=raw.numbers,
-                      header_looks_like_data=raw.header_looks_like_data,
-                      original=dict(raw.original))
+    header = replace(raw, frame=raw.frame.iloc[0:0].copy(), original=dict(raw.original))
     return EngineTable(header, expr, engine, ref)
 
 
@@ -114,7 +117,7 @@ def _register(con: Any, name: str, arrow: Any) -> ir.Table:
 def engine_table(engine: Engine, ref: InputRef, role: str) -> EngineTable:
     """A ``table:`` or ``sql:`` input of the user's engine, by its column names."""
     expr = engine.table(ref, role)
-    return _typed_table(expr, engine, ref, role, numbered=False)
+    return _typed_table(expr, engine, ref, role)
 
 
 # --- CSV / TSV ------------------------------------------------------------------------------
@@ -171,10 +174,9 @@ def _scan_csv(engine: Engine, con: Any, ref: InputRef, role: str, *, tab: bool, 
         return None
     if int(n) == 0:
         return None  # the reader gives the "no data rows" message
-    raw = RawTable(pd.DataFrame({n_: pd.Series(dtype="str") for n_ in names}), path, role,
+    raw = RawTable(_header_frame(names), path, role,
                    decimal_comma=delimiter == ";",
                    header_looks_like_data=looks_like_data(header))
-    raw.frame.columns = pd.Index(names)
     table = EngineTable(raw, engine.run(lambda: con.table(name), role, ref), engine, ref)
     return _drop_blank_unnamed(table)
 
@@ -194,9 +196,7 @@ def _drop_blank_unnamed(table: EngineTable) -> EngineTable:
         return table
     keep = [i for i in range(len(names)) if i not in empty]
     table.expr = expr.select([expr[i] for i in keep])
-    table.raw.frame = drop_blank_unnamed(table.raw.frame).iloc[0:0]
-    table.raw.frame = pd.DataFrame({names[i]: pd.Series(dtype="str") for i in keep})
-    table.raw.frame.columns = pd.Index([names[i] for i in keep])
+    table.raw.frame = _header_frame([names[i] for i in keep])
     return table
 
 
@@ -209,7 +209,7 @@ def _scan_parquet(engine: Engine, con: Any, ref: InputRef, role: str) -> EngineT
         expr = engine.run(lambda: con.table(name), role, ref)
     except Exception:
         return None  # formfit's reader explains what is wrong with the file
-    return _typed_table(expr, engine, ref, role, numbered=True)
+    return _typed_table(expr, engine, ref, role)
 
 
 def trimmed(col: ir.StringValue, kind: str) -> ir.StringValue:
@@ -221,8 +221,7 @@ def trimmed(col: ir.StringValue, kind: str) -> ir.StringValue:
     return col.strip()
 
 
-def _typed_table(expr: ir.Table, engine: Engine, ref: InputRef, role: str, *, numbered: bool
-                 ) -> EngineTable:
+def _typed_table(expr: ir.Table, engine: Engine, ref: InputRef, role: str) -> EngineTable:
     """A table with typed columns: text trimmed (blank -> null), columns renamed c0..cN."""
     from pathlib import Path
 
@@ -234,7 +233,6 @@ def _typed_table(expr: ir.Table, engine: Engine, ref: InputRef, role: str, *, nu
             c = trimmed(c, engine.kind if ref.kind != "file" else "duckdb").nullif("")
         cleaned.append(c.name(f"c{i}"))
     label = ref.path if ref.kind == "file" else Path(role)
-    raw = RawTable(pd.DataFrame({n: pd.Series(dtype="str") for n in names}), label, role,
+    raw = RawTable(_header_frame(names), label, role,
                    engine_label=None if ref.kind == "file" else f"{ref.label} in {engine.label}")
-    raw.frame.columns = pd.Index(names)
-    return EngineTable(raw, expr.select(cleaned), engine, ref, numbered=numbered)
+    return EngineTable(raw, expr.select(cleaned), engine, ref)

@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
 
 from formfit.errors import UsageError
 
@@ -54,10 +53,6 @@ class EngineURL:
     @property
     def masked(self) -> str:
         return mask_secrets(self.url)
-
-    @property
-    def password(self) -> str | None:
-        return urlsplit(self.url).password
 
     def duckdb_path(self) -> str:
         """The database file of a ``duckdb://`` URL ('' in memory). ``duckdb:///abs/x.db`` is
