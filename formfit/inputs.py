@@ -50,6 +50,7 @@ class FormSpec:
     versions: tuple[FormVersion, ...]  # sorted by since; the first may have since=None
     experiment: str | None = None
     traffic: float | None = None  # planned share of the experiment's views; None = equal split
+    started: date | None = None  # the experiment is running since (``started:`` on a variant)
 
     def version_index(self, day: date | None) -> int:
         """Index of the version in force on ``day`` (the first one when day is unknown)."""
@@ -69,6 +70,27 @@ class FormSpec:
 
 
 @dataclass(frozen=True)
+class ExperimentSpec:
+    """Facts about one experiment beyond its variants: whether it is running, how it is sized.
+
+    ``started``: the day it went live. A running experiment is watched as data accumulate, so
+    its effects get always-valid intervals (confidence sequences) instead of fixed-horizon ones.
+    ``n_star``: the confidence sequence's tuning size (total views in the experiment at which
+    the sequence is tightest), fixed for the experiment's life; None = derived from the plan.
+    ``fields``: for a designed experiment (``formfit design``), the fields whose presence it
+    varies; its arms may differ in these and no others. ``planned_days``: its planned runtime.
+    ``design``: what ``formfit design`` recorded about it (generators, resolution, ...), as is.
+    """
+
+    name: str
+    started: date | None = None
+    n_star: int | None = None
+    fields: tuple[str, ...] = ()
+    planned_days: int | None = None
+    design: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class FieldSpec:
     name: str
     protected: str | None = None  # the reason it is protected, e.g. "legal: marketing consent"
@@ -81,6 +103,13 @@ class FormsConfig:
     fields: Mapping[str, FieldSpec]  # catalogue; may name fields no form shows
     inferred: bool = False  # True: no forms file, fields inferred from submissions
     source: str | None = None  # file name the config came from
+    # experiments with a `started:` date or an `experiments:` entry; others need none
+    experiments: Mapping[str, ExperimentSpec] = field(default_factory=dict)
+
+    def running(self, experiment: str | None) -> ExperimentSpec | None:
+        """The experiment's spec when it is marked as running (has ``started``), else None."""
+        spec = self.experiments.get(experiment) if experiment is not None else None
+        return spec if spec is not None and spec.started is not None else None
 
     def shown_fields(self) -> tuple[str, ...]:
         """Every field any form shows, in order of first appearance."""

@@ -105,3 +105,39 @@ def test_inference_a_field_is_on_a_form_if_any_submission_has_a_value() -> None:
     assert cfg.forms["a"].versions[0].fields == ("phone", "size")
     assert cfg.forms["b"].versions[0].fields == ("size",)
     assert len(cfg.forms["a"].versions) == 1 and cfg.forms["a"].experiment is None
+
+
+def _exp_forms(a: dict[str, object], b: dict[str, object], top: object = None) -> object:
+    data: dict[str, object] = {"forms": {
+        "a": {"experiment": "t", "fields": ["email", "phone"], **a},
+        "b": {"experiment": "t", "fields": ["email"], **b}}}
+    if top is not None:
+        data["experiments"] = top
+    return data
+
+
+def test_a_running_experiment_is_marked_by_started_on_its_variants_or_its_entry() -> None:
+    cfg = parse_forms(_exp_forms({"started": "2026-11-02"}, {"started": date(2026, 11, 2)}),
+                      "f.yaml")
+    assert cfg.running("t") is not None and cfg.running("t").started == date(2026, 11, 2)
+    cfg = parse_forms(_exp_forms({}, {}, {"t": {"started": "2026-11-02", "n_star": 50000,
+                                                "fields": ["Phone"], "planned_days": 56}}),
+                      "f.yaml")
+    spec = cfg.running("t")
+    assert spec is not None and spec.n_star == 50000 and spec.fields == ("phone",)
+    assert parse_forms(_exp_forms({}, {}, {"t": {"n_star": 5000}}), "f.yaml").running("t") is None
+
+
+@pytest.mark.parametrize(("data", "words"), [
+    (_exp_forms({"started": "2026-11-02"}, {"started": "2026-11-03"}), ["different started"]),
+    (_exp_forms({"started": "YYYY-MM-DD"}, {}), ["placeholder", "went live"]),
+    (_exp_forms({}, {}, {"u": {"started": "2026-11-02"}}), ["experiment 'u'", "no form"]),
+    (_exp_forms({}, {}, {"t": {"n_star": -3}}), ["n_star", "positive whole number"]),
+    (_exp_forms({}, {}, {"t": {"stop": 1}}), ["unknown keys", "n_star"]),
+    ({"forms": {"a": {"fields": ["email"], "started": "2026-11-02"}}}, ["no experiment"]),
+])
+def test_experiment_schema_errors(data: object, words: list[str]) -> None:
+    with pytest.raises(InputError) as exc:
+        parse_forms(data, "f.yaml")
+    for w in words:
+        assert w in str(exc.value)

@@ -5,9 +5,11 @@ The schema is the contract's::
     version: 1
     fields:   {email: {protected: "reason"}, phone: {owner: sales}}
     forms:
-      demo-a: {experiment: demo, traffic: 0.5, fields: [...], optional: [...]}
+      demo-a: {experiment: demo, traffic: 0.5, started: 2026-11-02, fields: [...], optional: [...]}
       pricing:
         versions: [{since: 2025-01-01, fields: [...], optional: [...]}, ...]
+    experiments:   # optional; written by `formfit design`
+      demo: {started: 2026-11-02, n_star: 120000, fields: [phone], planned_days: 56, design: {...}}
 
 Schema errors name the form and the key, so that the fix is obvious.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -24,13 +27,15 @@ import pandas as pd
 import yaml
 
 from formfit.errors import InputError
-from formfit.inputs import FieldSpec, FormsConfig, FormSpec, FormVersion
+from formfit.inputs import ExperimentSpec, FieldSpec, FormsConfig, FormSpec, FormVersion
 from formfit.safe_yaml import load_json, load_yaml
 
-FORM_KEYS = ("experiment", "traffic", "fields", "optional", "versions")
+FORM_KEYS = ("experiment", "traffic", "started", "fields", "optional", "versions")
 VERSION_KEYS = ("since", "fields", "optional")
 FIELD_KEYS = ("protected", "owner")
-TOP_KEYS = ("version", "fields", "forms", "policy")  # policy: read by `formfit check` only
+EXPERIMENT_KEYS = ("started", "n_star", "fields", "planned_days", "design")
+# policy: read by `formfit check` only
+TOP_KEYS = ("version", "fields", "forms", "experiments", "policy")
 _HINT = "See the forms file schema in the README (and docs/contract)."
 
 
@@ -98,16 +103,21 @@ def _names(value: Any, source: str, where: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _since(value: Any, source: str, where: str) -> date:
+def _since(value: Any, source: str, where: str, key: str = "since") -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
+    text = str(value).strip()
     try:
-        return date.fromisoformat(str(value).strip()[:10])
+        return date.fromisoformat(text[:10])
     except ValueError:
-        raise _err(source, where, f"since {value!r} is not a date.",
-                   "Write since: YYYY-MM-DD.") from None
+        if key == "started" and text.upper() in ("YYYY-MM-DD", "TODO", "TBD"):
+            raise _err(source, where, f"started {text!r} is still the placeholder.",
+                       "Set started: to the day the experiment went live (YYYY-MM-DD), or "
+                       "remove it (or write started: null) until it does.") from None
+        raise _err(source, where, f"{key} {value!r} is not a date.",
+                   f"Write {key}: YYYY-MM-DD.") from None
 
 
 def _version(raw: Any, source: str, where: str, need_since: bool) -> FormVersion:
@@ -180,9 +190,15 @@ def _form(form_id: str, raw: Any, source: str) -> FormSpec:
         if experiment is None:
             raise _err(source, f"{where} traffic", "is set but the form has no experiment.",
                        "Name the experiment its variants share: experiment: demo.")
+    started = raw.get("started")
+    if started is not None:
+        if experiment is None:
+            raise _err(source, f"{where} started", "is set but the form has no experiment.",
+                       "started: marks a running experiment; name it: experiment: demo.")
+        started = _since(started, source, where, "started")
     return FormSpec(form_id=form_id, versions=tuple(versions),
                     experiment=None if experiment is None else str(experiment).strip(),
-                    traffic=None if traffic is None else float(traffic))
+                    traffic=None if traffic is None else float(traffic), started=started)
 
 
 def _catalogue(raw: Any, source: str) -> dict[str, FieldSpec]:
@@ -243,7 +259,73 @@ def parse_forms(data: Any, source: str) -> FormsConfig:
             spelling.setdefault(f.casefold(), f)
     forms = {fid: _respell(spec, spelling) for fid, spec in forms.items()}
     _check_traffic(forms, source)
-    return FormsConfig(forms=forms, fields=catalogue, inferred=False, source=source)
+    experiments = _experiments(data.get("experiments"), forms, spelling, source)
+    return FormsConfig(forms=forms, fields=catalogue, inferred=False, source=source,
+                       experiments=experiments)
+
+
+def _positive_int(value: Any, source: str, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise _err(source, where, f"{value!r} is not a positive whole number.",
+                   "Write a number such as 120000, or leave it out.")
+    return int(value)
+
+
+def _experiments(raw: Any, forms: Mapping[str, FormSpec], spelling: Mapping[str, str],
+                 source: str) -> dict[str, ExperimentSpec]:
+    """The `experiments:` block merged with the variants' own `started:` dates."""
+    variants: dict[str, list[FormSpec]] = {}
+    for spec in forms.values():
+        if spec.experiment is not None:
+            variants.setdefault(spec.experiment, []).append(spec)
+    if raw is not None and not isinstance(raw, Mapping):
+        raise _err(source, "`experiments`", "must be a mapping of experiment names to facts.",
+                   "Write `experiments:` then `  demo: {started: 2026-11-02}`.")
+    out: dict[str, ExperimentSpec] = {}
+    for name, facts in (raw or {}).items():
+        exp = str(name).strip()
+        where = f"experiment {exp!r}"
+        if exp not in variants:
+            raise _err(source, where, "is described under `experiments:` but no form has "
+                       f"experiment: {exp}.", "Give its variants `experiment: "
+                       f"{exp}`, or remove the entry.")
+        facts = {} if facts is None else facts
+        if not isinstance(facts, Mapping):
+            raise _err(source, where, f"must be a mapping ({', '.join(EXPERIMENT_KEYS)}).")
+        unknown = sorted(set(map(str, facts)) - set(EXPERIMENT_KEYS))
+        if unknown:
+            raise _err(source, where, f"has unknown keys {unknown}.",
+                       f"An experiment takes {', '.join(EXPERIMENT_KEYS)}.")
+        started = facts.get("started")
+        design = facts.get("design") or {}
+        if not isinstance(design, Mapping):
+            raise _err(source, f"{where} design", "must be a mapping.",
+                       "It is written by `formfit design`; regenerate it rather than edit it.")
+        names = _names(facts.get("fields"), source, f"{where} fields")
+        out[exp] = ExperimentSpec(
+            name=exp, started=None if started is None else _since(started, source, where,
+                                                                  "started"),
+            n_star=_positive_int(facts.get("n_star"), source, f"{where} n_star"),
+            fields=tuple(spelling.get(n.casefold(), n) for n in names),
+            planned_days=_positive_int(facts.get("planned_days"), source,
+                                       f"{where} planned_days"),
+            design={str(k): v for k, v in design.items()})
+    for exp, specs in sorted(variants.items()):
+        dates = sorted({s.started for s in specs if s.started is not None})
+        if len(dates) > 1:
+            raise _err(source, f"experiment {exp!r}", "has variants with different started "
+                       f"dates ({', '.join(map(str, dates))}).", "Its variants went live "
+                       "together: give them one started: date (or put it under experiments:).")
+        if not dates:
+            continue
+        base = out.get(exp, ExperimentSpec(name=exp))
+        if base.started is not None and base.started != dates[0]:
+            raise _err(source, f"experiment {exp!r}", f"is started {base.started} under "
+                       f"experiments: but {dates[0]} on its variants.", "Give one date.")
+        out[exp] = replace(base, started=dates[0])
+    return out
 
 
 def _respell(spec: FormSpec, spelling: Mapping[str, str]) -> FormSpec:
@@ -251,8 +333,7 @@ def _respell(spec: FormSpec, spelling: Mapping[str, str]) -> FormSpec:
                                  fields=tuple(spelling[f.casefold()] for f in v.fields),
                                  optional=tuple(spelling[f.casefold()] for f in v.optional))
                      for v in spec.versions)
-    return FormSpec(form_id=spec.form_id, versions=versions, experiment=spec.experiment,
-                    traffic=spec.traffic)
+    return replace(spec, versions=versions)
 
 
 def _check_traffic(forms: Mapping[str, FormSpec], source: str) -> None:

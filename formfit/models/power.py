@@ -38,3 +38,24 @@ def views_per_arm(baseline_wins_per_1k: float, margin_wins_per_1k: float) -> int
                                      ratio=1.0, alternative="two-sided")
     n = float(n)
     return int(math.ceil(n)) if math.isfinite(n) else None
+
+
+def detectable_change_per_1k(baseline_wins_per_1k: float, views_per_arm_: float) -> float | None:
+    """The smallest drop in wins per 1,000 views that ``views_per_arm_`` views per arm detect.
+
+    The inverse of :func:`views_per_arm` (same arcsine effect size, 80% power, 5% two-sided):
+    Cohen's h detectable with n per arm is ``(z_0.975 + z_0.80) * sqrt(2 / n)``, and the lower
+    proportion with that distance from p is ``sin(asin(sqrt(p)) - h / 2) ** 2``. None when the
+    baseline is not strictly between 0 and 1000 or n is not positive; the full baseline when no
+    drop short of zero is detectable (n too small).
+    """
+    from scipy.stats import norm
+
+    p = baseline_wins_per_1k / 1000.0
+    if not (0 < p < 1) or not views_per_arm_ > 0:
+        return None
+    h = float(norm.ppf(1 - ALPHA_TEST / 2) + norm.ppf(POWER)) * math.sqrt(2.0 / views_per_arm_)
+    angle = math.asin(math.sqrt(p)) - h / 2
+    if angle <= 0:
+        return baseline_wins_per_1k
+    return 1000.0 * (p - math.sin(angle) ** 2)
