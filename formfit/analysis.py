@@ -7,6 +7,7 @@ from `formfit.models.*`, every verdict from `formfit.decide`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -158,6 +159,7 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
             baseline = _observed_wins_per_1k(wins_effects.mature_view_cells, inputs, f)
         contexts[f] = FieldContext(
             baseline_wins_per_1k=baseline,
+            baseline_conversion_pct=_conversion_pct(c, cells, inputs, f),
             daily_views=_daily_views(cells, inputs, f),
             horizon_days=outcomes.horizon_days,
             protected_reason=(inputs.forms.fields[f].protected
@@ -211,6 +213,22 @@ def _observed_wins_per_1k(cells: pd.DataFrame | None, inputs: Inputs, field: str
     sub = cells[_showing(cells, inputs, field)]
     views = float(sub["views"].sum())
     return 1000.0 * float(sub["wins"].sum()) / views if views > 0 else None
+
+
+def _conversion_pct(effect: Any, cells: pd.DataFrame | None, inputs: Inputs, field: str
+                    ) -> float | None:
+    """Submissions per 100 views with the field: the conversion model's baseline over the
+    cells its effect averages (scale 100), else the observed rate on the form versions that
+    show it (the baseline a test of removing it would start from)."""
+    base = getattr(effect, "baseline", None)
+    if base is not None and math.isfinite(base) and 0 < base < 100:
+        return float(base)
+    if cells is None or not len(cells) or "submissions" not in cells:
+        return None
+    sub = cells[_showing(cells, inputs, field)]
+    views = float(sub["views"].sum())
+    rate = 100.0 * float(sub["submissions"].sum()) / views if views > 0 else None
+    return rate if rate is not None and 0 < rate < 100 else None
 
 
 def _daily_views(cells: pd.DataFrame | None, inputs: Inputs, field: str) -> float | None:

@@ -39,7 +39,11 @@ view, from baseline ``p`` (``NormalIndPower().solve_power`` on
 ``proportion_effectsize(p, p - m)``); with a true change of 0 this is also the size of a
 non-inferiority test at one-sided 2.5%, the level of the drop rule. Duration:
 ``ceil(2 * views_per_arm / daily_views) + horizon_days`` (``None`` without daily views). No plan
-without a baseline (no views or no outcomes); the reason then says what is missing.
+without a baseline (no views or no outcomes); the reason then says what is missing. In weeks,
+as teams plan (:func:`plan_from`): today's traffic split into two arms, the change detectable
+after 2, 4, 8 and 12 weeks (each read out ``horizon_days`` later, when their deals have
+closed), the weeks the margin needs, and "not feasible" beyond 52 weeks, with the change 12
+weeks could detect instead.
 
 Aliased fields (always shown together) get one verdict for the group, decided on the group's
 joint estimate, which every member carries; each member's reason names its partners. A group
@@ -55,13 +59,23 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from formfit.config import DEFAULT_MARGIN, Margin
-from formfit.models.power import views_per_arm
-from formfit.results import Estimate, FieldResult, TestPlan, Verdict
+from formfit.models.power import (
+    detectable_change_pct,
+    detectable_change_per_1k,
+    views_per_arm,
+    views_per_arm_exact,
+    views_per_arm_in_weeks,
+    weeks_of_traffic,
+)
+from formfit.results import DetectableAt, Estimate, FieldResult, TestPlan, Verdict
 
 Z975 = 1.959963984540054
 ALPHA_DROP = 0.025  # one-sided, Holm-adjusted: one field <=> the 95% interval's lower end
 Q_SIGNIFICANT = 0.05
 EVALUATED = ("randomized", "observational", "aliased")
+PLAN_WEEKS = (2, 4, 8, 12)  # runtimes a team plans with (GrowthBook/Eppo show MDE by week)
+FEASIBLE_WEEKS = 52  # a test needing more than a year of traffic is not feasible
+FALLBACK_WEEKS = 12  # the runtime whose detectable change is offered when it is not
 
 
 @dataclass(frozen=True)
@@ -72,6 +86,7 @@ class FieldContext:
     daily_views: float | None = None  # current daily views of those forms (test duration)
     horizon_days: int | None = None  # maturity window h: added to the test duration
     protected_reason: str | None = None  # why the forms config protects it, if it does
+    baseline_conversion_pct: float | None = None  # submissions per 100 views on those forms
 
 
 def parse_margin(text: str) -> tuple[str, float]:
@@ -91,16 +106,49 @@ def margin_per_1k(kind: str, value: float, baseline_wins_per_1k: float | None) -
 
 def plan_test(ctx: FieldContext, margin_wins_per_1k: float | None) -> TestPlan | None:
     """The A/B test that would settle the field, or None when the baseline is unknown."""
-    base = ctx.baseline_wins_per_1k
-    if base is None or margin_wins_per_1k is None:
+    return plan_from(ctx.baseline_wins_per_1k, margin_wins_per_1k,
+                     baseline_conversion_pct=ctx.baseline_conversion_pct,
+                     daily_views=ctx.daily_views, horizon_days=ctx.horizon_days)
+
+
+def plan_from(baseline_wins_per_1k: float | None, margin_wins_per_1k: float | None, *,
+              baseline_conversion_pct: float | None = None, daily_views: float | None = None,
+              horizon_days: int | None = None) -> TestPlan | None:
+    """The two-arm A/B test that detects a change of ``margin`` (80% power, 5% two-sided).
+
+    Pure (no data): ``views_per_arm`` and ``days`` as the module docstring says; with daily
+    views, the smallest change in wins per 1,000 views (and in conversion, pp, given its
+    baseline) that 2, 4, 8 and 12 weeks of today's traffic detect, each read out once the
+    maturity window has passed; the weeks the margin itself needs; whether that is within a
+    year; and, either way, the change 12 weeks would detect. None without a baseline in
+    (0, 1000) or a positive margin.
+    """
+    if baseline_wins_per_1k is None or margin_wins_per_1k is None:
         return None
-    n = views_per_arm(base, margin_wins_per_1k)
-    if n is None:
+    n = views_per_arm(baseline_wins_per_1k, margin_wins_per_1k)
+    exact = views_per_arm_exact(baseline_wins_per_1k, margin_wins_per_1k)
+    if n is None or exact is None:
         return None
-    days: int | None = None
-    if ctx.daily_views is not None and ctx.daily_views > 0:
-        days = int(math.ceil(2 * n / ctx.daily_views)) + int(ctx.horizon_days or 0)
-    return TestPlan(views_per_arm=n, days=days)
+    h = int(horizon_days or 0)
+    if daily_views is None or not daily_views > 0 or not math.isfinite(daily_views):
+        return TestPlan(views_per_arm=n, days=None, horizon_days=horizon_days)
+    weeks = weeks_of_traffic(exact, daily_views)
+    by_week = tuple(
+        DetectableAt(
+            weeks=w, days_until_readout=7 * w + h,
+            wins_per_1k_views=detectable_change_per_1k(
+                baseline_wins_per_1k, views_per_arm_in_weeks(w, daily_views)),
+            conversion_pp=(None if baseline_conversion_pct is None else detectable_change_pct(
+                baseline_conversion_pct, views_per_arm_in_weeks(w, daily_views))))
+        for w in PLAN_WEEKS)
+    return TestPlan(
+        views_per_arm=n, days=int(math.ceil(2 * n / daily_views)) + h,
+        weekly_views=7.0 * daily_views, horizon_days=horizon_days,
+        weeks_to_detect_margin=weeks,
+        feasible=None if weeks is None else weeks <= FEASIBLE_WEEKS,
+        feasible_margin_12_weeks=detectable_change_per_1k(
+            baseline_wins_per_1k, views_per_arm_in_weeks(FALLBACK_WEEKS, daily_views)),
+        detectable_by_week=by_week)
 
 
 def noninferiority_p(est: Estimate, margin: float) -> float | None:

@@ -17,6 +17,7 @@ from typing import Any
 from formfit.errors import InputError
 from formfit.results import (
     AnalysisResult,
+    DetectableAt,
     DropEffect,
     Estimate,
     FieldResult,
@@ -202,6 +203,33 @@ def _predictive(r: _Reader, v: Any, where: str) -> Predictive:
         codes=r.texts(d.get("codes", []), f"{where}.codes"))
 
 
+def _test_plan(r: _Reader, v: Any, where: str) -> TestPlan:
+    """A test plan; the by-week keys are optional (evidence written before they existed)."""
+    p = r.obj(v, where)
+    feasible = p.get("feasible")
+    by_week = []
+    for j, x in enumerate(r.lst(p.get("detectable_by_week", []), f"{where}.detectable_by_week")):
+        w = f"{where}.detectable_by_week[{j}]"
+        x = r.obj(x, w)
+        by_week.append(DetectableAt(
+            weeks=r.integer(r.need(x, "weeks", w), f"{w}.weeks"),
+            days_until_readout=r.integer(r.need(x, "days_until_readout", w),
+                                         f"{w}.days_until_readout"),
+            wins_per_1k_views=r.number(x.get("wins_per_1k_views"), f"{w}.wins_per_1k_views"),
+            conversion_pp=r.number(x.get("conversion_pp"), f"{w}.conversion_pp")))
+    return TestPlan(
+        views_per_arm=r.integer(r.need(p, "views_per_arm", where), f"{where}.views_per_arm"),
+        days=r.opt_integer(p.get("days"), f"{where}.days"),
+        weekly_views=r.number(p.get("weekly_views"), f"{where}.weekly_views"),
+        horizon_days=r.opt_integer(p.get("horizon_days"), f"{where}.horizon_days"),
+        weeks_to_detect_margin=r.number(p.get("weeks_to_detect_margin"),
+                                        f"{where}.weeks_to_detect_margin"),
+        feasible=None if feasible is None else r.flag(feasible, f"{where}.feasible"),
+        feasible_margin_12_weeks=r.number(p.get("feasible_margin_12_weeks"),
+                                          f"{where}.feasible_margin_12_weeks"),
+        detectable_by_week=tuple(by_week))
+
+
 _FIELD_KEYS = {"field", "forms", "protected", "required", "fill_rate", "junk_rate",
                "drop_effect", "predictive", "verdict", "reason", "test_plan", "reason_code",
                "margin_wins_per_1k", "reason_data"}
@@ -213,12 +241,7 @@ def _field(r: _Reader, v: Any, i: int) -> FieldResult:
     name = r.text(r.need(d, "field", where), f"{where}.field")
     where = f"fields[{i}] ({name})"
     plan_raw = d.get("test_plan")
-    plan = None
-    if plan_raw is not None:
-        p = r.obj(plan_raw, f"{where}.test_plan")
-        plan = TestPlan(views_per_arm=r.integer(r.need(p, "views_per_arm", f"{where}.test_plan"),
-                                                f"{where}.test_plan.views_per_arm"),
-                        days=r.opt_integer(p.get("days"), f"{where}.test_plan.days"))
+    plan = None if plan_raw is None else _test_plan(r, plan_raw, f"{where}.test_plan")
     # keys added to FieldResult later (plain JSON values) pass through unchanged
     extra: dict[str, Any] = {
         f.name: (tuple(d[f.name]) if isinstance(d[f.name], list) else d[f.name])

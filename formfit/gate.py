@@ -131,7 +131,11 @@ def _removal(j: _Judge, fid: str, name: str, ev: AnalysisResult,
         j.add("removed_test", fid, (name,), line, reason=f.reason, **_wins(f),
               basis=f.drop_effect.basis,
               views_per_arm=plan.views_per_arm if plan else None,
-              days=plan.days if plan else None)
+              days=plan.days if plan else None,
+              weeks=plan.weeks_to_detect_margin if plan else None,
+              feasible=plan.feasible if plan else None,
+              feasible_margin_12_weeks=plan.feasible_margin_12_weeks if plan else None,
+              horizon_days=plan.horizon_days if plan else None)
 
 
 def _margin(settings: Mapping[str, Any], baseline: float) -> float:

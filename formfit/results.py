@@ -141,12 +141,44 @@ class Predictive:
 
 
 @dataclass(frozen=True)
-class TestPlan:
-    views_per_arm: int
-    days: int | None  # None when the forms' traffic is unknown
+class DetectableAt:
+    """What a test of ``weeks`` of today's traffic (two equal arms) can detect, 80% power."""
+
+    weeks: int
+    days_until_readout: int  # weeks of traffic + the maturity window for deals to close
+    wins_per_1k_views: float | None  # smallest detectable change in won deals per 1,000 views
+    conversion_pp: float | None  # smallest detectable change in conversion, pp
 
     def to_dict(self) -> dict[str, Any]:
-        return {"views_per_arm": self.views_per_arm, "days": self.days}
+        return {"weeks": self.weeks, "days_until_readout": self.days_until_readout,
+                "wins_per_1k_views": self.wins_per_1k_views, "conversion_pp": self.conversion_pp}
+
+
+@dataclass(frozen=True)
+class TestPlan:
+    """The A/B test that would settle a field (80% power, 5% two-sided, at the margin).
+
+    ``views_per_arm`` and ``days`` are the contract's; the rest (None / empty when the traffic
+    or a baseline is unknown, and in evidence files written before they existed) put it in
+    weeks: what each runtime detects, how long the margin takes, and whether that is feasible.
+    """
+
+    views_per_arm: int
+    days: int | None  # None when the forms' traffic is unknown
+    weekly_views: float | None = None  # today's views per week of the forms (both arms)
+    horizon_days: int | None = None  # maturity window added to the calendar time
+    weeks_to_detect_margin: float | None = None  # weeks of traffic for views_per_arm per arm
+    feasible: bool | None = None  # weeks_to_detect_margin <= FEASIBLE_WEEKS
+    feasible_margin_12_weeks: float | None = None  # wins per 1k that 12 weeks would detect
+    detectable_by_week: tuple[DetectableAt, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"views_per_arm": self.views_per_arm, "days": self.days,
+                "weekly_views": self.weekly_views, "horizon_days": self.horizon_days,
+                "weeks_to_detect_margin": self.weeks_to_detect_margin,
+                "feasible": self.feasible,
+                "feasible_margin_12_weeks": self.feasible_margin_12_weeks,
+                "detectable_by_week": [d.to_dict() for d in self.detectable_by_week]}
 
 
 @dataclass(frozen=True)

@@ -256,8 +256,11 @@ def test_test_plan_days_include_the_maturity_window() -> None:
     assert out.test_plan is not None
     n = out.test_plan.views_per_arm
     assert out.test_plan.days == math.ceil(2 * n / 1000.0) + 60
-    assert f"{n:,} views per arm" in out.reason_text
-    assert "the 60 days its wins need" in out.reason_text
+    # 147,610 views per arm of 1,000 views a day split in two: 42.2 weeks, said as 43 weeks
+    assert out.test_plan.weeks_to_detect_margin == pytest.approx(2 * n / 7000.0, rel=1e-4)
+    assert out.test_plan.feasible is True
+    assert ("test removing it: an A/B test of 43 weeks of today's traffic (+ 60 days for deals "
+            "to close) would settle it.") in out.reason_text
 
 
 def test_no_plan_without_daily_views_or_baseline() -> None:
@@ -275,10 +278,14 @@ def test_no_plan_without_daily_views_or_baseline() -> None:
 def test_reason_when_nothing_could_be_estimated() -> None:
     (out,) = decide([make_field(q=0.5)], context={"phone": CTX})
     assert out.verdict == "test"
-    assert out.reason_text.startswith("The effect of removing phone could not be estimated; test")
+    # the 2% margin (0.2 per 1k) would take 21 years of 1,000 views a day: not feasible
+    assert out.reason_text.startswith("The effect of removing phone could not be estimated; a "
+                                      "test could not settle it at today's traffic (it would "
+                                      "take about 21 years); 12 weeks of traffic (+ 60 days for "
+                                      "deals to close) could detect a change of 1.8 won deals")
     (out,) = decide([make_field(conv=(1.0, 0.2, 1.8), q=0.5)], context={"phone": CTX})
     assert out.reason_text.startswith("Removing phone would bring 1.0 pp more submissions, but its "
-                                 "effect on won deals is unknown; test removing it with ")
+                                 "effect on won deals is unknown; a test could not settle it ")
 
 
 def test_missing_context_is_not_an_error() -> None:

@@ -59,3 +59,40 @@ def detectable_change_per_1k(baseline_wins_per_1k: float, views_per_arm_: float)
     if angle <= 0:
         return baseline_wins_per_1k
     return 1000.0 * (p - math.sin(angle) ** 2)
+
+
+def detectable_change_pct(baseline_pct: float, views_per_arm_: float) -> float | None:
+    """:func:`detectable_change_per_1k` for a rate in percent (conversion): the drop in pp."""
+    d = detectable_change_per_1k(baseline_pct * 10.0, views_per_arm_)
+    return None if d is None else d / 10.0
+
+
+def views_per_arm_exact(baseline_wins_per_1k: float, margin_wins_per_1k: float) -> float | None:
+    """:func:`views_per_arm` before rounding up (for weeks of traffic; None as there).
+
+    Closed form of the same arcsine calculation: ``n = ((z_0.975 + z_0.80) / h) ** 2 * 2``
+    with Cohen's ``h``, so it is exactly the inverse of :func:`detectable_change_per_1k`.
+    """
+    from scipy.stats import norm
+
+    p = baseline_wins_per_1k / 1000.0
+    m = margin_wins_per_1k / 1000.0
+    if not (0 < p < 1) or not m > 0:
+        return None
+    h = 2 * math.asin(math.sqrt(p)) - 2 * math.asin(math.sqrt(max(p - m, 0.0)))
+    if not h > 0:
+        return None
+    z = float(norm.ppf(1 - ALPHA_TEST / 2) + norm.ppf(POWER))
+    return 2.0 * (z / h) ** 2
+
+
+def weeks_of_traffic(views_per_arm_: float, daily_views: float) -> float | None:
+    """Weeks of today's traffic, split evenly into two arms, that give ``views_per_arm_`` each."""
+    if not daily_views > 0 or not math.isfinite(daily_views):
+        return None
+    return 2.0 * views_per_arm_ / (7.0 * daily_views)
+
+
+def views_per_arm_in_weeks(weeks: float, daily_views: float) -> float:
+    """Views per arm that ``weeks`` of ``daily_views`` give when split evenly into two arms."""
+    return 7.0 * weeks * daily_views / 2.0

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from formfit.renderers.plans import weeks_text, years_text
 from formfit.renderers.text import md_escape, num
 from formfit.results_check import CheckReport, Finding
 
@@ -79,7 +80,18 @@ def sentence(f: Finding) -> str:
         return f"{name} is removed from {form}, as the evidence supports: {_wins(d)}."
     if rule == "removed_test":
         plan = ""
-        if d.get("views_per_arm"):
+        weeks, h = d.get("weeks"), d.get("horizon_days")
+        closing = f" (+ {h} days for deals to close)" if h else ""
+        if weeks is not None and d.get("feasible"):
+            plan = (f" An A/B test of {weeks_text(weeks)} of current traffic{closing} with and "
+                    f"without {name} would settle it.")
+        elif weeks is not None and d.get("feasible") is False:
+            small = d.get("feasible_margin_12_weeks")
+            plan = (f" An A/B test with and without {name} could not settle it at current "
+                    f"traffic (it would take about {years_text(weeks)})"
+                    + (f"; 12 weeks{closing} could detect a change of {num(small)} won deals "
+                       "per 1,000 views." if small is not None else "."))
+        elif d.get("views_per_arm"):
             days = d.get("days")
             when = (f" (about {days:,} days at current traffic"
                     + (": not feasible as it stands)" if days > 730 else ")")) if days else ""

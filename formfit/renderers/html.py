@@ -23,6 +23,7 @@ from formfit.renderers.charts import (
     predictive_chart,
     regions,
 )
+from formfit.renderers.plans import plan_rows, plan_summary
 from formfit.renderers.text import (
     EVIDENCE_MEANING,
     VERDICT_LABEL,
@@ -313,11 +314,8 @@ def _est_row(label: str, e: Estimate) -> dict[str, str]:
 def _field_view(f: FieldResult) -> dict[str, Any]:
     de = f.drop_effect
     p = f.predictive
-    plan = None
-    if f.test_plan is not None:
-        plan = (f"{count(f.test_plan.views_per_arm)} views per arm, "
-                + (f"about {count(f.test_plan.days)} days" if f.test_plan.days is not None
-                   else "duration unknown (no daily views)"))
+    plan = plan_summary(f.test_plan) if f.test_plan is not None else None
+    plan_weeks = plan_rows(f.test_plan) if f.test_plan is not None else []
     return {
         "name": f.field, "verdict": f.verdict,
         "verdict_label": VERDICT_LABEL.get(f.verdict, f.verdict),
@@ -335,7 +333,7 @@ def _field_view(f: FieldResult) -> dict[str, Any]:
                       _est_row("Δ revenue per 1,000 views", de.revenue_per_1k_views)],
         "iv": num(p.information_value), "lr_p": pval(p.lr_p_value), "q": pval(p.q_value),
         "kind": p.kind, "leads": count(p.leads), "codes": ", ".join(plain(c) for c in p.codes),
-        "plan": plan, "bars": value_bars(f),
+        "plan": plan, "plan_weeks": plan_weeks, "bars": value_bars(f),
     }
 
 

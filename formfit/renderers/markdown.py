@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from formfit.renderers.plans import plan_rows, plan_summary
 from formfit.renderers.text import (
     EVIDENCE_MEANING,
     VERDICT_LABEL,
@@ -87,10 +88,15 @@ def _details_field(f: FieldResult) -> list[str]:
     facts.append(f"required: {'yes' if f.required else 'no'}; protected: "
                  f"{'yes' if f.protected else 'no'}")
     if f.test_plan is not None:
-        days = (f"about {count(f.test_plan.days)} days" if f.test_plan.days is not None
-                else "duration unknown (no daily views)")
-        facts.append(f"test plan: {count(f.test_plan.views_per_arm)} views per arm, {days}")
+        facts.append(f"test plan: {E(plan_summary(f.test_plan))}")
     out += [f"- {x}" for x in facts] + [""]
+    if f.test_plan is not None and f.test_plan.detectable_by_week:
+        out += ["Smallest change a test detects (80% power, 5% two-sided, today's traffic "
+                "split in two):", "",
+                _row(["test runs", "read out", "Δ won deals per 1,000 views", "Δ conversion"]),
+                _row(["---", "---", "---:", "---:"])]
+        out += [_row([E(r["runtime"]), E(r["readout"]), E(r["wins"]), E(r["conversion"])])
+                for r in plan_rows(f.test_plan)] + [""]
     rows = [("Δ conversion (pp)", de.conversion_pp), ("Δ win rate (pp)", de.win_rate_pp),
             ("Δ won deals per 1,000 views", de.wins_per_1k_views),
             ("Δ revenue per 1,000 views", de.revenue_per_1k_views)]

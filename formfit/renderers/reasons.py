@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from formfit.renderers.plans import weeks_text, years_text
 from formfit.renderers.text import num, pval
 from formfit.results import FieldResult, TestPlan
 
@@ -80,10 +81,22 @@ def _plan(plan: TestPlan | None, data: Mapping[str, Any]) -> str:
     if plan is None:
         missing = MISSING_TEXT.get(str(data.get("missing")), "the data needed are missing")
         return f", but no test can be sized yet ({missing})"
+    horizon = data.get("horizon_days") if plan.horizon_days is None else plan.horizon_days
+    if plan.weeks_to_detect_margin is not None and plan.feasible is not None:
+        if plan.feasible:
+            closing = f" (+ {horizon} days for deals to close)" if horizon else ""
+            return (f": an A/B test of {weeks_text(plan.weeks_to_detect_margin)} of today's "
+                    f"traffic{closing} would settle it")
+        fallback = ""
+        if plan.feasible_margin_12_weeks is not None:
+            closing = f" (+ {horizon} days for deals to close)" if horizon else ""
+            fallback = (f"; 12 weeks of traffic{closing} could detect a change of "
+                        f"{num(plan.feasible_margin_12_weeks)} won deals per 1,000 views")
+        return (f", but a test could not settle it at today's traffic (it would take about "
+                f"{years_text(plan.weeks_to_detect_margin)}){fallback}")
     text = f" with {plan.views_per_arm:,} views per arm"
     if plan.days is None:
         return text + " (duration unknown without daily views)"
-    horizon = data.get("horizon_days")
     window = f", including the {horizon} days its wins need to arrive" if horizon else ""
     slow = (": over a year at today's traffic, so consider a larger margin"
             if plan.days > 365 else "")
@@ -124,6 +137,8 @@ def _core(code: str, subject: str, it: str, data: Mapping[str, Any],
         why = _wins(subject, data) + ", and the relative margin cannot be applied"
     else:  # TEST_TOO_UNCERTAIN and any code this version does not know
         why = _wins(subject, data) + f": too uncertain to call against {mtxt}"
+    if plan is not None and plan.feasible is False:
+        return why + ";" + _plan(plan, data)[len(", but"):]
     return why + f"; test removing {it}" + _plan(plan, data)
 
 

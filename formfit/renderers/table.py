@@ -17,6 +17,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from formfit.renderers.plans import plan_compact
 from formfit.renderers.text import (
     EVIDENCE_SHORT,
     VERDICT_LABEL,
@@ -111,6 +112,9 @@ def _reasons(result: AnalysisResult) -> list[RenderableType]:
         t.append(VERDICT_LABEL.get(f.verdict, f.verdict), style=VERDICT_STYLE.get(f.verdict, ""))
         t.append(": " + (f.reason_text or "no reason given."))
         out.append(Padding(t, (0, 0, 0, 2)))
+        compact = plan_compact(f.test_plan) if f.test_plan is not None else ""
+        if compact:
+            out.append(Padding(Text(compact, style="dim"), (0, 0, 0, 4)))
     return out
 
 
