@@ -35,9 +35,9 @@ test            anything else: the interval is too wide to call, or ``none`` evi
 ==============  ============================================================================
 
 Test plan: views per arm for 80% power at 5% two-sided to detect a change of ``m`` in wins per
-view, from baseline ``p`` (``NormalIndPower().solve_power`` on
-``proportion_effectsize(p, p - m)``); with a true change of 0 this is also the size of a
-non-inferiority test at one-sided 2.5%, the level of the drop rule. Duration:
+view, from baseline ``p``: ``n = (z_0.975 + z_0.80)² 2p(1-p) / m²`` (``NormalIndPower`` on the
+shifted effect size, :mod:`formfit.models.power`), which with a true change of 0 is exactly the
+size of the non-inferiority test at one-sided 2.5% that the drop rule runs. Duration:
 ``ceil(2 * views_per_arm / daily_views) + horizon_days`` (``None`` without daily views). No plan
 without a baseline (no views or no outcomes); the reason then says what is missing. In weeks,
 as teams plan (:func:`plan_from`): today's traffic split into two arms, the change detectable

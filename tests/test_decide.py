@@ -240,14 +240,13 @@ def test_margin_per_1k() -> None:
     assert margin_per_1k("absolute", 0.5, None) == 0.5
 
 
-def test_views_per_arm_matches_the_arcsine_formula() -> None:
-    """n = 2 ((z_.975 + z_.80) / h)^2, h = 2 asin(sqrt p) - 2 asin(sqrt(p - m)) (Cohen's h)."""
+def test_views_per_arm_matches_the_two_proportion_formula() -> None:
+    """n = (z_.975 + z_.80)^2 2 p (1 - p) / m^2: the statistics.md non-inferiority size."""
     p, m = 0.01, 0.001  # 10 wins per 1k views, 10% relative margin
-    h = 2 * math.asin(math.sqrt(p)) - 2 * math.asin(math.sqrt(p - m))
-    expected = 2 * ((1.959964 + 0.841621) / h) ** 2
+    expected = (1.959964 + 0.841621) ** 2 * 2 * p * (1 - p) / m ** 2
     n = views_per_arm(10.0, 1.0)
-    assert n is not None and abs(n - expected) / expected < 1e-3
-    assert 140_000 < n < 150_000  # 122,000 at one-sided 5%; ours is 5% two-sided
+    assert n is not None and abs(n - expected) / expected < 1e-4
+    assert 150_000 < n < 160_000  # 122,000 at one-sided 5%; ours is 5% two-sided
 
 
 def test_test_plan_days_include_the_maturity_window() -> None:
@@ -256,10 +255,10 @@ def test_test_plan_days_include_the_maturity_window() -> None:
     assert out.test_plan is not None
     n = out.test_plan.views_per_arm
     assert out.test_plan.days == math.ceil(2 * n / 1000.0) + 60
-    # 147,610 views per arm of 1,000 views a day split in two: 42.2 weeks, said as 43 weeks
+    # 155,408 views per arm of 1,000 views a day split in two: 44.4 weeks, said as 45 weeks
     assert out.test_plan.weeks_to_detect_margin == pytest.approx(2 * n / 7000.0, rel=1e-4)
     assert out.test_plan.feasible is True
-    assert ("test removing it: an A/B test of 43 weeks of today's traffic (+ 60 days for deals "
+    assert ("test removing it: an A/B test of 45 weeks of today's traffic (+ 60 days for deals "
             "to close) would settle it.") in out.reason_text
 
 
@@ -282,7 +281,7 @@ def test_reason_when_nothing_could_be_estimated() -> None:
     assert out.reason_text.startswith("The effect of removing phone could not be estimated; a "
                                       "test could not settle it at today's traffic (it would "
                                       "take about 21 years); 12 weeks of traffic (+ 60 days for "
-                                      "deals to close) could detect a change of 1.8 won deals")
+                                      "deals to close) could detect a change of 1.9 won deals")
     (out,) = decide([make_field(conv=(1.0, 0.2, 1.8), q=0.5)], context={"phone": CTX})
     assert out.reason_text.startswith("Removing phone would bring 1.0 pp more submissions, but its "
                                  "effect on won deals is unknown; a test could not settle it ")

@@ -17,13 +17,14 @@ def test_the_detectable_change_at_the_planned_size_is_the_margin(base: float, ma
     assert detectable_change_per_1k(base, n - 1000) > margin  # type: ignore[operator]
 
 
-def test_a_tiny_test_detects_nothing_short_of_losing_every_win() -> None:
-    assert detectable_change_per_1k(10.0, 10) == 10.0
+def test_a_tiny_test_detects_only_changes_larger_than_the_baseline() -> None:
+    # 10 views per arm at 1%: (z.975 + z.8) sqrt(2 * 0.01 * 0.99 / 10) = 0.1247 per view
+    assert detectable_change_per_1k(10.0, 10) == pytest.approx(124.66, rel=1e-3)
     assert detectable_change_per_1k(0.0, 1e6) is None
     assert detectable_change_per_1k(10.0, 0) is None
 
 
 def test_the_classic_two_proportion_size() -> None:
     # 1% baseline, 10% relative change, 80% power, 5% two-sided: the textbook
-    # (z.975 + z.8)^2 * 2 p (1 - p) / d^2 = 155,000 with p = 0.0095 gives ~147,600 arcsine
-    assert views_per_arm(10.0, 1.0) == pytest.approx(147_610, abs=50)
+    # (z.975 + z.8)^2 * 2 p (1 - p) / d^2 = 155,408
+    assert views_per_arm(10.0, 1.0) == 155_408

@@ -1,11 +1,21 @@
 """Sample size for the A/B test that would settle a field (the `test` verdict's plan).
 
-Views per arm for 80% power at 5% two-sided to detect a change of the margin in wins per view,
-from baseline p: Cohen's arcsine effect size ``h = 2 asin(sqrt(p)) - 2 asin(sqrt(p - m))``
-(``proportion_effectsize``) and ``NormalIndPower().solve_power``. With a true change of 0 this
-is also the size of a non-inferiority test at one-sided 2.5%. statsmodels' own
-non-inferiority helpers raise NotImplementedError for a non-zero margin (statistics.md trap 6),
-hence the shifted effect size.
+One formula throughout (statistics.md, "Deciding" and "Sizing tests"): with baseline rate ``p``
+in both arms, a change of ``d`` is detected with power 1-β at level α by
+
+    n per arm = (z_{1-α} + z_{1-β})² · 2p(1-p) / d²
+    MDE(n)    = (z_{1-α} + z_{1-β}) · sqrt(2p(1-p) / n)
+
+with ``z_{1-α} = z_0.975`` (5% two-sided, which is also the drop rule's one-sided 2.5%) and
+80% power. With a true change of 0, this is exactly the size of the non-inferiority test the
+drop rule runs ("removing costs less than m"), so one plan serves both outcomes: calling the
+field droppable when it costs nothing, and detecting a cost of m when it has one.
+
+statsmodels trap (statistics.md, trap 6): ``power_proportions_2indep`` and
+``samplesize_proportions_2indep_onetail`` raise NotImplementedError for a non-zero margin
+(``value``), and with ``diff=margin, value=0`` they size a superiority test with the variance
+of the shifted arm, not the non-inferiority test. The safe way, used here, is
+``NormalIndPower().solve_power`` with the shifted standardized effect ``(Δ + m) / sd``.
 """
 
 from __future__ import annotations
@@ -14,76 +24,78 @@ import functools
 import math
 
 POWER = 0.80
-ALPHA_TEST = 0.05  # two-sided
+ALPHA_TEST = 0.05  # two-sided; the same critical value as the drop rule's one-sided 2.5%
+ALPHA_NONINFERIORITY = 0.025  # one-sided, the drop rule's level
+
+
+def _z() -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(1 - ALPHA_TEST / 2) + norm.ppf(POWER))
 
 
 @functools.lru_cache(maxsize=1024)
-def views_per_arm(baseline_wins_per_1k: float, margin_wins_per_1k: float) -> int | None:
-    """Views per arm for 80% power at 5% two-sided to detect a change of ``margin`` (per 1k).
+def noninferiority_views_per_arm(baseline: float, margin: float,
+                                 true_change: float = 0.0) -> float | None:
+    """Views per arm (unrounded) for 80% power to show "the change is above -margin" at one-sided
+    2.5%, when the true change is ``true_change`` (all as proportions, e.g. 0.01 for 1%).
 
-    None when the baseline is not a proportion strictly between 0 and 1 or the margin is not
-    positive. Cached: a run asks the same question for many fields.
+    ``NormalIndPower`` on the shifted effect size ``(Δ + m) / sd``, ``sd`` the root mean
+    variance of the two arms: ``n = (z_0.975 + z_0.80)² (p(1-p) + q(1-q)) / (Δ + m)²`` with
+    ``q = p + Δ``. None unless ``0 < p < 1``, ``0 <= q <= 1`` and ``Δ + m > 0``.
     """
     from statsmodels.stats.power import NormalIndPower
-    from statsmodels.stats.proportion import proportion_effectsize
 
-    p = baseline_wins_per_1k / 1000.0
-    m = margin_wins_per_1k / 1000.0
-    if not (0 < p < 1) or not m > 0:
+    p, q, shift = baseline, baseline + true_change, true_change + margin
+    if not (0 < p < 1) or not (0 <= q <= 1) or not shift > 0:
         return None
-    es = float(proportion_effectsize(p, max(p - m, 0.0)))
-    if not es > 0:
-        return None
-    n = NormalIndPower().solve_power(effect_size=es, nobs1=None, alpha=ALPHA_TEST, power=POWER,
-                                     ratio=1.0, alternative="two-sided")
+    sd = math.sqrt((p * (1 - p) + q * (1 - q)) / 2)
+    n = NormalIndPower().solve_power(effect_size=shift / sd, nobs1=None,
+                                     alpha=ALPHA_NONINFERIORITY, power=POWER, ratio=1.0,
+                                     alternative="larger")
     n = float(n)
-    return int(math.ceil(n)) if math.isfinite(n) else None
-
-
-def detectable_change_per_1k(baseline_wins_per_1k: float, views_per_arm_: float) -> float | None:
-    """The smallest drop in wins per 1,000 views that ``views_per_arm_`` views per arm detect.
-
-    The inverse of :func:`views_per_arm` (same arcsine effect size, 80% power, 5% two-sided):
-    Cohen's h detectable with n per arm is ``(z_0.975 + z_0.80) * sqrt(2 / n)``, and the lower
-    proportion with that distance from p is ``sin(asin(sqrt(p)) - h / 2) ** 2``. None when the
-    baseline is not strictly between 0 and 1000 or n is not positive; the full baseline when no
-    drop short of zero is detectable (n too small).
-    """
-    from scipy.stats import norm
-
-    p = baseline_wins_per_1k / 1000.0
-    if not (0 < p < 1) or not views_per_arm_ > 0:
-        return None
-    h = float(norm.ppf(1 - ALPHA_TEST / 2) + norm.ppf(POWER)) * math.sqrt(2.0 / views_per_arm_)
-    angle = math.asin(math.sqrt(p)) - h / 2
-    if angle <= 0:
-        return baseline_wins_per_1k
-    return 1000.0 * (p - math.sin(angle) ** 2)
-
-
-def detectable_change_pct(baseline_pct: float, views_per_arm_: float) -> float | None:
-    """:func:`detectable_change_per_1k` for a rate in percent (conversion): the drop in pp."""
-    d = detectable_change_per_1k(baseline_pct * 10.0, views_per_arm_)
-    return None if d is None else d / 10.0
+    return n if math.isfinite(n) and n > 0 else None
 
 
 def views_per_arm_exact(baseline_wins_per_1k: float, margin_wins_per_1k: float) -> float | None:
-    """:func:`views_per_arm` before rounding up (for weeks of traffic; None as there).
+    """Views per arm before rounding up: the non-inferiority size at a true change of 0.
 
-    Closed form of the same arcsine calculation: ``n = ((z_0.975 + z_0.80) / h) ** 2 * 2``
-    with Cohen's ``h``, so it is exactly the inverse of :func:`detectable_change_per_1k`.
+    None when the baseline is not a proportion strictly between 0 and 1 or the margin is not
+    positive.
     """
-    from scipy.stats import norm
+    if not margin_wins_per_1k > 0:
+        return None
+    return noninferiority_views_per_arm(baseline_wins_per_1k / 1000.0,
+                                        margin_wins_per_1k / 1000.0)
 
+
+def views_per_arm(baseline_wins_per_1k: float, margin_wins_per_1k: float) -> int | None:
+    """Views per arm for 80% power at 5% two-sided to detect a change of ``margin`` (per 1k).
+
+    Rounded up; None as :func:`views_per_arm_exact`.
+    """
+    n = views_per_arm_exact(baseline_wins_per_1k, margin_wins_per_1k)
+    return None if n is None else int(math.ceil(n - 1e-9))
+
+
+def detectable_change_per_1k(baseline_wins_per_1k: float, views_per_arm_: float) -> float | None:
+    """The smallest change in wins per 1,000 views that ``views_per_arm_`` views per arm detect.
+
+    The inverse of :func:`views_per_arm`: ``(z_0.975 + z_0.80) * sqrt(2 p (1 - p) / n)``, the
+    closed-form two-proportion MDE (either direction: above the baseline a small test can still
+    detect a gain). None when the baseline is not strictly between 0 and 1000 or n is not
+    positive.
+    """
     p = baseline_wins_per_1k / 1000.0
-    m = margin_wins_per_1k / 1000.0
-    if not (0 < p < 1) or not m > 0:
+    if not (0 < p < 1) or not views_per_arm_ > 0:
         return None
-    h = 2 * math.asin(math.sqrt(p)) - 2 * math.asin(math.sqrt(max(p - m, 0.0)))
-    if not h > 0:
-        return None
-    z = float(norm.ppf(1 - ALPHA_TEST / 2) + norm.ppf(POWER))
-    return 2.0 * (z / h) ** 2
+    return 1000.0 * _z() * math.sqrt(2 * p * (1 - p) / views_per_arm_)
+
+
+def detectable_change_pct(baseline_pct: float, views_per_arm_: float) -> float | None:
+    """:func:`detectable_change_per_1k` for a rate in percent (conversion): the change in pp."""
+    d = detectable_change_per_1k(baseline_pct * 10.0, views_per_arm_)
+    return None if d is None else d / 10.0
 
 
 def weeks_of_traffic(views_per_arm_: float, daily_views: float) -> float | None:
