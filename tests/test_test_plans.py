@@ -256,3 +256,34 @@ def test_hand_edited_plan_keys_are_named(key: str, value: Any, words: list[str])
         AnalysisResult.from_dict(data)
     for w in words:
         assert w in str(err.value)
+
+
+# --- every format shows the plan in weeks -------------------------------------------------------
+
+def test_every_format_shows_the_plan_by_week() -> None:
+    from dataclasses import replace
+
+    from render_fixtures import build_result
+
+    from formfit.renderers import render
+
+    result = build_result()
+    plan = plan_from(12.0, 3.0, baseline_conversion_pct=20.0, daily_views=400.0,
+                     horizon_days=90)
+    assert plan is not None and plan.feasible
+    weeks = math.ceil(plan.weeks_to_detect_margin or 0)
+    fields = tuple(replace(f, test_plan=plan) if f.test_plan is not None else f
+                   for f in result.fields)
+    result = replace(result, fields=fields)
+    w2 = plan.detectable_by_week[0]
+    md = render(result, "markdown")
+    assert f"test plan: {weeks} weeks of today's traffic (+ 90 days for deals to close)" in md
+    assert (f"| 2 weeks + 90 days | day 104 | {w2.wins_per_1k_views:.1f} | "
+            f"{w2.conversion_pp:.1f} pp |") in md
+    html = render(result, "html")
+    assert "<td>12 weeks + 90 days</td><td>day 174</td>" in html
+    table = render(result, "table", width=200)
+    assert f"test detects Δ won deals/1k: 2 wk {w2.wins_per_1k_views:.1f} · 4 wk" in table
+    out = json.loads(render(result, "json"))
+    by_week = [f["test_plan"]["detectable_by_week"] for f in out["fields"] if f["test_plan"]]
+    assert by_week and all([d["weeks"] for d in b] == [2, 4, 8, 12] for b in by_week)
