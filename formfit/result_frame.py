@@ -18,7 +18,8 @@ EFFECTS = ("conversion_pp", "win_rate_pp", "wins_per_1k_views", "revenue_per_1k_
 NUMERIC = ("fill_rate", "junk_rate", *(f"{n}{s}" for n in EFFECTS
                                        for s in ("", "_ci_low", "_ci_high", "_p_value")),
            "information_value", "lr_p_value", "q_value", "margin_wins_per_1k_views",
-           "test_views_per_arm", "test_days")
+           "test_views_per_arm", "test_days", "test_weeks_to_detect_margin",
+           "test_feasible_margin_12_weeks")
 EVIDENCE_ORDER = ("randomized", "observational", "aliased", "none")
 
 
@@ -46,7 +47,10 @@ def to_frame(result: AnalysisResult) -> pd.DataFrame:
                    margin_wins_per_1k_views=f.margin_wins_per_1k, verdict=f.verdict,
                    reason_code=f.reason_code, reason=f.reason_text,
                    test_views_per_arm=plan.views_per_arm if plan else None,
-                   test_days=plan.days if plan and plan.days is not None else None)
+                   test_days=plan.days if plan and plan.days is not None else None,
+                   test_weeks_to_detect_margin=plan.weeks_to_detect_margin if plan else None,
+                   test_feasible_margin_12_weeks=(plan.feasible_margin_12_weeks if plan
+                                                  else None))
         rows.append(row)
     frame = pd.DataFrame(rows, columns=["field", "forms", "protected", "required", *NUMERIC[:2],
                                         "evidence", *NUMERIC[2:], "verdict", "reason_code",

@@ -287,3 +287,8 @@ def test_every_format_shows_the_plan_by_week() -> None:
     out = json.loads(render(result, "json"))
     by_week = [f["test_plan"]["detectable_by_week"] for f in out["fields"] if f["test_plan"]]
     assert by_week and all([d["weeks"] for d in b] == [2, 4, 8, 12] for b in by_week)
+    frame = result.to_frame()
+    planned = frame["test_weeks_to_detect_margin"].dropna()
+    assert len(planned) and (planned == plan.weeks_to_detect_margin).all()
+    assert (frame.loc[planned.index, "test_feasible_margin_12_weeks"]
+            == plan.feasible_margin_12_weeks).all()
