@@ -158,3 +158,15 @@ def test_drop_rule_uses_the_sequence_and_says_it_can_stop() -> None:
     (f,) = decide([_field(tight, 12, 28)], margin="0.5", context=CTX)
     assert f.verdict == "drop" and f.reason_data["sequential"]["can_stop"] == "DECIDED"
     assert "always-valid CI" in f.reason_text and "it can stop now" in f.reason_text
+
+
+def test_reports_say_which_intervals_are_always_valid(watched: dict, fixed: dict) -> None:
+    from formfit.renderers import render
+
+    md = render(AnalysisResult.from_dict(watched), "markdown")
+    assert "**Watched experiments.** The randomized effects of experiment demo (day" in md
+    assert "always-valid intervals" in md
+    html = render(AnalysisResult.from_dict(watched), "html")
+    assert "always-valid intervals (confidence sequences" in html
+    plain = render(AnalysisResult.from_dict(fixed), "markdown")
+    assert "Watched experiments" not in plain and "fixed-horizon" in plain
