@@ -300,8 +300,8 @@ def _finish(f: FieldResult, g: _Group, ctx: FieldContext, members: list[FieldRes
     """One member's copy: the group's verdict and reason code, naming its partners."""
     partners = [n for n in g.names if n != f.field]
     data = {**data, "group": list(g.names) if partners else [f.field], "partners": partners}
-    watching = _watching(members[0].drop_effect, verdict)
-    if watching is not None and not f.protected:
+    watching = _watching(members[0].drop_effect, "protected" if f.protected else verdict)
+    if watching is not None:
         data["sequential"] = watching
     if f.protected:
         data["protected_reason"] = ctx.protected_reason

@@ -8,6 +8,7 @@ experiment's size and N* so they can be pinned.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,41 @@ def test_reports_say_which_intervals_are_always_valid(watched: dict, fixed: dict
     assert "always-valid intervals (confidence sequences" in html
     plain = render(AnalysisResult.from_dict(fixed), "markdown")
     assert "Watched experiments" not in plain and "fixed-horizon" in plain
+
+
+def test_protected_field_reason_names_the_interval_but_never_says_stop() -> None:
+    tight = sequential.widen(Estimate(estimate=0.1, ci_low=-0.1, ci_high=0.3, with_p=False),
+                             40_000, 40_000)
+    f = replace(_field(tight, 12, 28), protected=True)
+    (out,) = decide([f], margin="0.5", context=CTX)
+    assert out.verdict == "protected"
+    assert "always-valid CI" in out.reason_text and "stop" not in out.reason_text
+
+
+def test_check_says_when_the_evidence_interval_is_always_valid(tmp_path: Path) -> None:
+    data = ROOT / "tests" / "data" / "check"
+    ev = json.loads((data / "evidence.json").read_text(encoding="utf-8"))
+    for f in ev["fields"]:
+        if f["field"] == "how_did_you_hear":
+            f["drop_effect"]["interval"] = "sequential"
+            f["drop_effect"]["sequential"] = {"experiment": "demo", "n": 30000,
+                                              "n_star": 60000}
+    path = tmp_path / "evidence.json"
+    path.write_text(json.dumps(ev), encoding="utf-8")
+    res = runner.invoke(app, ["check", "--base", str(data / "base.yaml"), "--head",
+                              str(data / "remove_droppable.yaml"), "--evidence", str(path),
+                              "--as-of", "2025-09-15", "--format", "text"])
+    assert res.exit_code == 0, res.output
+    assert "95% always-valid CI" in res.stdout
+    res = runner.invoke(app, ["check", "--base", str(data / "base.yaml"), "--head",
+                              str(data / "remove_droppable.yaml"), "--evidence",
+                              str(data / "evidence.json"), "--as-of", "2025-09-15"])
+    assert "always-valid" not in res.stdout and "95% CI" in res.stdout
+
+
+def test_library_option_reaches_the_settings() -> None:
+    from formfit.api import make_settings
+
+    s = make_settings(SAMPLE / "submissions.csv", sequential=True)
+    assert s.sequential is True and s.to_dict()["sequential"] is True
+    assert make_settings(SAMPLE / "submissions.csv").sequential is False

@@ -49,7 +49,8 @@ def _s(x: Any) -> str:
 
 
 def _ci(d: Any) -> str:
-    return f"{_s(d.get('estimate'))} (95% CI {_s(d.get('ci_low'))} to {_s(d.get('ci_high'))})"
+    kind = "95% always-valid CI" if d.get("interval") == "sequential" else "95% CI"
+    return f"{_s(d.get('estimate'))} ({kind} {_s(d.get('ci_low'))} to {_s(d.get('ci_high'))})"
 
 
 def _wins(d: Any) -> str:

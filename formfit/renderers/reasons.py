@@ -177,4 +177,4 @@ def reason_sentence(f: FieldResult) -> str:
                      f"{'is' if len(locked) == 1 else 'are'} protected)")
     if partners:
         text += f" (decided together with {names(partners)}: they always appear together)"
-    return text + watching(data) + "."
+    return text + (watching(data) if code != "PROTECTED" else "") + "."
