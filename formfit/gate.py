@@ -116,8 +116,8 @@ def _latest(cfg: FormsConfig) -> dict[str, tuple[tuple[str, ...], set[str]]]:
 
 def _wins(f: FieldResult) -> dict[str, Any]:
     e = f.drop_effect.wins_per_1k_views
-    out = {"estimate": e.estimate, "ci_low": e.ci_low, "ci_high": e.ci_high,
-           "evidence": f.drop_effect.evidence}
+    out: dict[str, Any] = {"estimate": e.estimate, "ci_low": e.ci_low,
+                           "ci_high": e.ci_high, "evidence": f.drop_effect.evidence}
     if f.drop_effect.interval == "sequential":  # a watched experiment's always-valid interval
         out["interval"] = "sequential"
     return out
