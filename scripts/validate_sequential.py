@@ -24,7 +24,7 @@ a pinned value: twice the views per arm of the test plan for the margin
   share stopped by then.
 
 Run:  python scripts/validate_sequential.py [--reps 2000] [--days 56] [--views-per-day 3000]
-          [--margin 1.5] [--seed 1] [--estimator table|glm]
+          [--margin 1.5] [--seed 1] [--estimator table|glm] [--n-star N]
 (default: about two minutes on one core; --estimator glm needs about 60 ms per look.)
 """
 
@@ -123,7 +123,8 @@ def verdict(est: Any, *, margin: float, baseline: float, n: float | None,
 
 
 def run(*, reps: int = 1000, days: int = 56, views_per_day: float = 3000.0,
-        margin: float = 1.5, seed: int = 1, estimator: str = "table") -> dict[str, Any]:
+        margin: float = 1.5, seed: int = 1, estimator: str = "table",
+        n_star: float | None = None) -> dict[str, Any]:
     """Both scenarios; returns the figures (shares and weeks) and the settings used."""
     from formfit.models.inference import interval
     from formfit.models.power import views_per_arm
@@ -131,7 +132,7 @@ def run(*, reps: int = 1000, days: int = 56, views_per_day: float = 3000.0,
     baseline = 1000.0 * BASE_CONVERSION * BASE_WIN_RATE
     per_arm = views_per_arm(baseline, margin)
     assert per_arm is not None
-    n_star = 2.0 * per_arm
+    n_star = 2.0 * per_arm if n_star is None else float(n_star)
     rng = np.random.default_rng(seed)
     glm = GlmLooks() if estimator == "glm" else None
     out: dict[str, Any] = {"reps": reps, "days": days, "views_per_arm_per_day": views_per_day,
@@ -194,10 +195,12 @@ def main() -> None:
     ap.add_argument("--margin", type=float, default=1.5, help="won deals per 1,000 views")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--estimator", choices=("table", "glm"), default="table")
+    ap.add_argument("--n-star", type=float, default=None,
+                    help="N* (default: twice the test plan's views per arm, as analyze derives)")
     a = ap.parse_args()
     t0 = time.time()
     res = run(reps=a.reps, days=a.days, views_per_day=a.views_per_day, margin=a.margin,
-              seed=a.seed, estimator=a.estimator)
+              seed=a.seed, estimator=a.estimator, n_star=a.n_star)
     n = res["reps"]
     print(f"{n} experiments per scenario, daily looks for {res['days']} days, "
           f"{res['views_per_arm_per_day']:,.0f} views per arm per day, baseline "
