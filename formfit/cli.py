@@ -105,11 +105,11 @@ MarginOpt = Annotated[str | None, typer.Option(
     "baseline (default) or an absolute '0.5' wins per 1,000 views.")]
 SequentialOpt = Annotated[bool, typer.Option(
     "--sequential",
-    help="You look at this experiment every day: use always-valid intervals (confidence "
-    "sequences) for every randomized experiment, so that stopping at the first good-looking "
-    "day does not inflate false drops. Wider than fixed intervals (1.55x at best); tuned by "
-    "n_star under experiments: in the forms file. An experiment with started: is watched "
-    "without this flag.")]
+    help="For tests you look at while they run: give every randomized experiment "
+    "always-valid intervals (confidence sequences), so that stopping on the first "
+    "good-looking day does not inflate false drops. Wider than fixed intervals (1.55x at "
+    "best); tuned by n_star under experiments: in the forms file. An experiment with "
+    "started: is watched without this flag.")]
 PresetOpt = Annotated[str | None, typer.Option(
     "--preset", metavar="hubspot|salesforce|marketo|ga4",
     help="Read a vendor's export as it comes: its column names, stage names and report "
