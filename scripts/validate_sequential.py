@@ -25,7 +25,7 @@ a pinned value: twice the views per arm of the test plan for the margin
 
 Run:  python scripts/validate_sequential.py [--reps 2000] [--days 56] [--views-per-day 3000]
           [--margin 1.5] [--seed 1] [--estimator table|glm] [--n-star N]
-(default: about two minutes on one core; --estimator glm needs about 60 ms per look.)
+(default: about a minute on a free core; --estimator glm needs about 60 ms per look.)
 """
 
 from __future__ import annotations
