@@ -123,11 +123,17 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
 
     results: list[FieldResult] = []
     contexts: dict[str, FieldContext] = {}
+    experiments_of: dict[str, dict[str, tuple[str, ...]]] = {}
     for f in inputs.forms.shown_fields():
         c = conv.get(f)
         wr = wins_effects.win_rate.get(f) if wins_effects else None
         wv = wins_effects.wins_per_1k.get(f) if wins_effects else None
         rev = wins_effects.revenue_per_1k.get(f) if wins_effects else None
+        # revenue per view is wins per view times deal size: it rests on the same experiments
+        experiments_of[f] = {"conversion_pp": c.experiments if c else (),
+                             "win_rate_pp": wr.experiments if wr else (),
+                             "wins_per_1k_views": wv.experiments if wv else (),
+                             "revenue_per_1k_views": wv.experiments if wv else ()}
         basis_fit = c or wr
         evidence = basis_fit.evidence if basis_fit else "none"
         drop = DropEffect(
@@ -165,6 +171,15 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
             protected_reason=(inputs.forms.fields[f].protected
                               if f in inputs.forms.fields else None),
         )
+    # watched experiments: their effects get confidence sequences before anything is decided
+    from formfit.watch import watch_experiments, widen_field
+
+    watches, watch_notices = watch_experiments(
+        inputs, sequential_flag=settings.sequential, as_of=outcomes.as_of, results=results,
+        experiments_of=experiments_of, margin=settings.margin,
+        baselines={f: ctx.baseline_wins_per_1k for f, ctx in contexts.items()})
+    notices += watch_notices
+    results = [widen_field(r, experiments_of.get(r.field, {}), watches) for r in results]
     step("Deciding verdicts")
     decided = decide(results, margin=settings.margin, context=contexts)
 
@@ -195,6 +210,7 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
         fields=tuple(decided),
         warnings=_dedupe(notices),
         models=models,
+        experiments=tuple(w.to_dict() for w in watches.values()),
     )
 
 

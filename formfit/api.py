@@ -94,6 +94,7 @@ def make_settings(
     preset: str | None = None,
     date_format: str | None = None,
     progress: bool = False,
+    sequential: bool = False,
 ) -> Settings:
     """Parse every option into :class:`~formfit.config.Settings` (a config file first, then
     the arguments). Bad values raise here, before any input is read."""
@@ -115,7 +116,8 @@ def make_settings(
         margin=None if margin is None else Margin.parse(str(margin) if isinstance(
             margin, (int, float)) else margin),
         maturity_days=maturity_days, as_of=_as_of(as_of), engine=engine, preset=preset,
-        date_format=date_format, progress=progress or None, **paths)
+        date_format=date_format, progress=progress or None, sequential=sequential or None,
+        **paths)
     s = build_settings(config=Path(config) if config is not None else None, **flags)
     return replace(s, frames=frames) if frames else s
 
@@ -188,6 +190,7 @@ def analyze(
     preset: str | None = None,
     date_format: str | None = None,
     progress: bool = False,
+    sequential: bool = False,
     settings: Settings | None = None,
 ) -> AnalysisResult:
     """Estimate every field's friction, qualification and net effect on won deals, and
@@ -223,6 +226,8 @@ def analyze(
         date_format: strptime format for date columns that are not ISO 8601 and whose day and
             month order cannot be told from the data, e.g. ``"%d/%m/%Y"``.
         progress: show progress on stderr while loading.
+        sequential: watch every randomized experiment with always-valid intervals
+            (confidence sequences), as for experiments with ``started:`` in the forms file.
         settings: ready-made :class:`~formfit.config.Settings`; the other arguments are then
             ignored.
 
@@ -239,7 +244,7 @@ def analyze(
             submissions, views, outcomes, forms, config=config, columns=columns,
             segments=segments, ignore=ignore, constants=constants, margin=margin,
             maturity_days=maturity_days, as_of=as_of, engine=engine, preset=preset,
-            date_format=date_format, progress=progress)
+            date_format=date_format, progress=progress, sequential=sequential)
         return analyze_settings(s)
 
 

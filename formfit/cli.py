@@ -103,6 +103,13 @@ MarginOpt = Annotated[str | None, typer.Option(
     "--margin", metavar="2%|0.5",
     help="Largest loss of won deals you accept to drop a field: '2%' of the "
     "baseline (default) or an absolute '0.5' wins per 1,000 views.")]
+SequentialOpt = Annotated[bool, typer.Option(
+    "--sequential",
+    help="For tests you look at while they run: give every randomized experiment "
+    "always-valid intervals (confidence sequences), so that stopping on the first "
+    "good-looking day does not inflate false drops. Wider than fixed intervals (1.55x at "
+    "best); tuned by n_star under experiments: in the forms file. An experiment with "
+    "started: is watched without this flag.")]
 PresetOpt = Annotated[str | None, typer.Option(
     "--preset", metavar="hubspot|salesforce|marketo|ga4",
     help="Read a vendor's export as it comes: its column names, stage names and report "
@@ -245,6 +252,7 @@ def analyze(
     margin: MarginOpt = None,
     preset: PresetOpt = None,
     date_format: DateFormatOpt = None,
+    sequential: SequentialOpt = False,
     fmt: FormatOpt = None,
     out: OutOpt = None,
     quiet: QuietOpt = False,
@@ -255,7 +263,8 @@ def analyze(
         s = _build(submissions=submissions, views=views, outcomes=outcomes, forms=forms,
                    config=config, column_map=column_map, segments=segments, as_of=as_of,
                    maturity_days=maturity_days, margin=margin, engine=engine, preset=preset,
-                   date_format=date_format, progress=_progress(quiet))
+                   date_format=date_format, progress=_progress(quiet),
+                   sequential=sequential or None)
         _require_submissions(s)
         from formfit.api import analyze_settings
         from formfit.renderers import render

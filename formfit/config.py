@@ -126,6 +126,9 @@ class Settings:
     preset: str | None = None
     # strptime format of non-ISO date columns (e.g. "%d/%m/%Y"); None: detected per column
     date_format: str | None = None
+    # watch every randomized experiment with confidence sequences (analyze --sequential);
+    # experiments with `started:` in the forms file are watched whatever this says
+    sequential: bool = False
     # inputs given in memory (library API): role -> pandas DataFrame or Arrow table
     frames: tuple[tuple[str, Any], ...] = field(default=(), compare=False, repr=False)
 

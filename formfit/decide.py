@@ -23,6 +23,11 @@ drop            evidence is randomized, observational or aliased (never ``none``
                 nothing, and ``p < 0.025`` one-sided is exactly "the lower end of the 95%
                 interval is above ``-m``". With k fields the family-wise chance of calling
                 any at-the-margin field safe stays at or below 2.5%.
+                For an effect with ``interval: sequential`` (a watched experiment, see
+                :mod:`formfit.watch`) ``p`` is the one-sided *always-valid* p-value of
+                :func:`formfit.models.sequential.noninferiority_p`: below 0.025 exactly
+                when the confidence sequence's lower end is above ``-m``, however often
+                the report is re-run while the experiment runs.
 keep            removing it costs more than ``m`` with 95% confidence (upper end of the
                 interval below ``-m``); or the evidence is ``none`` (its cost was never
                 measured) and its values predict winning (``q_value < 0.05``).
@@ -67,7 +72,7 @@ from formfit.models.power import (
     views_per_arm_in_weeks,
     weeks_of_traffic,
 )
-from formfit.results import DetectableAt, Estimate, FieldResult, TestPlan, Verdict
+from formfit.results import DetectableAt, DropEffect, Estimate, FieldResult, TestPlan, Verdict
 
 Z975 = 1.959963984540054
 ALPHA_DROP = 0.025  # one-sided, Holm-adjusted: one field <=> the 95% interval's lower end
@@ -166,6 +171,37 @@ def noninferiority_p(est: Estimate, margin: float) -> float | None:
     return 0.5 * math.erfc((est.estimate + margin) / se / math.sqrt(2.0))
 
 
+def _drop_p(f: FieldResult, margin: float) -> float | None:
+    """The non-inferiority p-value of the field's wins per 1,000 views: fixed-horizon, or
+    always-valid when that interval is a watched experiment's confidence sequence."""
+    de = f.drop_effect
+    seq = de.sequential or {}
+    if de.interval == "sequential" and "wins_per_1k_views" in seq.get("estimates", ()):
+        from formfit.models.sequential import noninferiority_p as sequential_p
+
+        try:
+            return sequential_p(de.wins_per_1k_views, margin, float(seq["n"]),
+                                float(seq["n_star"]))
+        except (KeyError, TypeError, ValueError):  # hand-edited sequential info
+            return None
+    return noninferiority_p(de.wins_per_1k_views, margin)
+
+
+def _watching(de: DropEffect, verdict: Verdict) -> dict[str, Any] | None:
+    """For a watched experiment's effect: which one, how long, and whether it can stop."""
+    if de.interval != "sequential" or not de.sequential:
+        return None
+    seq = de.sequential
+    days, planned = seq.get("days_running"), seq.get("planned_days")
+    stop: str | None = None
+    if verdict in ("drop", "keep"):
+        stop = "DECIDED"  # the sequence clears the margin on one side: valid to stop now
+    elif isinstance(days, int) and isinstance(planned, int) and days >= planned:
+        stop = "PLANNED_RUNTIME"
+    return {"experiment": seq.get("experiment"), "days_running": days,
+            "planned_days": planned, "can_stop": stop}
+
+
 # --- reason codes ------------------------------------------------------------------------------
 # decide() states why as a code with its numbers (FieldResult.reason_code / reason_data); the
 # renderers write the sentence (formfit.renderers.reasons), with one number formatter.
@@ -241,7 +277,7 @@ def decide(fields: Sequence[FieldResult], *, margin: Margin | str = DEFAULT_MARG
         p: float | None = None
         if (m is not None and lead.drop_effect.evidence in EVALUATED
                 and not any(f.protected for f in members)):
-            p = noninferiority_p(lead.drop_effect.wins_per_1k_views, m)
+            p = _drop_p(lead, m)
         ctxs.append(ctx)
         margins.append(m)
         p_raw.append(p)
@@ -312,6 +348,9 @@ def _finish(f: FieldResult, g: _Group, ctx: FieldContext, members: list[FieldRes
     """One member's copy: the group's verdict and reason code, naming its partners."""
     partners = [n for n in g.names if n != f.field]
     data = {**data, "group": list(g.names) if partners else [f.field], "partners": partners}
+    watching = _watching(members[0].drop_effect, "protected" if f.protected else verdict)
+    if watching is not None:
+        data["sequential"] = watching
     if f.protected:
         data["protected_reason"] = ctx.protected_reason
         verdict, plan, code = "protected", None, "PROTECTED"

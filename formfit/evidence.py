@@ -29,6 +29,7 @@ from formfit.results import (
 
 EVIDENCE_KINDS = ("randomized", "observational", "aliased", "none")
 VERDICTS = ("drop", "keep", "make_optional", "test", "protected")
+INTERVAL_KINDS = ("fixed", "sequential")
 _HINT = ("Pass the JSON written by `formfit analyze ... --format json --out RESULT.json`, "
          "unedited; re-run analyze to regenerate it.")
 
@@ -154,11 +155,13 @@ def result_from_dict(data: Any, source: str = "evidence") -> AnalysisResult:
     models = r.obj(top.get("models", {}), "models")
     _models(r, models)
     as_of = r.opt_text(top.get("as_of"), "as_of")
+    experiments = tuple(r.obj(e, f"experiments[{i}]") for i, e in
+                        enumerate(r.lst(top.get("experiments", []), "experiments")))
     return AnalysisResult(
         formfit_version=r.text(top.get("formfit_version", ""), "formfit_version"),
         as_of=as_of, settings=r.obj(top.get("settings", {}), "settings"), inputs=inputs,
         forms=forms, fields=fields, warnings=tuple(warnings), models=models,
-        schema_version=schema)
+        schema_version=schema, experiments=experiments)
 
 
 def _estimate(r: _Reader, v: Any, where: str) -> Estimate:
@@ -179,7 +182,11 @@ def _drop_effect(r: _Reader, v: Any, where: str) -> DropEffect:
         evidence=r.choice(d.get("evidence", "none"), f"{where}.evidence",
                           EVIDENCE_KINDS),  # type: ignore[arg-type]
         aliased_with=r.texts(d.get("aliased_with", []), f"{where}.aliased_with"),
-        basis=r.text(d.get("basis", ""), f"{where}.basis"), **est)
+        basis=r.text(d.get("basis", ""), f"{where}.basis"),
+        interval=r.choice(d.get("interval", "fixed"), f"{where}.interval",
+                          INTERVAL_KINDS),  # type: ignore[arg-type]
+        sequential=(r.obj(d["sequential"], f"{where}.sequential")
+                    if d.get("sequential") is not None else None), **est)
 
 
 def _predictive(r: _Reader, v: Any, where: str) -> Predictive:

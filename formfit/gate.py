@@ -17,6 +17,11 @@ after) and judges each change with a policy: one rule per kind of change, each a
 | joint_unjudged         | ... and the evidence cannot judge them as one change      | warning |
 | added_field            | a field added (with its measured conversion cost)         | warning |
 | made_required / made_optional / form_added / form_removed / experiment_changed | listed | notice |
+| experiment_invalid     | a designed/running experiment the head adds or changes is | error   |
+|                        | unsound: traffic not summing to 1, arms differing in a    |         |
+|                        | field not designed, a protected field not in every arm    |         |
+| experiment_planned     | ... its arms, designed fields, planned runtime, and       | notice  |
+|                        | whether its intervals are always-valid (started:)         |         |
 | policy_changed         | the head changes the `policy:` section                    | notice  |
 | evidence_stale         | evidence older than --max-age-days (or of unknown age)    | warning |
 | evidence_forms         | evidence computed for a different set of forms            | warning |
@@ -49,7 +54,8 @@ RULES: dict[str, Level] = {
     "joint_harm": "error", "joint_unsure": "warning", "joint_ok": "notice",
     "joint_unjudged": "warning", "added_field": "warning", "made_required": "notice",
     "made_optional": "notice", "form_added": "notice", "form_removed": "notice",
-    "experiment_changed": "notice", "policy_changed": "notice",
+    "experiment_changed": "notice", "experiment_invalid": "error",
+    "experiment_planned": "notice", "policy_changed": "notice",
     "evidence_stale": "warning", "evidence_forms": "warning", "evidence_schema": "warning",
     "evidence_srm": "warning",
 }
@@ -110,8 +116,11 @@ def _latest(cfg: FormsConfig) -> dict[str, tuple[tuple[str, ...], set[str]]]:
 
 def _wins(f: FieldResult) -> dict[str, Any]:
     e = f.drop_effect.wins_per_1k_views
-    return {"estimate": e.estimate, "ci_low": e.ci_low, "ci_high": e.ci_high,
-            "evidence": f.drop_effect.evidence}
+    out: dict[str, Any] = {"estimate": e.estimate, "ci_low": e.ci_low,
+                           "ci_high": e.ci_high, "evidence": f.drop_effect.evidence}
+    if f.drop_effect.interval == "sequential":  # a watched experiment's always-valid interval
+        out["interval"] = "sequential"
+    return out
 
 
 def _removal(j: _Judge, fid: str, name: str, ev: AnalysisResult,
@@ -278,6 +287,11 @@ def check(base: FormsDocument, head: FormsDocument, evidence: AnalysisResult, *,
             j.add("form_added", fid, (), head.marks.of_form(fid))
         else:
             _form_changes(j, fid, base, evidence, by_field, protected)
+    from formfit.gate_experiments import experiment_findings
+
+    for ef in experiment_findings(base.config, head.config, protected):
+        line = head.marks.of_form(ef.arm) if ef.arm else head.marks.forms
+        j.add(ef.rule, ef.arm, ef.fields, line, experiment=ef.experiment, **ef.details)
     info = EvidenceInfo(source=evidence_label, as_of=evidence.as_of, age_days=age,
                         schema_version=evidence.schema_version,
                         formfit_version=evidence.formfit_version,

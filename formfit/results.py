@@ -21,6 +21,7 @@ SCHEMA_VERSION = 1
 
 Evidence = Literal["randomized", "observational", "aliased", "none"]
 Verdict = Literal["drop", "keep", "make_optional", "test", "protected"]
+IntervalKind = Literal["fixed", "sequential"]
 VERDICT_ORDER: tuple[str, ...] = ("keep", "make_optional", "test", "drop", "protected")
 
 
@@ -91,17 +92,26 @@ class DropEffect:
     basis: str = ""
     # for aliased fields: the joint effect of removing the whole group
     group: tuple[str, ...] = ()
+    # "sequential": the intervals are confidence sequences of a watched experiment (valid at
+    # every look); "fixed": fixed-horizon 95% intervals (valid for one look)
+    interval: IntervalKind = "fixed"
+    # for sequential intervals: the experiment, its size n, N*, rho, days running, planned days
+    sequential: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "evidence": self.evidence,
             "aliased_with": list(self.aliased_with),
             "basis": self.basis,
+            "interval": self.interval,
             "conversion_pp": self.conversion_pp.to_dict(),
             "win_rate_pp": self.win_rate_pp.to_dict(),
             "wins_per_1k_views": self.wins_per_1k_views.to_dict(),
             "revenue_per_1k_views": self.revenue_per_1k_views.to_dict(),
         }
+        if self.sequential is not None:
+            out["sequential"] = dict(self.sequential)
+        return out
 
 
 @dataclass(frozen=True)
@@ -259,6 +269,9 @@ class AnalysisResult:
     warnings: tuple[Mapping[str, Any], ...] = ()
     models: Mapping[str, Any] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
+    # experiments watched with confidence sequences (formfit.watch.Watch.to_dict()): name,
+    # started, days running, size so far, n_star and where it came from, planned days
+    experiments: tuple[Mapping[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = clean({
@@ -269,6 +282,7 @@ class AnalysisResult:
             "inputs": self.inputs,
             "forms": [f.to_dict() for f in self.forms],
             "fields": [f.to_dict() for f in self.fields],
+            "experiments": list(self.experiments),
             "warnings": list(self.warnings),
             "models": self.models,
         })

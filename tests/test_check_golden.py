@@ -49,6 +49,9 @@ def _findings(name: str) -> list[dict[str, Any]]:
     return found
 
 
+NEW_ARMS = {("form_added", "notice", f"contact-t{i}", ()) for i in range(1, 5)}
+
+
 def test_policy_table_as_data() -> None:
     """Each kind of change lands on its rule and level (the README's policy, as data)."""
     expect = {
@@ -70,6 +73,13 @@ def test_policy_table_as_data() -> None:
                           ("experiment_changed", "notice", "demo-d", ()),
                           ("policy_changed", "notice", None, ())},
         "policy": {("added_field", "error", "newsletter", ("fax",))},
+        "experiment_designed": {*NEW_ARMS,
+                                ("experiment_planned", "notice", "contact-t1", ())},
+        "experiment_invalid": {*NEW_ARMS,
+                               ("experiment_planned", "notice", "contact-t1", ()),
+                               ("experiment_invalid", "error", "contact-t1", ()),
+                               ("experiment_invalid", "error", "contact-t2", ("message",)),
+                               ("experiment_invalid", "error", "contact-t4", ("consent",))},
         "stale_evidence_strict": {("evidence_stale", "error", None, ()),
                                   ("removed_drop", "notice", "demo-a", ("how_did_you_hear",))},
     }

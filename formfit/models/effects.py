@@ -137,12 +137,16 @@ class FieldEffect:
     se: float | None = None
     baseline: float | None = None  # scaled success rate with the field, over the same cells
     trials: float = 0.0  # trials in the cells the effect averages over
+    # the randomized experiments the estimate rests on (formfit.watch widens their intervals
+    # when they are watched)
+    experiments: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"field": self.field, "evidence": self.evidence,
                 "aliased_with": list(self.aliased_with), "group": list(self.group),
                 "estimate": self.estimate.to_dict(), "basis": self.basis, "se": self.se,
-                "baseline": self.baseline, "trials": self.trials}
+                "baseline": self.baseline, "trials": self.trials,
+                "experiments": list(self.experiments)}
 
 
 @dataclass(frozen=True)
@@ -270,10 +274,13 @@ def _combine(f: str, parts: list[_Part], trials: str, scale: float) -> FieldEffe
         basis += (f"; {f} always changes together with {', '.join(partners)}, so this is the "
                   "effect of removing them together")
     se = float(np.sqrt(var))
+    experiments = tuple(sorted({p.block.spec.focal.removeprefix("experiment ") for p in good
+                                if p.block.spec.kind == "randomized"}))
     return FieldEffect(field=f, evidence=first.evidence, aliased_with=partners,
                        group=first.group if partners else (),
                        estimate=interval(est, se, df, scale, code), basis=basis,
-                       se=se * scale, baseline=base * scale, trials=total)
+                       se=se * scale, baseline=base * scale, trials=total,
+                       experiments=experiments)
 
 
 def _none_effect(f: str, prep_frame: pd.DataFrame, presence: np.ndarray, fields: Sequence[str],

@@ -35,6 +35,8 @@ RULE_TITLES: dict[str, str] = {
     "form_added": "form added",
     "form_removed": "form removed",
     "experiment_changed": "experiment changed",
+    "experiment_invalid": "experiment is not sound",
+    "experiment_planned": "experiment planned",
     "policy_changed": "policy changed",
     "evidence_stale": "evidence out of date",
     "evidence_forms": "evidence is for other forms",
@@ -48,7 +50,8 @@ def _s(x: Any) -> str:
 
 
 def _ci(d: Any) -> str:
-    return f"{_s(d.get('estimate'))} (95% CI {_s(d.get('ci_low'))} to {_s(d.get('ci_high'))})"
+    kind = "95% always-valid CI" if d.get("interval") == "sequential" else "95% CI"
+    return f"{_s(d.get('estimate'))} ({kind} {_s(d.get('ci_low'))} to {_s(d.get('ci_high'))})"
 
 
 def _wins(d: Any) -> str:
@@ -149,6 +152,8 @@ def _listed(f: Finding) -> str:
         "form_added": lambda: f"form {form} is new: the evidence has nothing on it yet.",
         "form_removed": lambda: f"form {form} is no longer configured.",
         "experiment_changed": lambda: _experiment(f),
+        "experiment_invalid": lambda: _invalid(f),
+        "experiment_planned": lambda: _planned(f),
         "policy_changed": lambda: ("the policy section changes; this check applies the base's "
                                    "policy, the new one applies once merged."),
         "evidence_schema": lambda: (
@@ -191,6 +196,57 @@ def _experiment(f: Finding) -> str:
     return (f"form {form} changes from {side(d.get('old_experiment'), d.get('old_traffic'))} "
             f"to {side(d.get('new_experiment'), d.get('new_traffic'))}: a running test's "
             "arms may no longer compare, and its sample-ratio check changes.")
+
+
+def _invalid(f: Finding) -> str:
+    d, arm, names = f.details, f.form_id or "", ", ".join(f.fields)
+    exp = f"experiment {d.get('experiment')}"
+    problem = d.get("problem")
+    if problem == "traffic":
+        rest = d.get("without_traffic") or []
+        if rest:
+            return (f"{exp}: the arms with traffic take {num(d.get('total'))} of its views, "
+                    f"leaving nothing for {', '.join(rest)}. Lower the shares so that they "
+                    "leave some, or give every arm its share.")
+        return (f"{exp}: the traffic of its arms ({', '.join(d.get('arms') or [])}) sums to "
+                f"{num(d.get('total'))}, not 1. Make the shares add up to 1.")
+    if problem == "undesigned_difference":
+        designed = ", ".join(d.get("designed") or []) or "none"
+        parts = []
+        if d.get("shows"):
+            parts.append(f"shows {', '.join(d['shows'])}, which the other arms do not")
+        if d.get("lacks"):
+            parts.append(f"lacks {', '.join(d['lacks'])}, which the other arms show")
+        return (f"{exp}: arm {arm} {' and '.join(parts)}, but the design varies only "
+                f"{designed}: the effect of {names} would be confounded with the designed "
+                f"fields. Make the arms agree on {names}, or add it to the experiment's "
+                "fields.")
+    if problem == "protected_designed":
+        return (f"{exp} varies {names}, which the forms file protects: some arms would drop "
+                "it. Take it out of the experiment's fields and show it on every arm.")
+    return (f"{exp}: arm {arm} does not show {names}, which the forms file protects and "
+            "other arms show. Put it on every arm.")
+
+
+def _planned(f: Finding) -> str:
+    d = f.details
+    arms = d.get("arms") or []
+    designed = d.get("designed_fields") or []
+    varies = f", varying {', '.join(designed)}" if designed else ""
+    days = d.get("planned_days")
+    runtime = (f"planned to run {days:,} days" if isinstance(days, int)
+               else "no planned runtime (add planned_days under experiments:)")
+    if d.get("sequential"):
+        n_star = d.get("n_star")
+        tuned = (f", N* {n_star:,}" if isinstance(n_star, int)
+                 else "; pin n_star under experiments: so that N* stays fixed")
+        watch = (f"running since {d.get('started')}: analyze watches it with always-valid "
+                 f"intervals (confidence sequences{tuned}), so it can be looked at daily")
+    else:
+        watch = ("not started: give it started: YYYY-MM-DD when it goes live, so that "
+                 "analyze watches it with always-valid intervals")
+    return (f"experiment {d.get('experiment')} ({len(arms)} arms: {', '.join(arms)}{varies}), "
+            f"{runtime}; {watch}.")
 
 
 def title(f: Finding) -> str:

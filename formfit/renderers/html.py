@@ -26,6 +26,7 @@ from formfit.renderers.charts import (
 from formfit.renderers.plans import plan_rows, plan_summary
 from formfit.renderers.text import (
     EVIDENCE_MEANING,
+    FIXED_INTERVALS,
     VERDICT_LABEL,
     accounting_rows,
     count,
@@ -42,6 +43,7 @@ from formfit.renderers.text import (
     srm_rows,
     summary_line,
     warning_text,
+    watched_text,
 )
 from formfit.renderers.words import plain
 from formfit.results import VERDICT_ORDER, AnalysisResult, Estimate, FieldResult
@@ -371,6 +373,7 @@ def render_html(result: AnalysisResult) -> str:
         "warnings": warnings,
         "evidence_meaning": list(EVIDENCE_MEANING.items()),
         "margin": margin_text(result),
+        "intervals": watched_text(result) or FIXED_INTERVALS,
         "colors": COLOR,
     }
     text: str = _environment().get_template("report.html.j2").render(**context)

@@ -29,6 +29,7 @@ from formfit.renderers.text import (
     srm_rows,
     summary_line,
     warning_text,
+    watched_text,
 )
 from formfit.renderers.words import natural_order, plain
 from formfit.results import AnalysisResult, Estimate, FieldResult
@@ -170,6 +171,9 @@ def render_markdown(result: AnalysisResult) -> str:
     lines += ["", "Δ is the change if the field were removed from the forms that show it; "
               "intervals are 95%, fixed-horizon. Decide on Δ wins / 1k views: won deals per "
               f"1,000 form views. Margin: {E(margin_text(result))}.", ""]
+    watched = watched_text(result)
+    if watched:
+        lines += [f"**Watched experiments.** {E(watched)}", ""]
     lines += ["<details><summary>Why: one sentence per field</summary>", ""]
     lines += [f"- **{E(f.field)}**: {E(VERDICT_LABEL.get(f.verdict, f.verdict))}. "
               f"{E(f.reason_text)}" for f in sort_fields(result.fields)]
@@ -188,8 +192,9 @@ def render_markdown(result: AnalysisResult) -> str:
     lines += _accounting(result)
     lines += ["<details><summary>Method</summary>", ""]
     lines += [f"- **{k}**: {E(v)}" for k, v in EVIDENCE_MEANING.items()]
-    lines += ["- Intervals are 95% and fixed-horizon (not corrected for re-running on "
-              "accumulating data). Drop decisions are held together across fields with Holm.",
+    lines += [(f"- {E(watched)}" if watched else "- Intervals are 95% and fixed-horizon (not "
+               "corrected for re-running on accumulating data).")
+              + " Drop decisions are held together across fields with Holm.",
               f"- Margin: {E(margin_text(result))}: the largest loss of won deals accepted "
               "to drop a field.",
               "- Maturity window: wins are counted within that many days of submission, the "

@@ -17,6 +17,9 @@ TEST_UNMEASURED                         never removed, values not clearly predic
 TEST_UNMEASURED_LEAKAGE                 never removed, values predict too well (leakage)
 PROTECTED                               protected in the forms config
 ======================================  ==========================================================
+
+A field whose interval is a watched experiment's confidence sequence (``reason_data``
+``sequential``) says so, and whether the experiment can stop (:func:`watching`).
 """
 
 from __future__ import annotations
@@ -70,11 +73,35 @@ def _wins(subject: str, data: Mapping[str, Any]) -> str:
     est, lo, hi = _triple(data, "wins_per_1k")
     if est is None or lo is None or hi is None:
         return f"Removing {subject} has an unknown effect on won deals"
+    ci = "95% always-valid CI" if data.get("sequential") else "95% CI"
     if hi < 0:
         return (f"Removing {subject} would cost {num(-est)} won deals per 1,000 views "
-                f"(95% CI {num(-hi)} to {num(-lo)})")
+                f"({ci} {num(-hi)} to {num(-lo)})")
     return (f"Removing {subject} would change won deals by {num(est, sign=True)} per 1,000 "
-            f"views (95% CI {num(lo, sign=True)} to {num(hi, sign=True)})")
+            f"views ({ci} {num(lo, sign=True)} to {num(hi, sign=True)})")
+
+
+def watching(data: Mapping[str, Any]) -> str:
+    """' (experiment demo is watched: day 12 of 28; it can stop now)' for a sequential
+    interval, else ''."""
+    seq = data.get("sequential")
+    if not isinstance(seq, Mapping):
+        return ""
+    days, planned = seq.get("days_running"), seq.get("planned_days")
+    when = ""
+    if days is not None:
+        when = f": day {days}" + (f" of {planned} planned" if planned is not None else "")
+    stop = seq.get("can_stop")
+    if stop == "DECIDED":
+        nxt = "its interval clears the margin, so it can stop now"
+    elif stop == "PLANNED_RUNTIME":
+        nxt = ("it has run its planned days without clearing the margin: stop it and size "
+               "a longer test or accept a larger margin")
+    else:
+        until = f" or at day {planned}" if planned is not None else ""
+        nxt = f"keep it running until its interval clears the margin{until}"
+    return (f" (experiment {seq.get('experiment')} is watched with always-valid intervals"
+            f"{when}; {nxt})")
 
 
 def _plan(plan: TestPlan | None, data: Mapping[str, Any]) -> str:
@@ -165,4 +192,4 @@ def reason_sentence(f: FieldResult) -> str:
                      f"{'is' if len(locked) == 1 else 'are'} protected)")
     if partners:
         text += f" (decided together with {names(partners)}: they always appear together)"
-    return text + "."
+    return text + (watching(data) if code != "PROTECTED" else "") + "."

@@ -175,6 +175,30 @@ def margin_text(result: AnalysisResult) -> str:
     return f"{margin} won deals per 1,000 views"
 
 
+FIXED_INTERVALS = ("All intervals are 95% and fixed-horizon: they assume the data were looked "
+                   "at once, not re-checked daily as they accumulate.")
+
+
+def watched_text(result: AnalysisResult) -> str | None:
+    """The watched experiments and what their intervals are, in words; None when none is."""
+    parts = []
+    for e in result.experiments:
+        days, planned = e.get("days_running"), e.get("planned_days")
+        when = f"day {days}" + (f" of {planned} planned" if planned is not None else "")
+        size, n_star = e.get("size_so_far"), e.get("n_star")
+        unit = e.get("unit") or "views"
+        sized = (f", {size:,} {unit} so far, N* {n_star:,}"
+                 if isinstance(size, int) and isinstance(n_star, int) else "")
+        parts.append(f"{e.get('name')} ({when}{sized}, {e.get('n_star_source')})")
+    if not parts:
+        return None
+    return ("The randomized effects of experiment " + ", ".join(parts) + " have 95% "
+            "always-valid intervals (confidence sequences, as GrowthBook computes them): "
+            "they stay valid however often the report is re-run while the experiment runs, "
+            "and are wider than fixed-horizon ones (at best 1.55x, at N*). All other "
+            "intervals are 95% and fixed-horizon.")
+
+
 def input_files(result: AnalysisResult) -> list[tuple[str, str]]:
     """(role, file name) for every input named in the settings, in a fixed order."""
     out = []
