@@ -336,6 +336,42 @@ def simulate(
     raise typer.Exit(EXIT_OK)
 
 
+@app.command(epilog=(
+    "Examples:\n\n\b\n"
+    "  formfit analyze ... --format json --out evidence.json\n"
+    "  formfit design --evidence evidence.json --out design/\n"
+    "  formfit design --evidence evidence.json --fields phone,timeline --weeks 8 --out design/"))
+def design(
+    evidence: Annotated[Path, typer.Option(
+        "--evidence", metavar="RESULT.json",
+        help="The JSON of `formfit analyze --format json`: verdicts, traffic and margins.")],
+    fields: Annotated[str | None, typer.Option(
+        "--fields", metavar="F,G,...", help="Fields to vary (1 to 10). Default: every `test` "
+        "field and every field without evidence, unless protected.")] = None,
+    weeks: Annotated[int | None, typer.Option(
+        "--weeks", metavar="N", help="Planned runtime in weeks. Default: the weeks that detect "
+        "every field's margin, or 12 when that exceeds a year.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", metavar="DIR", help="Write forms.yaml (the config to deploy), design.json and "
+        "design.md into this directory.")] = None,
+) -> None:
+    """Design one fractional factorial experiment that measures the unmeasured fields."""
+    try:
+        from formfit.design import design_from_file
+        from formfit.renderers.design import render_design
+
+        names = [x.strip() for x in fields.split(",") if x.strip()] if fields else None
+        result = design_from_file(evidence, names, weeks)
+        if out is not None:
+            _emit(result.forms_config, out / "forms.yaml")
+            _emit(render_design(result, "json"), out / "design.json")
+            _emit(render_design(result, "markdown"), out / "design.md")
+        _emit(render_design(result, "text"), None)
+    except FormfitError as exc:
+        raise _fail(exc) from None
+    raise typer.Exit(EXIT_OK)
+
+
 @app.command()
 def demo(
     fmt: FormatOpt = None,
