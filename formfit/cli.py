@@ -323,9 +323,19 @@ def simulate(
         "--format", metavar="csv|parquet", help="Table files: csv (default) or parquet; "
         "repeat for both. Views come row level (views.*) and as daily counts (views_daily.*).")]
     = None,
+    design: Annotated[Path | None, typer.Option(
+        "--design", metavar="DESIGN", help="A forms.yaml written by `formfit design`: "
+        "simulate running that experiment (its arms are the forms; daily view counts).")]
+    = None,
 ) -> None:
     """Write a synthetic world with planted field effects, and truth.json with the answers."""
     try:
+        if design is not None:
+            from formfit.simulation.designed import write_design_world
+
+            names = write_design_world(out, design, seed=seed, views=views)
+            _stderr().print(f"wrote {len(names)} files to {out}", markup=False)
+            raise typer.Exit(EXIT_OK)
         from formfit.api import simulate as run
 
         formats = [f.value for f in fmt] if fmt else ["csv"]
