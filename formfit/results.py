@@ -212,10 +212,13 @@ class FormSummary:
     views_per_day: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"form_id": self.form_id, "views": self.views, "submissions": self.submissions,
-                "conversion_rate": self.conversion_rate, "ci_low": self.ci_low,
-                "ci_high": self.ci_high, "experiment": self.experiment,
-                "fields": list(self.fields), "views_per_day": self.views_per_day}
+        out = {"form_id": self.form_id, "views": self.views, "submissions": self.submissions,
+               "conversion_rate": self.conversion_rate, "ci_low": self.ci_low,
+               "ci_high": self.ci_high, "experiment": self.experiment,
+               "fields": list(self.fields)}
+        if self.views_per_day is not None:  # absent without dated views (and in old evidence)
+            out["views_per_day"] = self.views_per_day
+        return out
 
 
 @dataclass(frozen=True)
