@@ -206,3 +206,28 @@ def test_markdown_escapes_field_names(tmp_path: Path) -> None:
     md = render_design(d, "markdown")
     assert "<img" not in md and "&lt;img src=x&gt;\\|\\*x\\*" in md
     assert any(evil in a.fields for a in d.arms)
+
+
+def test_forms_keep_their_order_and_a_split_experiment_keeps_its_shares(
+        evidence: Path, tmp_path: Path) -> None:
+    """phone is on demo-a and demo-b only: those two become designed experiments, demo-c and
+    demo-d stay the old `demo` experiment with their shares rescaled to sum to 1."""
+    res = CliRunner().invoke(app, ["design", "--evidence", str(evidence), "--fields",
+                                   "phone,timeline", "--weeks", "8", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    config = read_forms_file(tmp_path / "forms.yaml")
+    demo = [f for f in config.forms.values() if f.experiment == "demo"]
+    assert sorted(f.form_id for f in demo) == ["demo-c", "demo-d"]
+    assert [f.traffic for f in demo] == [0.5, 0.5]
+    pricing = [f.versions[0] for f in config.forms.values()
+               if f.experiment == "pricing-design"]
+    today = ["email", "first_name", "last_name", "company_size", "budget", "consent"]
+    assert [list(v.fields) for v in pricing] == [today, [*today, "timeline"]]
+    assert pricing[1].optional == ("timeline",)  # optional where the evidence saw it
+
+
+def test_simulate_design_needs_a_designed_experiment(tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["simulate", "--out", str(tmp_path / "s"), "--design",
+                                   str(ROOT / "tests" / "data" / "forms.yaml")])
+    assert res.exit_code == 2
+    assert "no designed experiment" in res.stderr and "formfit design" in res.stderr

@@ -47,10 +47,12 @@ def forms_config(result: AnalysisResult, arms: Sequence[DesignArm],
                 forms[a.form_id] = spec
             continue
         spec = {}
-        if form.experiment and len(remaining.get(form.experiment, [])) > 1:
+        kept = remaining.get(form.experiment or "", [])
+        if form.experiment and len(kept) > 1:
             spec["experiment"] = form.experiment
-            if form.form_id in planned:
-                spec["traffic"] = planned[form.form_id]
+            if all(fid in planned for fid in kept):
+                # the variants left of an experiment keep their relative shares
+                spec["traffic"] = planned[form.form_id] / sum(planned[fid] for fid in kept)
         spec["fields"] = list(form.fields)
         opt = [f for f in form.fields if f in optional]
         if opt:

@@ -213,15 +213,29 @@ def arms_for(result: AnalysisResult, facts: Sequence[FieldFacts], fraction: Frac
             key = tuple(bool(matrix[run, j] > 0) for j in cols)
             patterns.setdefault(key, []).append(run + 1)
         for i, (key, runs) in enumerate(patterns.items(), start=1):
-            on = {names[j] for j, shown in zip(cols, key, strict=True) if shown}
-            keep = set(base) | on
-            fields = [f for f in order if f in keep] + [f for f in base if f not in order]
+            on = [names[j] for j, shown in zip(cols, key, strict=True) if shown]
+            fields = _with(list(form.fields), base, on, order)
             arms.append(DesignArm(
                 form_id=_fresh(f"{form.form_id}-arm{i}", taken), base_form=form.form_id,
                 experiment=experiment, traffic=len(runs) / fraction.runs, runs=tuple(runs),
                 fields=tuple(fields), optional=tuple(f for f in fields if f in optional),
                 shown={names[j]: shown for j, shown in zip(cols, key, strict=True)}))
     return tuple(arms)
+
+
+def _with(shown: list[str], base: list[str], on: Sequence[str], order: Sequence[str]
+          ) -> list[str]:
+    """The form's own field order, without the designed fields it hides; a designed field it
+    shows that the form does not show today goes after the last field that precedes it in
+    the evidence's field order."""
+    out = [f for f in shown if f in base or f in on]
+    rank = {f: i for i, f in enumerate(order)}
+    for f in on:
+        if f in out:
+            continue
+        before = [i for i, g in enumerate(out) if rank.get(g, -1) < rank.get(f, -1)]
+        out.insert(before[-1] + 1 if before else 0, f)
+    return out
 
 
 def _fresh(name: str, taken: set[str]) -> str:

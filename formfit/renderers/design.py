@@ -59,8 +59,10 @@ def _lines(d: Mapping[str, Any], esc: Callable[[Any], str], md: bool) -> list[st
     names = [f["field"] for f in d["fields"]]
     h = d["horizon_days"]
     out = []
-    title = (f"Experiment design: {design['fraction']} fractional factorial, resolution "
-             f"{design['resolution']}, {design['runs']} runs over {len(names)} fields")
+    kind = (f"full factorial 2^{len(names)}" if design["resolution"] == "full" else
+            f"{design['fraction']} fractional factorial, resolution {design['resolution']}")
+    title = (f"Experiment design: {kind}, {design['runs']} runs over {len(names)} "
+             f"field{'s' if len(names) != 1 else ''}")
     out += [f"# {title}" if md else title, ""]
     out.append(f"Fields: {', '.join(esc(n) for n in names)}. Generators: "
                f"{', '.join(design['generators']) or 'none (full factorial)'}; defining "
