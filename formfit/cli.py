@@ -377,6 +377,9 @@ def design(
             _emit(render_design(result, "json"), out / "design.json")
             _emit(render_design(result, "markdown"), out / "design.md")
         _emit(render_design(result, "text"), None)
+        if out is None:
+            _stderr().print("Pass --out DIR to write the forms config to deploy (forms.yaml), "
+                            "design.json and design.md.", markup=False, soft_wrap=True)
     except FormfitError as exc:
         raise _fail(exc) from None
     raise typer.Exit(EXIT_OK)

@@ -36,6 +36,13 @@ def _num(x: Any, digits: int = 2) -> str:
     return f"{float(x):,.{digits}f}"
 
 
+def _detectable(x: Any, baseline: Any) -> str:
+    """A change as large as the whole baseline cannot be told from losing every win."""
+    if x is not None and baseline is not None and x >= baseline:
+        return "none"
+    return _num(x)
+
+
 def _weeks(w: Any) -> str:
     if w is None:
         return "unknown"
@@ -81,12 +88,14 @@ def _lines(d: Mapping[str, Any], esc: Callable[[Any], str], md: bool) -> list[st
     head = ["field", "views/day", "margin"] + [f"{w} wk (+{h} d)" for w in weeks] + [
         "weeks for margin"]
     rows = [[esc(f["field"]), _num(f["views_per_day"], 0), _num(f["margin_wins_per_1k_views"])]
-            + [_num(x["detectable_wins_per_1k_views"]) for x in f["detectable_by_week"]]
+            + [_detectable(x["detectable_wins_per_1k_views"], f["baseline_wins_per_1k_views"])
+               for x in f["detectable_by_week"]]
             + [_weeks(f["weeks_to_detect_margin"])] for f in d["fields"]]
     out += _table(head, rows, md)
     out.append("")
     out.append("Each main effect compares the half of the views whose arm shows the field with "
-               "the half whose arm hides it (80% power, 5% two-sided).")
+               "the half whose arm hides it (80% power, 5% two-sided); \"none\": no drop short "
+               "of every win is detectable yet.")
     one = d["one_at_a_time"]
     out.append(f"One field at a time, one after another: {_weeks(one['sequential_weeks'])} of "
                f"traffic; this design: {_weeks(one['design_weeks_to_detect_every_margin'])} "
