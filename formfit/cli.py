@@ -332,14 +332,63 @@ def simulate(
         "--format", metavar="csv|parquet", help="Table files: csv (default) or parquet; "
         "repeat for both. Views come row level (views.*) and as daily counts (views_daily.*).")]
     = None,
+    design: Annotated[Path | None, typer.Option(
+        "--design", metavar="DESIGN", help="A forms.yaml written by `formfit design`: "
+        "simulate running that experiment (its arms are the forms; daily view counts).")]
+    = None,
 ) -> None:
     """Write a synthetic world with planted field effects, and truth.json with the answers."""
     try:
+        if design is not None:
+            from formfit.simulation.designed import write_design_world
+
+            names = write_design_world(out, design, seed=seed, views=views)
+            _stderr().print(f"wrote {len(names)} files to {out}", markup=False)
+            raise typer.Exit(EXIT_OK)
         from formfit.api import simulate as run
 
         formats = [f.value for f in fmt] if fmt else ["csv"]
         info = run(out, seed=seed, views=views, formats=formats)
         _stderr().print(f"wrote {len(info.get('files', []))} files to {out}", markup=False)
+    except FormfitError as exc:
+        raise _fail(exc) from None
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command(epilog=(
+    "Examples:\n\n\b\n"
+    "  formfit analyze ... --format json --out evidence.json\n"
+    "  formfit design --evidence evidence.json --out design/\n"
+    "  formfit design --evidence evidence.json --fields phone,timeline --weeks 8 --out design/"))
+def design(
+    evidence: Annotated[Path, typer.Option(
+        "--evidence", metavar="RESULT.json",
+        help="The JSON of `formfit analyze --format json`: verdicts, traffic and margins.")],
+    fields: Annotated[str | None, typer.Option(
+        "--fields", metavar="F,G,...", help="Fields to vary (1 to 10). Default: every `test` "
+        "field and every field without evidence, unless protected.")] = None,
+    weeks: Annotated[int | None, typer.Option(
+        "--weeks", metavar="N", help="Planned runtime in weeks. Default: the weeks that detect "
+        "every field's margin, or 12 when that exceeds a year.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", metavar="DIR", help="Write forms.yaml (the config to deploy), design.json and "
+        "design.md into this directory.")] = None,
+) -> None:
+    """Design one fractional factorial experiment that measures the unmeasured fields."""
+    try:
+        from formfit.design import design_from_file
+        from formfit.renderers.design import render_design
+
+        names = [x.strip() for x in fields.split(",") if x.strip()] if fields else None
+        result = design_from_file(evidence, names, weeks)
+        if out is not None:
+            _emit(result.forms_config, out / "forms.yaml")
+            _emit(render_design(result, "json"), out / "design.json")
+            _emit(render_design(result, "markdown"), out / "design.md")
+        _emit(render_design(result, "text"), None)
+        if out is None:
+            _stderr().print("Pass --out DIR to write the forms config to deploy (forms.yaml), "
+                            "design.json and design.md.", markup=False, soft_wrap=True)
     except FormfitError as exc:
         raise _fail(exc) from None
     raise typer.Exit(EXIT_OK)

@@ -281,7 +281,8 @@ def _form(r: _Reader, v: Any, i: int) -> FormSummary:
         ci_low=r.number(d.get("ci_low"), f"{where}.ci_low"),
         ci_high=r.number(d.get("ci_high"), f"{where}.ci_high"),
         experiment=r.opt_text(d.get("experiment"), f"{where}.experiment"),
-        fields=r.texts(d.get("fields", []), f"{where}.fields"))
+        fields=r.texts(d.get("fields", []), f"{where}.fields"),
+        views_per_day=r.number(d.get("views_per_day"), f"{where}.views_per_day"))
 
 
 def _accounting(r: _Reader, v: Any, where: str) -> None:

@@ -250,12 +250,17 @@ class FormSummary:
     ci_high: float | None = None
     experiment: str | None = None
     fields: tuple[str, ...] = ()  # fields shown (latest version)
+    # mean daily views over the last 28 days of data: today's traffic, to size experiments
+    views_per_day: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"form_id": self.form_id, "views": self.views, "submissions": self.submissions,
-                "conversion_rate": self.conversion_rate, "ci_low": self.ci_low,
-                "ci_high": self.ci_high, "experiment": self.experiment,
-                "fields": list(self.fields)}
+        out = {"form_id": self.form_id, "views": self.views, "submissions": self.submissions,
+               "conversion_rate": self.conversion_rate, "ci_low": self.ci_low,
+               "ci_high": self.ci_high, "experiment": self.experiment,
+               "fields": list(self.fields)}
+        if self.views_per_day is not None:  # absent without dated views (and in old evidence)
+            out["views_per_day"] = self.views_per_day
+        return out
 
 
 @dataclass(frozen=True)
