@@ -67,6 +67,8 @@ from formfit.config import DEFAULT_MARGIN, Margin
 from formfit.models.power import (
     detectable_change_pct,
     detectable_change_per_1k,
+    sequential_factor,
+    sequential_views_per_arm,
     views_per_arm,
     views_per_arm_exact,
     views_per_arm_in_weeks,
@@ -109,16 +111,21 @@ def margin_per_1k(kind: str, value: float, baseline_wins_per_1k: float | None) -
         baseline_wins_per_1k)
 
 
-def plan_test(ctx: FieldContext, margin_wins_per_1k: float | None) -> TestPlan | None:
-    """The A/B test that would settle the field, or None when the baseline is unknown."""
+def plan_test(ctx: FieldContext, margin_wins_per_1k: float | None,
+              n_star: float | None = None) -> TestPlan | None:
+    """The A/B test that would settle the field, or None when the baseline is unknown;
+    sized for a watched experiment when ``n_star`` (its confidence sequence's tuning) is given.
+    """
     return plan_from(ctx.baseline_wins_per_1k, margin_wins_per_1k,
                      baseline_conversion_pct=ctx.baseline_conversion_pct,
-                     daily_views=ctx.daily_views, horizon_days=ctx.horizon_days)
+                     daily_views=ctx.daily_views, horizon_days=ctx.horizon_days,
+                     n_star=n_star)
 
 
 def plan_from(baseline_wins_per_1k: float | None, margin_wins_per_1k: float | None, *,
               baseline_conversion_pct: float | None = None, daily_views: float | None = None,
-              horizon_days: int | None = None) -> TestPlan | None:
+              horizon_days: int | None = None, n_star: float | None = None
+              ) -> TestPlan | None:
     """The two-arm A/B test that detects a change of ``margin`` (80% power, 5% two-sided).
 
     Pure (no data): ``views_per_arm`` and ``days`` as the module docstring says; with daily
@@ -127,33 +134,46 @@ def plan_from(baseline_wins_per_1k: float | None, margin_wins_per_1k: float | No
     maturity window has passed; the weeks the margin itself needs; whether that is within a
     year; and, either way, the change 12 weeks would detect. None without a baseline in
     (0, 1000) or a positive margin.
+
+    With ``n_star`` the test is watched with a confidence sequence tuned to it (a running
+    experiment, or ``--sequential``): every size and detectable change is for that always-valid
+    reading (:func:`formfit.models.power.sequential_factor`), and the plan says so.
     """
     if baseline_wins_per_1k is None or margin_wins_per_1k is None:
         return None
-    n = views_per_arm(baseline_wins_per_1k, margin_wins_per_1k)
     exact = views_per_arm_exact(baseline_wins_per_1k, margin_wins_per_1k)
-    if n is None or exact is None:
+    if exact is None or not views_per_arm(baseline_wins_per_1k, margin_wins_per_1k):
         return None
+    n = views_per_arm(baseline_wins_per_1k, margin_wins_per_1k) or 0
+    if n_star is not None:
+        exact = sequential_views_per_arm(exact, n_star)
+        n = int(math.ceil(exact))
+    watched: dict[str, Any] = ({"interval": "sequential", "n_star": int(n_star)}
+                               if n_star is not None else {})
     h = int(horizon_days or 0)
     if daily_views is None or not daily_views > 0 or not math.isfinite(daily_views):
-        return TestPlan(views_per_arm=n, days=None, horizon_days=horizon_days)
+        return TestPlan(views_per_arm=n, days=None, horizon_days=horizon_days, **watched)
+
+    def detectable(weeks: float, base: float | None, fn: Any) -> float | None:
+        nw = views_per_arm_in_weeks(weeks, daily_views)
+        d = None if base is None else fn(base, nw)
+        return d if d is None or n_star is None else d * sequential_factor(nw, n_star)
+
     weeks = weeks_of_traffic(exact, daily_views)
     by_week = tuple(
         DetectableAt(
             weeks=w, days_until_readout=7 * w + h,
-            wins_per_1k_views=detectable_change_per_1k(
-                baseline_wins_per_1k, views_per_arm_in_weeks(w, daily_views)),
-            conversion_pp=(None if baseline_conversion_pct is None else detectable_change_pct(
-                baseline_conversion_pct, views_per_arm_in_weeks(w, daily_views))))
+            wins_per_1k_views=detectable(w, baseline_wins_per_1k, detectable_change_per_1k),
+            conversion_pp=detectable(w, baseline_conversion_pct, detectable_change_pct))
         for w in PLAN_WEEKS)
     return TestPlan(
         views_per_arm=n, days=int(math.ceil(2 * n / daily_views)) + h,
         weekly_views=7.0 * daily_views, horizon_days=horizon_days,
         weeks_to_detect_margin=weeks,
         feasible=None if weeks is None else weeks <= FEASIBLE_WEEKS,
-        feasible_margin_12_weeks=detectable_change_per_1k(
-            baseline_wins_per_1k, views_per_arm_in_weeks(FALLBACK_WEEKS, daily_views)),
-        detectable_by_week=by_week)
+        feasible_margin_12_weeks=detectable(FALLBACK_WEEKS, baseline_wins_per_1k,
+                                            detectable_change_per_1k),
+        detectable_by_week=by_week, **watched)
 
 
 def noninferiority_p(est: Estimate, margin: float) -> float | None:
@@ -321,7 +341,8 @@ def _group_verdict(members: list[FieldResult], ctx: FieldContext, m: float | Non
     if de.evidence == "none" and predictive:
         return "keep", "KEEP_UNMEASURED_PREDICTIVE", data, None
 
-    plan = plan_test(ctx, m)
+    seq = (de.sequential or {}) if de.interval == "sequential" else {}
+    plan = plan_test(ctx, m, seq.get("n_star"))
     data.update(missing=_missing(lead, ctx, m), horizon_days=ctx.horizon_days)
     if (required and predictive and c.ci_low is not None and c.estimate is not None
             and c.ci_low > 0):

@@ -234,7 +234,10 @@ def _test_plan(r: _Reader, v: Any, where: str) -> TestPlan:
         feasible=None if feasible is None else r.flag(feasible, f"{where}.feasible"),
         feasible_margin_12_weeks=r.number(p.get("feasible_margin_12_weeks"),
                                           f"{where}.feasible_margin_12_weeks"),
-        detectable_by_week=tuple(by_week))
+        detectable_by_week=tuple(by_week),
+        interval="sequential" if r.text(p.get("interval", "fixed"), f"{where}.interval")
+        == "sequential" else "fixed",
+        n_star=r.opt_integer(p.get("n_star"), f"{where}.n_star"))
 
 
 _FIELD_KEYS = {"field", "forms", "protected", "required", "fill_rate", "junk_rate",

@@ -181,14 +181,20 @@ class TestPlan:
     feasible: bool | None = None  # weeks_to_detect_margin <= FEASIBLE_WEEKS
     feasible_margin_12_weeks: float | None = None  # wins per 1k that 12 weeks would detect
     detectable_by_week: tuple[DetectableAt, ...] = ()
+    # "sequential": sized to be read with the confidence sequence of a watched experiment
+    interval: Literal["fixed", "sequential"] = "fixed"
+    n_star: int | None = None  # that sequence's tuning size (total views), when sequential
 
     def to_dict(self) -> dict[str, Any]:
+        watched = ({"interval": self.interval, "n_star": self.n_star}
+                   if self.interval == "sequential" else {})
         return {"views_per_arm": self.views_per_arm, "days": self.days,
                 "weekly_views": self.weekly_views, "horizon_days": self.horizon_days,
                 "weeks_to_detect_margin": self.weeks_to_detect_margin,
                 "feasible": self.feasible,
                 "feasible_margin_12_weeks": self.feasible_margin_12_weeks,
-                "detectable_by_week": [d.to_dict() for d in self.detectable_by_week]}
+                "detectable_by_week": [d.to_dict() for d in self.detectable_by_week],
+                **watched}
 
 
 @dataclass(frozen=True)

@@ -209,3 +209,27 @@ def test_library_option_reaches_the_settings() -> None:
     s = make_settings(SAMPLE / "submissions.csv", sequential=True)
     assert s.sequential is True and s.to_dict()["sequential"] is True
     assert make_settings(SAMPLE / "submissions.csv").sequential is False
+
+
+def test_a_watched_field_still_to_test_gets_a_plan_sized_for_watching(fixed: dict,
+                                                                     watched: dict) -> None:
+    from formfit.evidence import result_from_dict
+
+    seen = 0
+    for name, f in _fields(watched).items():
+        plan, before = f["test_plan"], _fields(fixed)[name]["test_plan"]
+        if plan is None:
+            continue
+        if f["drop_effect"]["interval"] == "sequential":
+            seen += 1
+            assert plan["interval"] == "sequential"
+            assert plan["n_star"] == f["drop_effect"]["sequential"]["n_star"]
+            assert "always-valid" in f["reason"]
+            if before is not None:
+                assert plan["views_per_arm"] > before["views_per_arm"]
+        else:
+            assert "interval" not in plan and plan == before
+    assert seen, "the sample's demo experiment leaves at least one randomized field to test"
+    back = result_from_dict(watched).to_dict()
+    assert [f["test_plan"] for f in back["fields"]] == [f["test_plan"] for f in
+                                                       watched["fields"]]

@@ -31,8 +31,20 @@ def closing_text(plan: TestPlan) -> str:
     return f" (+ {h} days for deals to close)" if h else ""
 
 
+def watched_text(plan: TestPlan) -> str:
+    """' read daily with always-valid intervals (N* 120,000)' for a watched test, else ''."""
+    if plan.interval != "sequential":
+        return ""
+    tuned = f", N* {count(plan.n_star)}" if plan.n_star is not None else ""
+    return f" (sized to be watched daily with always-valid intervals{tuned})"
+
+
 def plan_summary(plan: TestPlan) -> str:
     """One phrase: how long the margin takes, or that it is out of reach and what 12 weeks buy."""
+    return _plan_summary(plan) + watched_text(plan)
+
+
+def _plan_summary(plan: TestPlan) -> str:
     weeks = plan.weeks_to_detect_margin
     if weeks is not None and plan.feasible:
         return (f"{weeks_text(weeks)} of today's traffic{closing_text(plan)} detect the margin "
@@ -67,4 +79,4 @@ def plan_compact(plan: TestPlan) -> str:
                        for d in plan.detectable_by_week)
     h = plan.horizon_days
     return (f"test detects Δ won deals/1k: {parts}"
-            + (f" (+ {h} days to close)" if h else ""))
+            + (f" (+ {h} days to close)" if h else "") + watched_text(plan))
