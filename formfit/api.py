@@ -94,6 +94,7 @@ def make_settings(
     preset: str | None = None,
     date_format: str | None = None,
     progress: bool = False,
+    max_input_mb: int | None = None,
 ) -> Settings:
     """Parse every option into :class:`~formfit.config.Settings` (a config file first, then
     the arguments). Bad values raise here, before any input is read."""
@@ -115,7 +116,8 @@ def make_settings(
         margin=None if margin is None else Margin.parse(str(margin) if isinstance(
             margin, (int, float)) else margin),
         maturity_days=maturity_days, as_of=_as_of(as_of), engine=engine, preset=preset,
-        date_format=date_format, progress=progress or None, **paths)
+        date_format=date_format, progress=progress or None, max_input_mb=max_input_mb,
+        **paths)
     s = build_settings(config=Path(config) if config is not None else None, **flags)
     return replace(s, frames=frames) if frames else s
 

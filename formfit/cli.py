@@ -111,6 +111,10 @@ DateFormatOpt = Annotated[str | None, typer.Option(
     "--date-format", metavar="FORMAT",
     help="strptime format for date columns that are not ISO and whose day/month order cannot "
     "be told, e.g. '%d/%m/%Y'. Default: detected per column.")]
+MaxInputOpt = Annotated[int | None, typer.Option(
+    "--max-input-mb", metavar="MB",
+    help="Refuse an input that formfit must hold in memory (XLSX, JSON Lines, odd encodings, "
+    "after gzip) when larger than this. Default 4096; other caps: `limits:` in the config.")]
 QuietOpt = Annotated[bool, typer.Option(
     "--quiet", "-q", help="No progress display and no notes on stderr; errors still show.")]
 OutOpt = Annotated[Path | None, typer.Option(
@@ -245,6 +249,7 @@ def analyze(
     margin: MarginOpt = None,
     preset: PresetOpt = None,
     date_format: DateFormatOpt = None,
+    max_input_mb: MaxInputOpt = None,
     fmt: FormatOpt = None,
     out: OutOpt = None,
     quiet: QuietOpt = False,
@@ -255,7 +260,8 @@ def analyze(
         s = _build(submissions=submissions, views=views, outcomes=outcomes, forms=forms,
                    config=config, column_map=column_map, segments=segments, as_of=as_of,
                    maturity_days=maturity_days, margin=margin, engine=engine, preset=preset,
-                   date_format=date_format, progress=_progress(quiet))
+                   date_format=date_format, max_input_mb=max_input_mb,
+                   progress=_progress(quiet))
         _require_submissions(s)
         from formfit.api import analyze_settings
         from formfit.renderers import render
@@ -292,6 +298,7 @@ def validate(
     margin: MarginOpt = None,
     preset: PresetOpt = None,
     date_format: DateFormatOpt = None,
+    max_input_mb: MaxInputOpt = None,
     fmt: Annotated[ValidateFmt, typer.Option("--format", help="table or json.")]
     = ValidateFmt.table,
     quiet: QuietOpt = False,
@@ -301,7 +308,8 @@ def validate(
         s = _build(submissions=submissions, views=views, outcomes=outcomes, forms=forms,
                    config=config, column_map=column_map, segments=segments, as_of=as_of,
                    maturity_days=maturity_days, margin=margin, engine=engine, preset=preset,
-                   date_format=date_format, progress=_progress(quiet))
+                   date_format=date_format, max_input_mb=max_input_mb,
+                   progress=_progress(quiet))
         _require_submissions(s)
         from formfit.api import validate_settings
         from formfit.renderers.validation import render_validation

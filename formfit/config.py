@@ -19,6 +19,7 @@ A config file (YAML or JSON) may hold::
     margin: "2%"
     preset: hubspot     # a vendor export's column names and stages (hubspot, salesforce, ...)
     date_format: "%d/%m/%Y"   # for date columns whose day and month order cannot be told
+    limits: {max_input_mb: 8192, max_cell_mb: 64}   # input caps (formfit.limits)
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import yaml
 
 from formfit.cells.url import parse_engine, parse_input
 from formfit.errors import InputError, UsageError
+from formfit.limits import Limits, parse_limits, positive
 from formfit.safe_yaml import load_json, load_yaml
 
 _MARGIN = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(%?)\s*$")
@@ -128,6 +130,9 @@ class Settings:
     date_format: str | None = None
     # inputs given in memory (library API): role -> pandas DataFrame or Arrow table
     frames: tuple[tuple[str, Any], ...] = field(default=(), compare=False, repr=False)
+    # input caps (--max-input-mb, `limits:`); None: the defaults. They refuse an input or not,
+    # never change a result, so the JSON settings leave them out
+    limits: Limits | None = None
 
     def frame(self, role: str) -> Any | None:
         """The in-memory table given for ``role``, or None."""
@@ -138,7 +143,7 @@ class Settings:
         out: dict[str, Any] = {}
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name in ("progress", "frames"):
+            if f.name in ("progress", "frames", "limits"):
                 continue
             if f.name in ("submissions", "views", "outcomes") and v is not None:
                 v = parse_input(v, f.name).label
@@ -231,7 +236,7 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     known = {"columns", "stages", "segments", "ignore", "constants", "outcomes", "as_of",
              "maturity_days", "margin", "submissions", "views", "forms", "engine",
              "preset",
-             "date_format"}
+             "date_format", "limits"}
     unknown = sorted(set(map(str, data)) - known)
     if unknown:
         raise InputError(
@@ -326,6 +331,8 @@ def build_settings(*, config: Path | None = None, **flags: Any) -> Settings:
                                           f"config file {config.name}: date_format")
             if data.get("date_format") else None,
             engine=str(data["engine"]) if data.get("engine") else None,
+            limits=parse_limits(data["limits"], f"config file {config.name}")
+            if data.get("limits") is not None else None,
             **_inputs_from_config(data, config),
         )
     updates: dict[str, Any] = {}
@@ -342,6 +349,9 @@ def build_settings(*, config: Path | None = None, **flags: Any) -> Settings:
             value = parse_preset(value)
         if key == "date_format":
             value = parse_date_format(value)
+        if key == "max_input_mb":  # a flag: raises one cap of the config's limits
+            key, value = "limits", replace(base.limits or Limits(),
+                                           max_input_mb=positive(value, "--max-input-mb"))
         updates[key] = value
     settings = replace(base, **updates)
     if isinstance(settings.engine, str):

@@ -45,6 +45,7 @@ from formfit.io.presets import apply_preset, drop_footer_rows, load_preset, pres
 from formfit.io.readers import RawTable, read_table
 from formfit.io.submissions import apply_constants, load_submissions
 from formfit.io.views import load_views
+from formfit.limits import using
 from formfit.progress import stage
 
 if TYPE_CHECKING:
@@ -141,7 +142,8 @@ def load_inputs(settings: Settings, backend: object = None) -> Inputs:
     engine = Engine(settings.engine if isinstance(settings.engine, str) else None,
                     backend=backend)
     try:
-        return _load(settings, forms_file, engine)
+        with using(settings.limits):
+            return _load(settings, forms_file, engine)
     finally:
         engine.close()
 

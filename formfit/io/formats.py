@@ -21,6 +21,7 @@ from formfit.io.table import (
     looks_like_data,
     unique_names,
 )
+from formfit.limits import current, how_to_raise
 
 # --- Parquet ----------------------------------------------------------------------------------
 
@@ -73,29 +74,29 @@ def read_xlsx(data: bytes, path: Path, role: str) -> RawTable:
     cols = {n: column_from_objects([r[i] for r in body]) for i, n in enumerate(names)}
     frame = pd.DataFrame(cols, index=pd.RangeIndex(len(body)))
     frame.columns = pd.Index(names)
-    return RawTable(frame, path, role, header_looks_like_data=looks_like_data(header[:width]))
-
-
-MAX_XLSX_COLUMNS = 1000  # exports have tens; a value in XFD1048576 pads every row to 16,384
-MAX_XLSX_ROWS = 2_000_000
-MAX_XLSX_XML_MB = 2048  # uncompressed sheet XML: a zip bomb expands before a row is read
+    table = RawTable(frame, path, role, header_looks_like_data=looks_like_data(header[:width]))
+    _check_frame_cells(table)
+    return table
 
 
 def _check_xlsx_size(data: bytes, path: Path, role: str) -> None:
-    """Refuse a workbook whose parts expand beyond MAX_XLSX_XML_MB before parsing any XML."""
+    """Refuse a workbook whose parts expand beyond the XML cap (max_xlsx_xml_mb) before any
+    XML is parsed: a zip bomb expands before a row is read."""
     import zipfile
+
+    cap = current().max_xlsx_xml_mb
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             expanded = sum(i.file_size for i in zf.infolist())
     except (zipfile.BadZipFile, OSError, ValueError):
         return  # openpyxl says what is wrong with it
-    if expanded > MAX_XLSX_XML_MB * 1024 * 1024:
+    if expanded > cap * 1024 * 1024:
         raise InputError(
             f"{role} file {path.name} expands to {expanded / 2**20:,.0f} MB of XML, more than "
-            f"the {MAX_XLSX_XML_MB:,} MB formfit reads from a workbook.",
-            "Export the sheet as CSV (read without that limit), or check that it holds only "
-            "the export.")
+            f"the workbook cap (max_xlsx_xml_mb: {cap:,}).",
+            "Export the sheet as CSV, or check that the workbook holds only the export. "
+            + how_to_raise("max_xlsx_xml_mb", cap, expanded >> 20))
 
 
 def _check_xlsx_dimension(ws: Any, path: Path, role: str) -> None:
@@ -104,13 +105,16 @@ def _check_xlsx_dimension(ws: Any, path: Path, role: str) -> None:
         rows, cols = int(ws.max_row or 0), int(ws.max_column or 0)
     except (TypeError, ValueError):
         return
-    if cols > MAX_XLSX_COLUMNS or rows > MAX_XLSX_ROWS:
+    limits = current()
+    if cols > limits.max_columns or rows > limits.max_xlsx_rows:
+        key, cap, need = (("max_columns", limits.max_columns, cols) if cols > limits.max_columns
+                          else ("max_xlsx_rows", limits.max_xlsx_rows, rows))
         raise InputError(
             f"{role} file {path.name}: the first sheet spans {rows:,} rows and {cols:,} "
-            f"columns (limits: {MAX_XLSX_ROWS:,} rows, {MAX_XLSX_COLUMNS:,} columns); a stray "
-            "value far from the table usually causes this.",
+            f"columns (caps: max_xlsx_rows {limits.max_xlsx_rows:,}, max_columns "
+            f"{limits.max_columns:,}); a stray value far from the table usually causes this.",
             "Delete the cells outside the table (or copy the table to a new sheet), or export "
-            "CSV.")
+            "CSV. " + how_to_raise(key, cap, need))
 
 
 # --- JSON Lines -------------------------------------------------------------------------------
@@ -148,13 +152,36 @@ def read_jsonl(data: bytes, path: Path, role: str) -> RawTable:
     for rec in records:
         names.update(dict.fromkeys(rec))
     raw_names = list(names)
+    from formfit.io.readers import check_columns
+
+    check_columns(len(raw_names), path, role)
     clean = unique_names(raw_names)
     cols = {c: column_from_objects([rec.get(r) for rec in records])
             for r, c in zip(raw_names, clean, strict=True)}
     frame = pd.DataFrame(cols, index=pd.RangeIndex(len(records)))
     frame.columns = pd.Index(clean)
-    return RawTable(frame, path, role, unit=unit, first_number=1,
-                    numbers=np.asarray(numbers, dtype=np.int64))
+    table = RawTable(frame, path, role, unit=unit, first_number=1,
+                     numbers=np.asarray(numbers, dtype=np.int64))
+    _check_frame_cells(table)
+    return table
+
+
+def _check_frame_cells(table: RawTable) -> None:
+    """No text cell past the cell-size cap (see readers.check_cells), by record number."""
+    from formfit.io.readers import cell_too_big
+
+    cap = current().max_cell_mb << 20
+    for pos_col, name in enumerate(table.frame.columns):
+        col = table.frame.iloc[:, pos_col]
+        if col.dtype.kind in "Mm":
+            continue
+        lengths = col.str.len()
+        longest = lengths.max()
+        if pd.notna(longest) and int(longest) > cap:
+            pos = int(np.flatnonzero(lengths.to_numpy() == longest)[0])
+            raise cell_too_big(table.path, table.role,
+                               f"{table.unit} {table.number(pos):,} column {str(name)!r}",
+                               int(longest))
 
 
 def _record(rec: Any, path: Path, role: str, number: int, unit: str) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from formfit.io.columns import (
     require,
 )
 from formfit.io.forms import infer_forms
-from formfit.io.readers import RawTable
+from formfit.io.readers import REPEAT_MARK, RawTable
 from formfit.io.values import blank_to_na, parse_dates, redacted
 
 MAX_NAMES = 20
@@ -111,6 +111,7 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
     ignored = [c for c in df.columns
                if fold(c) in ignore or fold(table.original.get(c, c)) in ignore]
     candidates = [c for c in df.columns if fold(c) not in reserved and c not in ignored]
+    fold_clash(table, candidates)
 
     if forms_file is not None:
         forms = forms_file
@@ -223,6 +224,27 @@ def _nothing_left(table: RawTable, acc: Accounting, form_ids: pd.Series,
                                "the right column to form_id with --map).")
     return InputError(msg, "Map the columns that hold the lead key (lead_id or email) and the "
                            "form id with --map, and check that they are filled.")
+
+
+def fold_clash(table: RawTable, columns: Sequence[str]) -> None:
+    """Columns whose names differ only in case or surrounding spaces (`phone`, `Phone`,
+    `phone `) would be one field, and one of them silently lost: an error naming them."""
+    groups: dict[str, list[int]] = {}
+    names = [str(c) for c in table.frame.columns]
+    for col in columns:
+        pos = names.index(str(col))
+        groups.setdefault(fold(table.original.get(col, col).split(REPEAT_MARK)[0]), []).append(pos)
+    clashes = [g for g in groups.values() if len(g) > 1]
+    if not clashes:
+        return
+    def shown(pos: int) -> str:
+        return repr(table.original.get(names[pos], names[pos]).split(REPEAT_MARK)[0])
+
+    parts = [" and ".join(f"column {p + 1} ({shown(p)})" for p in g) for g in clashes]
+    raise InputError(
+        f"{table.role} file {table.name}: {'; '.join(parts)} have the same name once case and "
+        "surrounding spaces are ignored, as formfit matches column names.",
+        "Rename all but one of them in the export, or merge them into one column.")
 
 
 def _fields_from_forms(df: pd.DataFrame, forms: FormsConfig, candidates: Sequence[str]

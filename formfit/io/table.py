@@ -181,10 +181,31 @@ def is_blank(v: Any) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
 
+def utf16_without_bom(data: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' when text without a byte-order mark has a zero byte beside
+    most characters (ASCII saved as UTF-16), else None."""
+    sample = data[:4096]
+    if len(sample) < 4 or b"\x00" not in sample:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
 def decode(data: bytes) -> tuple[str, str]:
-    """Text and encoding name: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252."""
+    """Text and encoding name: UTF-8 (with or without BOM), UTF-16 (with BOM, or recognised
+    by its zero bytes without one), else cp1252."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16"), "utf-16"
+    utf16 = utf16_without_bom(data)
+    if utf16 is not None:
+        try:
+            return data.decode(utf16), utf16
+        except UnicodeDecodeError:
+            pass  # not UTF-16 after all: read as the other encodings
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
