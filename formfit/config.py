@@ -35,7 +35,7 @@ import yaml
 
 from formfit.cells.url import parse_engine, parse_input
 from formfit.errors import InputError, UsageError
-from formfit.limits import Limits, parse_limits, positive
+from formfit.limits import Limits, parse_limits, positive, refuse_special
 from formfit.safe_yaml import load_json, load_yaml
 
 _MARGIN = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(%?)\s*$")
@@ -212,6 +212,7 @@ def parse_date(text: str, what: str) -> date:
 def _read_config_file(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise InputError(f"config file {path} does not exist.", "Check the path given to --config.")
+    refuse_special(path, "config", InputError)
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 from formfit.errors import UsageError
@@ -99,3 +100,45 @@ def positive(value: Any, what: str) -> int:
                          f"Write it as a whole number above 0, e.g. {what.split(':')[-1].strip()}"
                          " 8192.")
     return int(str(value).strip())
+
+
+def not_a_file(path: Path) -> str | None:
+    """What ``path`` is when it is not a regular file to read whole ('a pipe (FIFO)', 'a
+    device', 'a socket'), else None. A link to /dev/zero never ends and a FIFO blocks forever,
+    so a settings or evidence file is checked before it is read."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None  # the caller's own read says what is wrong
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return ("a pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device")
+
+
+def too_large(path: Path) -> int | None:
+    """The size in MB of a settings or evidence file past the input cap, else None."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None
+    cap = current().max_input_mb
+    return size >> 20 if size > cap << 20 else None
+
+
+def refuse_special(path: Path, role: str, error: type[Exception]) -> None:
+    """Raise ``error`` (a FormfitError class) for a forms, config or evidence file that is a
+    device or a FIFO, or larger than the input cap, before it is read."""
+    kind = not_a_file(path)
+    if kind is not None:
+        raise error(f"{role} file {path} is {kind}, not a regular file.",
+                    "Save it to a file first and give its path.")
+    size = too_large(path)
+    if size is not None:
+        cap = current().max_input_mb
+        raise error(f"{role} file {path.name} is {size:,} MB, more than the input-size cap "
+                    f"(max_input_mb: {cap:,}); a {role} file is a few KB.",
+                    "Check that it is the file you meant. " + how_to_raise("max_input_mb", cap,
+                                                                            size))

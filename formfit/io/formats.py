@@ -22,6 +22,7 @@ from formfit.io.table import (
     unique_names,
 )
 from formfit.limits import current, how_to_raise
+from formfit.safe_yaml import load_json
 
 # --- Parquet ----------------------------------------------------------------------------------
 
@@ -127,7 +128,7 @@ def read_jsonl(data: bytes, path: Path, role: str) -> RawTable:
     numbers: list[int] = []
     if stripped.startswith("["):  # a JSON array of records is accepted too
         try:
-            arr = json.loads(text)
+            arr = load_json(text)
         except json.JSONDecodeError as exc:
             raise InputError(f"{role} file {path.name} line {exc.lineno:,} is not valid JSON "
                              f"({exc.msg}).", "Fix the JSON, or export JSON Lines.") from None
@@ -140,7 +141,7 @@ def read_jsonl(data: bytes, path: Path, role: str) -> RawTable:
             if not line.strip():
                 continue
             try:
-                rec = json.loads(line)
+                rec = load_json(line)
             except json.JSONDecodeError as exc:
                 raise InputError(f"{role} file {path.name} line {i:,} is not valid JSON "
                                  f"({exc.msg}).",

@@ -25,6 +25,7 @@ import yaml
 
 from formfit.errors import InputError
 from formfit.inputs import FieldSpec, FormsConfig, FormSpec, FormVersion
+from formfit.limits import refuse_special
 from formfit.safe_yaml import load_json, load_yaml
 
 FORM_KEYS = ("experiment", "traffic", "fields", "optional", "versions")
@@ -40,6 +41,7 @@ def read_forms_file(path: Path) -> FormsConfig:
         raise InputError(f"forms file {path} does not exist.", "Check the path given to --forms.")
     if path.is_dir():
         raise InputError(f"forms file {path} is a directory.", "Give --forms a YAML or JSON file.")
+    refuse_special(path, "forms", InputError)
     data = load_forms_data(decode_text(path.read_bytes()), path.name,
                            path.suffix.lower() == ".json")
     return parse_forms(data, path.name)

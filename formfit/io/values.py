@@ -35,9 +35,9 @@ DATE_HINT = ("formfit reads ISO 8601 (YYYY-MM-DD, optionally with HH:MM:SS and a
              "column. For any other format give it with --date-format, e.g. "
              "--date-format '%d %b %Y' for 31 Jan 2025.")
 _PRIVATE = ("lead_id", "email", "session_id")
-#: no form has had 10^15 views: a larger count is a pasted id or a phone number, and beyond
-#: 2^63 it would not even fit a 64-bit integer
-MAX_COUNT = 1e15
+#: no form is viewed a billion times in a day: a larger count is a pasted id or a phone number
+#: (and past 2^63 it would not even fit a 64-bit integer)
+MAX_COUNT = 1e9
 #: dates formfit reads; placeholders such as 9999-12-31 fall outside (and outside pandas' range)
 FIRST_DATE = pd.Timestamp("1900-01-01", tz="UTC")
 END_DATE = pd.Timestamp("2200-01-01", tz="UTC")
@@ -210,7 +210,7 @@ def parse_numbers(table: RawTable, column: str, *, counts: bool) -> pd.Series:
             frac = finite & ~neg & (np.mod(nums, 1) != 0)
             huge = finite & (np.abs(nums) >= MAX_COUNT)
         if not bad.any() and huge.any():
-            bad, what = huge, "is too large to be a count (10^15 or more)"
+            bad, what = huge, "is too large to be one form's count for one day (a billion or more)"
         elif not bad.any() and neg.any():
             bad, what = neg, "is negative"
         elif not bad.any() and frac.any():
@@ -220,8 +220,8 @@ def parse_numbers(table: RawTable, column: str, *, counts: bool) -> pd.Series:
         pos = _first_pos(hit)
         n_bad = int(hit.sum())
         more = f" ({n_bad:,} rows have such values)" if n_bad > 1 else ""
-        hint = ("Counts must be whole numbers of 0 or more, below 10^15; check that the column "
-                "holds counts and not ids or phone numbers." if counts
+        hint = ("Counts must be whole numbers from 0 to 999,999,999; check that the column holds "
+                "counts and not ids or phone numbers." if counts
                 else "Amounts must be numbers; leave the cell blank when unknown.")
         if table.decimal_comma:
             hint += " This file is semicolon-separated, so ',' is read as the decimal mark."
