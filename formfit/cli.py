@@ -79,7 +79,7 @@ FormsOpt = Annotated[Path | None, typer.Option(
     "versions, protected fields. Without it, fields are inferred from submissions.")]
 ConfigOpt = Annotated[Path | None, typer.Option(
     "--config", "-c", help="Settings file (YAML/JSON): columns, stages, segments, ignore, "
-    "constants, as_of, maturity_days, margin. Flags override it.")]
+    "constants, as_of, maturity_days, margin, limits (input caps). Flags override it.")]
 MapOpt = Annotated[list[str] | None, typer.Option(
     "--map", metavar="'EXPORT NAME=name'",
     help='Rename a column in every input: --map "Prospect ID=lead_id". Repeatable.')]

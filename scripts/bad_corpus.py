@@ -119,6 +119,7 @@ def write_generated(tmp: Path) -> None:
     _xlsx_far_cell(tmp / "far_cell_xfd.xlsx")
     _xlsx_big_xml(tmp / "big_sheet_xml.xlsx", mb=30)
     _xlsx_good(tmp / "good.xlsx")
+    _typed_files(tmp)
     (tmp / "deep.jsonl").write_text('{"lead_id": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
     (tmp / "deep_forms.yaml").write_text("forms: " + "[" * 20_000 + "]" * 20_000 + "\n")
     (tmp / "random_bytes.csv").write_bytes(os.urandom(1 << 20))
@@ -156,6 +157,48 @@ def _xlsx_good(path: Path) -> None:
     for line in lines:
         ws.append(line.split(","))
     wb.save(path)
+
+
+def _typed_files(tmp: Path) -> None:
+    """XLSX and Parquet with typed placeholder dates, serial dates and too many columns."""
+    import datetime as dt
+
+    import openpyxl
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def stamp(i: int, bad: dt.datetime) -> dt.datetime:
+        return bad if i == 5 else dt.datetime(2025, 1, 2 + i % 20)
+
+    for name, bad in (("typed_9999", dt.datetime(9999, 12, 31)),
+                      ("typed_0001", dt.datetime(1, 1, 1))):
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        assert ws is not None
+        ws.append(["lead_id", "form_id", "submitted_at"])
+        for i in range(30):
+            ws.append([f"L{i}", "demo-a", stamp(i, bad)])
+        wb.save(tmp / f"{name}.xlsx")
+        pq.write_table(pa.table({
+            "lead_id": [f"L{i}" for i in range(30)], "form_id": ["demo-a"] * 30,
+            "submitted_at": pa.array([stamp(i, bad) for i in range(30)], pa.timestamp("us"))}),
+            tmp / f"{name}.parquet")
+    pq.write_table(pa.table({
+        "form_id": ["demo-a"] * 30,
+        "viewed_at": pa.array([stamp(i, dt.datetime(9999, 12, 31)) for i in range(30)],
+                              pa.timestamp("us"))}), tmp / "views_9999.parquet")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["lead_id", "form_id", "submitted_at"])
+    for i in range(30):
+        ws.append([f"L{i}", "demo-a", 45658 + i])  # dates saved as numbers: Excel serials
+    wb.save(tmp / "serial_dates.xlsx")
+    wide = {f"c{j}": ["x"] * 3 for j in range(1500)}
+    pq.write_table(pa.table({"lead_id": ["a", "b", "c"], "form_id": ["f"] * 3, **wide}),
+                   tmp / "wide.parquet")
+    (tmp / "wide.jsonl").write_text(json.dumps({"lead_id": "a", "form_id": "f",
+                                                **dict.fromkeys(wide, 1)}) + "\n")
 
 
 def _xlsx_big_xml(path: Path, mb: int) -> None:

@@ -213,6 +213,8 @@ def _scan_parquet(engine: Engine, con: Any, ref: InputRef, role: str) -> EngineT
         expr = engine.run(lambda: con.table(name), role, ref)
     except Exception:
         return None  # formfit's reader explains what is wrong with the file
+    if len(expr.columns) > current().max_columns:
+        return None  # the reader refuses it, naming the cap
     return _typed_table(expr, engine, ref, role)
 
 

@@ -136,7 +136,8 @@ def load_inputs(settings: Settings, backend: object = None) -> Inputs:
     if settings.submissions is None and settings.frame("submissions") is None:
         raise UsageError("no submissions file given.",
                          "Pass --submissions FILE; views, outcomes and forms are optional.")
-    forms_file = read_forms_file(settings.forms) if settings.forms is not None else None
+    with using(settings.limits):
+        forms_file = read_forms_file(settings.forms) if settings.forms is not None else None
     if backend is None and settings.engine is not None and not isinstance(settings.engine, str):
         backend = settings.engine  # an ibis backend handed to the library
     engine = Engine(settings.engine if isinstance(settings.engine, str) else None,

@@ -30,7 +30,10 @@ def read_parquet(data: bytes, path: Path, role: str) -> RawTable:
     """A Parquet file: text columns as text, typed date-times kept, other types as text."""
     import pyarrow.parquet as pq
 
+    from formfit.io.readers import check_columns
+
     try:
+        check_columns(len(pq.read_schema(pa.BufferReader(data)).names), path, role)
         tbl = pq.read_table(pa.BufferReader(data))
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"{role} file {path.name} is not a readable Parquet file "
