@@ -204,9 +204,13 @@ def parse_map(items: list[str] | tuple[str, ...]) -> tuple[tuple[str, str], ...]
 
 def parse_date(text: str, what: str) -> date:
     try:
-        return date.fromisoformat(str(text).strip()[:10])
+        day = date.fromisoformat(str(text).strip()[:10])
     except ValueError:
         raise UsageError(f"{what} {text!r} is not a date.", "Give it as YYYY-MM-DD.") from None
+    if not 1900 <= day.year <= 2199:  # the years the input readers accept (io.values)
+        raise UsageError(f"{what} {text!r} is outside the years formfit reads (1900 to 2199).",
+                         "Give the date the exports were taken, as YYYY-MM-DD.")
+    return day
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
@@ -253,6 +257,11 @@ def _pairs(value: Any, key: str, path: Path) -> tuple[tuple[str, str], ...]:
     if not isinstance(value, dict):
         raise InputError(f"config file {path.name}: `{key}` must be a mapping.",
                          f"Write it as `{key}:` followed by `  old: new` lines.")
+    nested = next((k for k, v in value.items() if isinstance(v, (dict, list))), None)
+    if nested is not None:
+        raise InputError(f"config file {path.name}: `{key}` maps {str(nested)[:40]!r} to a "
+                         f"{'mapping' if isinstance(value[nested], dict) else 'list'}, not a "
+                         "name.", f"Write it as `{key}:` followed by `  old: new` lines.")
     return tuple((str(k).strip(), str(v).strip()) for k, v in value.items())
 
 
@@ -290,6 +299,13 @@ def _inputs_from_config(data: dict[str, Any], config: Path) -> dict[str, Any]:
     return out
 
 
+def _flag(value: Any, key: str, path: Path) -> bool:
+    if not isinstance(value, bool):  # bool("maybe") is True: a typo must not switch it on
+        raise InputError(f"config file {path.name}: `{key}` is {str(value)[:40]!r}, not true "
+                         "or false.", f"Write it as `{key.split('.')[-1]}: true`.")
+    return value
+
+
 def _days(value: Any, path: Path) -> int | None:
     if value is None or value == "":
         return None
@@ -320,8 +336,8 @@ def build_settings(*, config: Path | None = None, **flags: Any) -> Settings:
             segments=_strings(data.get("segments"), "segments", config),
             ignore_columns=_strings(data.get("ignore"), "ignore", config),
             constants=_pairs(data.get("constants"), "constants", config),
-            all_closed=(bool(outcomes.get("all_closed", False))
-                        if isinstance(outcomes, dict) else False),
+            all_closed=_flag(outcomes.get("all_closed", False), "outcomes.all_closed", config)
+            if isinstance(outcomes, dict) else False,
             as_of=parse_date(str(data["as_of"]), "as_of") if data.get("as_of") else None,
             maturity_days=_days(data.get("maturity_days"), config),
             margin=Margin.parse(data.get("margin", DEFAULT_MARGIN),

@@ -216,6 +216,28 @@ def files() -> dict[str, str | bytes]:
     f["config_limits_cols5.yaml"] = "limits: {max_columns: 5}\n"
     f["config_deep.json"] = '{"columns": ' + "[" * 5000 + "]" * 5000 + "}\n"
     f["config_not_json.json"] = "{columns: nope\n"
+    # --- found by probing around the corpus
+    f["blank_lead_keys.csv"] = _text(["lead_id,form_id,x"] + [f",demo-a,{i}" for i in range(10)])
+    f["blank_form_ids.csv"] = _text(["lead_id,form_id,x"] + [f"L{i},,{i}" for i in range(10)])
+    f["bom_only.csv"] = "\ufeff"
+    f["one_column.csv"] = _text(["lead_id"] + [f"L{i}" for i in range(10)])
+    f["repeated_lead_id.csv"] = _text(["lead_id,lead_id,form_id"]
+                                      + [f"L{i},M{i},demo-a" for i in range(10)])
+    f["deals_no_match.csv"] = _text(["lead_id,outcome"] + [f"X{i},won" for i in range(10)])
+    f["deals_all_open.csv"] = _text(["lead_id,outcome"] + [f"L{i},open" for i in range(N)])
+    f["views_no_form_id.csv"] = "date,views\n2025-01-02,10\n"
+    f["date_bad_offset.csv"] = _text(_subs_rows(lambda i: f"2025-01-0{1 + i % 9}T10:00:00+25:00"))
+    f["forms_empty.yaml"] = ""
+    f["forms_unknown_field_key.yaml"] = FORMS.replace("protected:", "protectd:")
+    f["forms_version_2.yaml"] = FORMS.replace("version: 1", "version: 2")
+    f["forms_other_ids.yaml"] = ("version: 1\nforms:\n  1: {fields: [phone]}\n"
+                                 "  2: {fields: [phone]}\n")
+    f["config_columns_list.yaml"] = "columns: [a, b]\n"
+    f["config_all_closed_maybe.yaml"] = "outcomes: {all_closed: maybe}\n"
+    f["config_constants_nested.yaml"] = "constants: {form_id: {a: 1}}\n"
+    f["config_tab_indent.yaml"] = "columns:\n\tA: b\n"
+    f["config_views_missing.yaml"] = "views: not_there.csv\n"
+    f["config_as_of_9999.yaml"] = "as_of: 9999-12-31\n"
     # a CSV whose form ids and field names carry newlines and workflow commands
     f["hostile_strings.csv"] = _text(
         ['lead_id,form_id,submitted_at,"::error::field"'] +

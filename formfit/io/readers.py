@@ -169,6 +169,7 @@ def sniff_delimiter(header_line: str) -> str:
 
 def _read_delimited(data: bytes, path: Path, role: str, *, tab: bool) -> RawTable:
     text, encoding = decode(data)
+    check_text(text, path, role)
     if encoding in ("cp1252", "latin-1"):
         check_one_encoding(data, path, role)
     if "\n" not in text[:1 << 20] and "\r" in text[:1 << 20]:
@@ -220,6 +221,23 @@ def _read_delimited(data: bytes, path: Path, role: str, *, tab: bool) -> RawTabl
                     header_looks_like_data=looks_like_data(header))
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def check_text(text: str, path: Path, role: str) -> None:
+    """A CSV must be text: NUL bytes or many control characters mean a binary file (a
+    workbook or archive renamed .csv, a truncated download), named as such rather than as a
+    quoting problem."""
+    sample = text[:1 << 16]
+    bad = len(_CONTROL.findall(sample))
+    if bad > 0.01 * len(sample) or sample.count("\x00") > 0.001 * len(sample):
+        raise InputError(
+            f"{role} file {path.name} is not a text file: it holds binary bytes (such as NUL or "
+            "other control characters) where a CSV has only text.",
+            "Check that it is the export itself, not a workbook, archive or other file renamed "
+            ".csv, and that the download finished; save it again as CSV (UTF-8).")
+
+
 _UTF8_SEQ = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}"
                        rb"|[\xf0-\xf4][\x80-\xbf]{3}")
 
@@ -236,10 +254,12 @@ def check_one_encoding(data: bytes, path: Path, role: str) -> None:
     if other is None:
         return
     utf8_line = data.count(b"\n", 0, utf8_hit.start()) + 1
+    where = (f"line {utf8_line:,} is UTF-8 but line {other:,} is not (it reads as Windows "
+             "cp1252)" if utf8_line != other else
+             f"line {other:,} holds both UTF-8 and Windows cp1252 characters")
     raise InputError(
-        f"{role} file {path.name} mixes two text encodings: line {utf8_line:,} is UTF-8 but "
-        f"line {other:,} is not (it reads as Windows cp1252), so one answer would be counted "
-        "as two (such as 'Café' and 'CafÃ©').",
+        f"{role} file {path.name} mixes two text encodings: {where}, so one answer would be "
+        "counted as two (such as 'Café' and 'CafÃ©').",
         "Open the file in a text editor and save it as UTF-8 (fixing the lines that show odd "
         "characters), or export it again in one piece.")
 
