@@ -494,6 +494,13 @@ def _root(
 
 def main() -> None:
     """Console-script entry point. Never shows a traceback with locals."""
+    if not sys.warnoptions:  # PYTHONWARNINGS / -W still show everything, for debugging
+        import warnings
+
+        # a library's warning, with its site-packages path, tells a user nothing they can act
+        # on; what matters is said in formfit's own messages and notices
+        warnings.filterwarnings("ignore")
+        warnings.filterwarnings("default", module=r"formfit(\.|$)")
     try:
         app()
     except FormfitError as exc:  # raised outside a command (e.g. option parsing hooks)

@@ -214,6 +214,7 @@ def files() -> dict[str, str | bytes]:
     f["config_limits_cell64.yaml"] = "limits: {max_cell_mb: 64}\n"
     f["config_limits_xml20.yaml"] = "limits: {max_xlsx_xml_mb: 20}\n"
     f["config_limits_cols5.yaml"] = "limits: {max_columns: 5}\n"
+    f["config_deep.yaml"] = "columns:\n" + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(100))
     f["config_deep.json"] = '{"columns": ' + "[" * 5000 + "]" * 5000 + "}\n"
     f["config_not_json.json"] = "{columns: nope\n"
     # --- found by probing around the corpus

@@ -68,3 +68,32 @@ def test_bad_input_gets_a_clear_answer(case: Any, generated: dict[str, Any]) -> 
         f"{case.name}: {outcome.status} (exit {outcome.exit})\n" + "\n".join(outcome.problems)
         + "\n--- output ---\n" + outcome.output[-3000:])
     assert outcome.status == ("clear_error" if case.exit == 2 else "clean_run")
+
+
+def test_a_library_warning_never_reaches_stderr() -> None:
+    """A warning raised inside a library (with its site-packages path) is not printed by the
+    command line; formfit's own notices are; PYTHONWARNINGS still shows it for debugging."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, warnings\n"
+        "import formfit.io as fio\n"
+        "orig = fio.read_table\n"
+        "def noisy(*a, **k):\n"
+        "    warnings.warn_explicit('library noise', UserWarning,\n"
+        "                           '/venv/site-packages/lib/core.py', 1, module='lib.core')\n"
+        "    return orig(*a, **k)\n"
+        "fio.read_table = noisy\n"
+        f"sys.argv = ['formfit', 'validate', '-s', {str(corpus.BAD / 'good' / 'subs.csv')!r}]\n"
+        "from formfit.cli import main\n"
+        "main()\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+    quiet = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env=env, timeout=120)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "library noise" not in quiet.stderr and "site-packages" not in quiet.stderr
+    loud = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**env, "PYTHONWARNINGS": "default"}, timeout=120)
+    assert "UserWarning: library noise" in loud.stderr
