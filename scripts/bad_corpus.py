@@ -117,6 +117,7 @@ def write_generated(tmp: Path) -> None:
         fh.write(header.encode())
         fh.write(row * ((30 << 20) // len(row)))
     _xlsx_far_cell(tmp / "far_cell_xfd.xlsx")
+    _xlsx_no_dimension(tmp / "far_cell_no_dimension.xlsx")
     _xlsx_big_xml(tmp / "big_sheet_xml.xlsx", mb=30)
     _xlsx_good(tmp / "good.xlsx")
     _typed_files(tmp)
@@ -145,6 +146,20 @@ def _xlsx_far_cell(path: Path) -> None:
     ws.append(["L1", "demo-a"])
     ws["XFD1048576"] = "stray"
     wb.save(path)
+
+
+def _xlsx_no_dimension(path: Path) -> None:
+    """A stray far cell in a sheet without a dimension tag (openpyxl cannot see its size)."""
+    _xlsx_good(path.with_suffix(".tmp.xlsx"))
+    with zipfile.ZipFile(path.with_suffix(".tmp.xlsx")) as zin, \
+            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<dimension ref="[^"]*"\s*/>', b"", data).replace(
+                    b"</sheetData>", b'<row r="70"><c r="XFD70" t="inlineStr"><is><t>stray</t>'
+                    b"</is></c></row></sheetData>")
+            zout.writestr(item, data)
 
 
 def _xlsx_good(path: Path) -> None:

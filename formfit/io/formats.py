@@ -59,7 +59,7 @@ def read_xlsx(data: bytes, path: Path, role: str) -> RawTable:
     try:
         ws = wb.worksheets[0]
         _check_xlsx_dimension(ws, path, role)
-        rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        rows = _sheet_rows(ws, path, role)
     finally:
         wb.close()
     while rows and all(is_blank(v) for v in rows[-1]):
@@ -81,6 +81,27 @@ def read_xlsx(data: bytes, path: Path, role: str) -> RawTable:
     table = RawTable(frame, path, role, header_looks_like_data=looks_like_data(header[:width]))
     _check_frame_cells(table)
     return table
+
+
+def _sheet_rows(ws: Any, path: Path, role: str) -> list[list[Any]]:
+    """The sheet's rows, each checked against the caps as it is read: a sheet without a
+    dimension tag is not padded by openpyxl, so its rows are the only measure."""
+    limits = current()
+    rows: list[list[Any]] = []
+    for r in ws.iter_rows(values_only=True):
+        if len(r) > limits.max_columns or len(rows) >= limits.max_xlsx_rows:
+            key, cap, need = (("max_columns", limits.max_columns, len(r))
+                              if len(r) > limits.max_columns
+                              else ("max_xlsx_rows", limits.max_xlsx_rows, len(rows) + 1))
+            what = (f"row {len(rows) + 1:,} reaches column {len(r):,}" if key == "max_columns"
+                    else f"the sheet has more than {cap:,} rows")
+            raise InputError(
+                f"{role} file {path.name}: {what}, past the cap ({key}: {cap:,}); a stray value "
+                "far from the table usually causes this.",
+                "Delete the cells outside the table (or copy the table to a new sheet), or "
+                "export CSV. " + how_to_raise(key, cap, need))
+        rows.append(list(r))
+    return rows
 
 
 def _check_xlsx_size(data: bytes, path: Path, role: str) -> None:
