@@ -43,8 +43,9 @@ class Limits:
     max_columns: int = 1000
     # rows of an XLSX sheet, as its dimension declares them
     max_xlsx_rows: int = 2_000_000
-    # a workbook's XML once unzipped, in MB
-    max_xlsx_xml_mb: int = 2048
+    # a workbook's XML once unzipped, in MB: openpyxl parses about 10 MB of it a second, so a
+    # bigger sheet (or a zip bomb) would take minutes; CSV reads far faster
+    max_xlsx_xml_mb: int = 512
 
 
 KEYS: tuple[str, ...] = tuple(f.name for f in fields(Limits))

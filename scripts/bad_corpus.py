@@ -118,7 +118,7 @@ def write_generated(tmp: Path) -> None:
         fh.write(row * ((30 << 20) // len(row)))
     _xlsx_far_cell(tmp / "far_cell_xfd.xlsx")
     _xlsx_no_dimension(tmp / "far_cell_no_dimension.xlsx")
-    _xlsx_big_xml(tmp / "big_sheet_xml.xlsx", mb=30)
+    _xlsx_big_xml(tmp / "big_sheet_xml.xlsx", mb=600)
     _xlsx_good(tmp / "good.xlsx")
     _typed_files(tmp)
     (tmp / "deep.jsonl").write_text('{"lead_id": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
@@ -217,16 +217,17 @@ def _typed_files(tmp: Path) -> None:
 
 
 def _xlsx_big_xml(path: Path, mb: int) -> None:
-    """A workbook whose one sheet's XML inflates to ``mb`` MB (a few hundred KB zipped)."""
+    """A workbook whose one sheet's XML inflates to ``mb`` MB (a few MB zipped), streamed."""
     rows = "".join(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>{"z" * 200}</t></is></c></row>'
-                   for r in range(1, 1001))
-    repeat = (mb << 20) // len(rows) + 1
-    sheet = ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxml'
-             'formats.org/spreadsheetml/2006/main"><sheetData>' + rows * repeat
-             + "</sheetData></worksheet>")
+                   for r in range(1, 1001)).encode()
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        zf.writestr("xl/worksheets/sheet1.xml", sheet)
         zf.writestr("[Content_Types].xml", "<Types/>")
+        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
+            fh.write(b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.'
+                     b'openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+            for _ in range((mb << 20) // len(rows) + 1):
+                fh.write(rows)
+            fh.write(b"</sheetData></worksheet>")
 
 
 def _evidence_variants(tmp: Path) -> None:
