@@ -220,6 +220,17 @@ def _fail(exc: FormfitError) -> typer.Exit:
     return typer.Exit(EXIT_ERROR)
 
 
+def _out_of_memory() -> FormfitError:
+    """The named error for a run that exhausted memory (inputs under the caps can still be
+    more than a small machine holds: about six times a CSV's size while it is read)."""
+    from formfit.errors import InputError
+
+    return InputError(
+        "formfit ran out of memory on these inputs.",
+        "Use a machine with more memory, or read the inputs where they live with --engine; a "
+        "lower input cap (--max-input-mb) refuses oversized files by name before reading them.")
+
+
 def _require_submissions(s: Any) -> None:
     if s.submissions is None:
         from formfit.errors import UsageError
@@ -271,6 +282,8 @@ def analyze(
               out, quiet)
     except FormfitError as exc:
         raise _fail(exc) from None
+    except MemoryError:
+        raise _fail(_out_of_memory()) from None
     raise typer.Exit(EXIT_OK)
 
 
@@ -318,6 +331,8 @@ def validate(
         _emit(render_validation(result, fmt.value, width=_width(None)), None)
     except FormfitError as exc:
         raise _fail(exc) from None
+    except MemoryError:
+        raise _fail(_out_of_memory()) from None
     raise typer.Exit(EXIT_OK)
 
 

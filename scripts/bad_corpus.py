@@ -113,6 +113,11 @@ def write_generated(tmp: Path) -> None:
         block = row * (1 << 14)
         for _ in range(60 << 20 // len(block) + 1):  # ~60 MB inflated, well under 1 MB stored
             gz.write(block)
+    with gzip.open(tmp / "gzip_bomb_600mb.csv.gz", "wb", compresslevel=1) as gz:
+        gz.write(header.encode())
+        block = row * (1 << 14)
+        for _ in range((600 << 20) // len(block) + 1):  # past the default 512 MB cap
+            gz.write(block)
     with open(tmp / "plain_30mb.csv", "wb") as fh:
         fh.write(header.encode())
         fh.write(row * ((30 << 20) // len(row)))

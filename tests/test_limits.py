@@ -64,3 +64,19 @@ def test_the_library_takes_max_input_mb(tmp_path: Path) -> None:
     subs.write_text('{"lead_id": "L1", "form_id": "a", "pad": "' + "x" * (2 << 20) + '"}\n')
     with pytest.raises(FormfitError, match="larger than 1 MB"):
         formfit.validate(subs, max_input_mb=1)
+
+
+def test_running_out_of_memory_is_a_named_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inputs under the caps can still exceed a small machine: exit 2 with what to do, not a
+    MemoryError traceback."""
+    import formfit.api
+
+    def exhausted(*_: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(formfit.api, "validate_settings", exhausted)
+    subs = Path(__file__).parent / "data" / "bad" / "good" / "subs.csv"
+    res = CliRunner().invoke(app, ["validate", "-s", str(subs), "--max-input-mb", "300"])
+    assert res.exit_code == 2
+    assert isinstance(res.exception, SystemExit)
+    assert "Error: formfit ran out of memory" in res.stderr and "--max-input-mb" in res.stderr
