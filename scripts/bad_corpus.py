@@ -85,6 +85,9 @@ def load_cases(path: Path = MANIFEST) -> list[Case]:
             isolate=bool(item.get("isolate", False)),
             env=tuple((str(k), str(v)) for k, v in (item.get("env") or {}).items()),
             known=item.get("known")))
+    in_process_env = [c.name for c in cases if c.env and not c.isolate]
+    if in_process_env:
+        raise ValueError(f"env needs isolate: true (a subprocess): {in_process_env}")
     names = [c.name for c in cases]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
