@@ -170,6 +170,10 @@ def files() -> dict[str, str | bytes]:
             for r in subs[1:]]
     f["good.jsonl"] = _text(recs)
     f["records_array.json"] = "[" + ",\n".join(recs) + "]\n"
+    f["jsonl_mixed_encoding.jsonl"] = b"".join(
+        (json.dumps({"lead_id": f"L{i}", "form_id": "demo-a", "city": "Café"},
+                    ensure_ascii=False) + "\n").encode("utf-8" if i % 2 else "cp1252")
+        for i in range(20))
     f["jsonl_bad_line.jsonl"] = _text(recs[:4] + ['{"lead_id": "L4", form_id'] + recs[5:])
     f["jsonl_not_object.jsonl"] = _text(recs[:4] + ["[1, 2, 3]"] + recs[5:])
     f["jsonl_nested_value.jsonl"] = _text(

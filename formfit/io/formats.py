@@ -146,7 +146,11 @@ def _check_xlsx_dimension(ws: Any, path: Path, role: str) -> None:
 
 def read_jsonl(data: bytes, path: Path, role: str) -> RawTable:
     """One JSON object per line (blank lines skipped), or a JSON array of objects."""
-    text, _ = decode(data)
+    from formfit.io.readers import check_one_encoding
+
+    text, encoding = decode(data)
+    if encoding in ("cp1252", "latin-1"):
+        check_one_encoding(data, path, role)
     stripped = text.lstrip()
     records: list[dict[str, Any]] = []
     numbers: list[int] = []
