@@ -512,10 +512,10 @@ def main() -> None:
     if not sys.warnoptions:  # PYTHONWARNINGS / -W still show everything, for debugging
         import warnings
 
-        # a library's warning, with its site-packages path, tells a user nothing they can act
-        # on; what matters is said in formfit's own messages and notices
-        warnings.filterwarnings("ignore")
-        warnings.filterwarnings("default", module=r"formfit(\.|$)")
+        # formfit itself never warns through Python: what matters is in its messages and
+        # notices. A library's warning (with its site-packages path, or pointing at the line
+        # of formfit that called it) tells a user nothing they can act on
+        warnings.simplefilter("ignore")
     try:
         app()
     except FormfitError as exc:  # raised outside a command (e.g. option parsing hooks)

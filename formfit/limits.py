@@ -45,6 +45,8 @@ class Limits:
     max_columns: int = 1000
     # rows of an XLSX sheet, as its dimension declares them
     max_xlsx_rows: int = 2_000_000
+    # distinct form ids analysed without a forms file (forms and A/B variants: a handful)
+    max_forms: int = 1000
     # a workbook's XML once unzipped, in MB: openpyxl parses about 10 MB of it a second, so a
     # bigger sheet (or a zip bomb) would take minutes; CSV reads far faster
     max_xlsx_xml_mb: int = 512
@@ -74,7 +76,7 @@ def how_to_raise(key: str, value: int, needed: int = 0) -> str:
     the error it causes."""
     bigger = max(value * 2, value + 1, needed + 1)
     flag = f"--max-input-mb {bigger} or " if key == "max_input_mb" else ""
-    return (f"If the file is right and the machine has the memory, raise the limit with "
+    return (f"If the file is right, raise the cap with "
             f"{flag}`limits: {{{key}: {bigger}}}` in the config file.")
 
 

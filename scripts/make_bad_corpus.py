@@ -243,6 +243,9 @@ def files() -> dict[str, str | bytes]:
     f["config_tab_indent.yaml"] = "columns:\n\tA: b\n"
     f["config_views_missing.yaml"] = "views: not_there.csv\n"
     f["config_as_of_9999.yaml"] = "as_of: 9999-12-31\n"
+    f["form_id_is_an_id.csv"] = _text(["lead_id,form_id,submitted_at,x"]
+                                      + [f"L{i},page-{i},2025-01-05,{i % 3}" for i in range(2000)])
+    f["config_limits_forms5.yaml"] = "limits: {max_forms: 5}\n"
     # a CSV whose form ids and field names carry newlines and workflow commands
     f["hostile_strings.csv"] = _text(
         ['lead_id,form_id,submitted_at,"::error::field"'] +

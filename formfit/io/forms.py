@@ -291,9 +291,8 @@ def infer_forms(rows: pd.DataFrame, candidates: Sequence[str]) -> FormsConfig:
     """
     forms: dict[str, FormSpec] = {}
     if len(rows):
-        filled = rows[list(candidates)].notna()
-        filled["form_id"] = rows["form_id"].to_numpy()
-        any_filled = filled.groupby("form_id", sort=True, observed=True).any()
+        filled = rows[list(candidates)].notna()  # grouped by an array: no column inserted
+        any_filled = filled.groupby(rows["form_id"].to_numpy(), sort=True).any()
         for fid, flags in any_filled.iterrows():
             shown_fields = tuple(c for c in candidates if bool(flags[c]))
             forms[str(fid)] = FormSpec(form_id=str(fid),
