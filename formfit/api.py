@@ -95,6 +95,7 @@ def make_settings(
     date_format: str | None = None,
     progress: bool = False,
     sequential: bool = False,
+    max_input_mb: int | None = None,
 ) -> Settings:
     """Parse every option into :class:`~formfit.config.Settings` (a config file first, then
     the arguments). Bad values raise here, before any input is read."""
@@ -117,6 +118,7 @@ def make_settings(
             margin, (int, float)) else margin),
         maturity_days=maturity_days, as_of=_as_of(as_of), engine=engine, preset=preset,
         date_format=date_format, progress=progress or None, sequential=sequential or None,
+        max_input_mb=max_input_mb,
         **paths)
     s = build_settings(config=Path(config) if config is not None else None, **flags)
     return replace(s, frames=frames) if frames else s

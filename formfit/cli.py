@@ -79,7 +79,7 @@ FormsOpt = Annotated[Path | None, typer.Option(
     "versions, protected fields. Without it, fields are inferred from submissions.")]
 ConfigOpt = Annotated[Path | None, typer.Option(
     "--config", "-c", help="Settings file (YAML/JSON): columns, stages, segments, ignore, "
-    "constants, as_of, maturity_days, margin. Flags override it.")]
+    "constants, as_of, maturity_days, margin, limits (input caps). Flags override it.")]
 MapOpt = Annotated[list[str] | None, typer.Option(
     "--map", metavar="'EXPORT NAME=name'",
     help='Rename a column in every input: --map "Prospect ID=lead_id". Repeatable.')]
@@ -118,6 +118,10 @@ DateFormatOpt = Annotated[str | None, typer.Option(
     "--date-format", metavar="FORMAT",
     help="strptime format for date columns that are not ISO and whose day/month order cannot "
     "be told, e.g. '%d/%m/%Y'. Default: detected per column.")]
+MaxInputOpt = Annotated[int | None, typer.Option(
+    "--max-input-mb", metavar="MB",
+    help="Refuse an input that formfit must hold in memory (XLSX, JSON Lines, odd encodings, "
+    "after gzip) when larger than this. Default 4096; other caps: `limits:` in the config.")]
 QuietOpt = Annotated[bool, typer.Option(
     "--quiet", "-q", help="No progress display and no notes on stderr; errors still show.")]
 OutOpt = Annotated[Path | None, typer.Option(
@@ -223,6 +227,17 @@ def _fail(exc: FormfitError) -> typer.Exit:
     return typer.Exit(EXIT_ERROR)
 
 
+def _out_of_memory() -> FormfitError:
+    """The named error for a run that exhausted memory (inputs under the caps can still be
+    more than a small machine holds: about six times a CSV's size while it is read)."""
+    from formfit.errors import InputError
+
+    return InputError(
+        "formfit ran out of memory on these inputs.",
+        "Use a machine with more memory, or read the inputs where they live with --engine; a "
+        "lower input cap (--max-input-mb) refuses oversized files by name before reading them.")
+
+
 def _require_submissions(s: Any) -> None:
     if s.submissions is None:
         from formfit.errors import UsageError
@@ -253,6 +268,7 @@ def analyze(
     preset: PresetOpt = None,
     date_format: DateFormatOpt = None,
     sequential: SequentialOpt = False,
+    max_input_mb: MaxInputOpt = None,
     fmt: FormatOpt = None,
     out: OutOpt = None,
     quiet: QuietOpt = False,
@@ -264,7 +280,7 @@ def analyze(
                    config=config, column_map=column_map, segments=segments, as_of=as_of,
                    maturity_days=maturity_days, margin=margin, engine=engine, preset=preset,
                    date_format=date_format, progress=_progress(quiet),
-                   sequential=sequential or None)
+                   sequential=sequential or None, max_input_mb=max_input_mb)
         _require_submissions(s)
         from formfit.api import analyze_settings
         from formfit.renderers import render
@@ -274,6 +290,8 @@ def analyze(
               out, quiet)
     except FormfitError as exc:
         raise _fail(exc) from None
+    except MemoryError:
+        raise _fail(_out_of_memory()) from None
     raise typer.Exit(EXIT_OK)
 
 
@@ -301,6 +319,7 @@ def validate(
     margin: MarginOpt = None,
     preset: PresetOpt = None,
     date_format: DateFormatOpt = None,
+    max_input_mb: MaxInputOpt = None,
     fmt: Annotated[ValidateFmt, typer.Option("--format", help="table or json.")]
     = ValidateFmt.table,
     quiet: QuietOpt = False,
@@ -310,7 +329,8 @@ def validate(
         s = _build(submissions=submissions, views=views, outcomes=outcomes, forms=forms,
                    config=config, column_map=column_map, segments=segments, as_of=as_of,
                    maturity_days=maturity_days, margin=margin, engine=engine, preset=preset,
-                   date_format=date_format, progress=_progress(quiet))
+                   date_format=date_format, max_input_mb=max_input_mb,
+                   progress=_progress(quiet))
         _require_submissions(s)
         from formfit.api import validate_settings
         from formfit.renderers.validation import render_validation
@@ -319,6 +339,8 @@ def validate(
         _emit(render_validation(result, fmt.value, width=_width(None)), None)
     except FormfitError as exc:
         raise _fail(exc) from None
+    except MemoryError:
+        raise _fail(_out_of_memory()) from None
     raise typer.Exit(EXIT_OK)
 
 
@@ -544,6 +566,13 @@ def _root(
 
 def main() -> None:
     """Console-script entry point. Never shows a traceback with locals."""
+    if not sys.warnoptions:  # PYTHONWARNINGS / -W still show everything, for debugging
+        import warnings
+
+        # formfit itself never warns through Python: what matters is in its messages and
+        # notices. A library's warning (with its site-packages path, or pointing at the line
+        # of formfit that called it) tells a user nothing they can act on
+        warnings.simplefilter("ignore")
     try:
         app()
     except FormfitError as exc:  # raised outside a command (e.g. option parsing hooks)

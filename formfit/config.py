@@ -19,6 +19,7 @@ A config file (YAML or JSON) may hold::
     margin: "2%"
     preset: hubspot     # a vendor export's column names and stages (hubspot, salesforce, ...)
     date_format: "%d/%m/%Y"   # for date columns whose day and month order cannot be told
+    limits: {max_input_mb: 8192, max_cell_mb: 64}   # input caps (formfit.limits)
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import yaml
 
 from formfit.cells.url import parse_engine, parse_input
 from formfit.errors import InputError, UsageError
+from formfit.limits import Limits, parse_limits, positive, refuse_special
 from formfit.safe_yaml import load_json, load_yaml
 
 _MARGIN = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(%?)\s*$")
@@ -131,6 +133,9 @@ class Settings:
     sequential: bool = False
     # inputs given in memory (library API): role -> pandas DataFrame or Arrow table
     frames: tuple[tuple[str, Any], ...] = field(default=(), compare=False, repr=False)
+    # input caps (--max-input-mb, `limits:`); None: the defaults. They refuse an input or not,
+    # never change a result, so the JSON settings leave them out
+    limits: Limits | None = None
 
     def frame(self, role: str) -> Any | None:
         """The in-memory table given for ``role``, or None."""
@@ -141,7 +146,7 @@ class Settings:
         out: dict[str, Any] = {}
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name in ("progress", "frames"):
+            if f.name in ("progress", "frames", "limits"):
                 continue
             if f.name in ("submissions", "views", "outcomes") and v is not None:
                 v = parse_input(v, f.name).label
@@ -202,14 +207,19 @@ def parse_map(items: list[str] | tuple[str, ...]) -> tuple[tuple[str, str], ...]
 
 def parse_date(text: str, what: str) -> date:
     try:
-        return date.fromisoformat(str(text).strip()[:10])
+        day = date.fromisoformat(str(text).strip()[:10])
     except ValueError:
         raise UsageError(f"{what} {text!r} is not a date.", "Give it as YYYY-MM-DD.") from None
+    if not 1900 <= day.year <= 2199:  # the years the input readers accept (io.values)
+        raise UsageError(f"{what} {text!r} is outside the years formfit reads (1900 to 2199).",
+                         "Give the date the exports were taken, as YYYY-MM-DD.")
+    return day
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise InputError(f"config file {path} does not exist.", "Check the path given to --config.")
+    refuse_special(path, "config", InputError)
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -234,7 +244,7 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     known = {"columns", "stages", "segments", "ignore", "constants", "outcomes", "as_of",
              "maturity_days", "margin", "submissions", "views", "forms", "engine",
              "preset",
-             "date_format"}
+             "date_format", "limits"}
     unknown = sorted(set(map(str, data)) - known)
     if unknown:
         raise InputError(
@@ -250,6 +260,11 @@ def _pairs(value: Any, key: str, path: Path) -> tuple[tuple[str, str], ...]:
     if not isinstance(value, dict):
         raise InputError(f"config file {path.name}: `{key}` must be a mapping.",
                          f"Write it as `{key}:` followed by `  old: new` lines.")
+    nested = next((k for k, v in value.items() if isinstance(v, (dict, list))), None)
+    if nested is not None:
+        raise InputError(f"config file {path.name}: `{key}` maps {str(nested)[:40]!r} to a "
+                         f"{'mapping' if isinstance(value[nested], dict) else 'list'}, not a "
+                         "name.", f"Write it as `{key}:` followed by `  old: new` lines.")
     return tuple((str(k).strip(), str(v).strip()) for k, v in value.items())
 
 
@@ -287,6 +302,13 @@ def _inputs_from_config(data: dict[str, Any], config: Path) -> dict[str, Any]:
     return out
 
 
+def _flag(value: Any, key: str, path: Path) -> bool:
+    if not isinstance(value, bool):  # bool("maybe") is True: a typo must not switch it on
+        raise InputError(f"config file {path.name}: `{key}` is {str(value)[:40]!r}, not true "
+                         "or false.", f"Write it as `{key.split('.')[-1]}: true`.")
+    return value
+
+
 def _days(value: Any, path: Path) -> int | None:
     if value is None or value == "":
         return None
@@ -317,8 +339,8 @@ def build_settings(*, config: Path | None = None, **flags: Any) -> Settings:
             segments=_strings(data.get("segments"), "segments", config),
             ignore_columns=_strings(data.get("ignore"), "ignore", config),
             constants=_pairs(data.get("constants"), "constants", config),
-            all_closed=(bool(outcomes.get("all_closed", False))
-                        if isinstance(outcomes, dict) else False),
+            all_closed=_flag(outcomes.get("all_closed", False), "outcomes.all_closed", config)
+            if isinstance(outcomes, dict) else False,
             as_of=parse_date(str(data["as_of"]), "as_of") if data.get("as_of") else None,
             maturity_days=_days(data.get("maturity_days"), config),
             margin=Margin.parse(data.get("margin", DEFAULT_MARGIN),
@@ -329,6 +351,8 @@ def build_settings(*, config: Path | None = None, **flags: Any) -> Settings:
                                           f"config file {config.name}: date_format")
             if data.get("date_format") else None,
             engine=str(data["engine"]) if data.get("engine") else None,
+            limits=parse_limits(data["limits"], f"config file {config.name}")
+            if data.get("limits") is not None else None,
             **_inputs_from_config(data, config),
         )
     updates: dict[str, Any] = {}
@@ -345,6 +369,9 @@ def build_settings(*, config: Path | None = None, **flags: Any) -> Settings:
             value = parse_preset(value)
         if key == "date_format":
             value = parse_date_format(value)
+        if key == "max_input_mb":  # a flag: raises one cap of the config's limits
+            key, value = "limits", replace(base.limits or Limits(),
+                                           max_input_mb=positive(value, "--max-input-mb"))
         updates[key] = value
     settings = replace(base, **updates)
     if isinstance(settings.engine, str):

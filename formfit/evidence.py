@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from formfit.errors import InputError
+from formfit.limits import refuse_special
 from formfit.results import (
     AnalysisResult,
     DetectableAt,
@@ -26,6 +27,7 @@ from formfit.results import (
     TestPlan,
     ValueRate,
 )
+from formfit.safe_yaml import load_json
 
 EVIDENCE_KINDS = ("randomized", "observational", "aliased", "none")
 VERDICTS = ("drop", "keep", "make_optional", "test", "protected")
@@ -127,8 +129,9 @@ def read_evidence(path: Path) -> AnalysisResult:
         raise EvidenceError(f"evidence file {path} is a directory.",
                             "Give --evidence the RESULT.json file written by `formfit analyze "
                             "--format json`, not its folder.")
+    refuse_special(path, "evidence", EvidenceError)
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        data = load_json(path.read_text(encoding="utf-8-sig"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise EvidenceError(f"evidence file {path.name} is not JSON ({exc}).", _HINT) from None
     return result_from_dict(data, path.name)

@@ -315,22 +315,21 @@ def test_devices_and_pipes_are_refused_by_name(tmp_path: Path, role: str) -> Non
         assert word in err.value.message and bad.name in err.value.message
 
 
-def test_a_gzip_that_expands_past_the_limit_is_refused(tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_gzip_that_expands_past_the_limit_is_refused(tmp_path: Path) -> None:
     """A small .jsonl.gz that inflates beyond the memory limit stops at the limit (issue 12)."""
     import gzip
 
-    from formfit.io import readers
+    from formfit.limits import Limits, using
 
-    monkeypatch.setattr(readers, "MAX_INPUT_MB", 1)
     path = tmp_path / "subs.jsonl.gz"
     line = b'{"lead_id": "1", "form_id": "a", "pad": "' + b"x" * 1000 + b'"}\n'
     with gzip.open(path, "wb") as fh:
         fh.write(line * 3000)  # ~3 MB inflated, a few KB on disk
     assert path.stat().st_size < 100_000
-    with pytest.raises(InputError) as err:
+    with using(Limits(max_input_mb=1)), pytest.raises(InputError) as err:
         read_table(path, "submissions")
-    assert "once decompressed" in err.value.message and "FORMFIT_MAX_INPUT_MB" in err.value.hint
+    assert "once decompressed" in err.value.message and "--max-input-mb 2" in err.value.hint
+    assert "FORMFIT_MAX_INPUT_MB" in err.value.hint
 
 
 def test_an_xlsx_with_a_stray_far_cell_is_refused(tmp_path: Path) -> None:

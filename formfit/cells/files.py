@@ -25,6 +25,7 @@ from formfit.cells.engine import Engine, duckdb_exec
 from formfit.cells.url import InputRef
 from formfit.io.readers import check_regular_file, format_of, read_table, sniff_delimiter
 from formfit.io.table import RawTable, looks_like_data, unique_names
+from formfit.limits import current
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -136,7 +137,8 @@ def _scan_csv(engine: Engine, con: Any, ref: InputRef, role: str, *, tab: bool, 
     """DuckDB's parallel CSV scan, for UTF-8 text; None sends the file to formfit's reader."""
     path = ref.path
     head = _head(path, gz)
-    if not head.strip() or head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if not head.strip() or head.startswith((b"\xff\xfe", b"\xfe\xff")) \
+            or b"\x00" in head[:4096]:  # UTF-16 (maybe without its mark): the reader decodes
         return None
     try:
         text = head.decode("utf-8-sig")
@@ -156,6 +158,8 @@ def _scan_csv(engine: Engine, con: Any, ref: InputRef, role: str, *, tab: bool, 
     except (StopIteration, csv.Error):
         return None
     names = unique_names(header)
+    if len(names) > current().max_columns:
+        return None  # the reader refuses it, naming the cap
     internal = [f"c{i}" for i in range(len(names))]
     columns = ", ".join(f"'{c}': 'VARCHAR'" for c in internal)
     sql_delim = "\\t" if delimiter == "\t" else delimiter
@@ -209,6 +213,8 @@ def _scan_parquet(engine: Engine, con: Any, ref: InputRef, role: str) -> EngineT
         expr = engine.run(lambda: con.table(name), role, ref)
     except Exception:
         return None  # formfit's reader explains what is wrong with the file
+    if len(expr.columns) > current().max_columns:
+        return None  # the reader refuses it, naming the cap
     return _typed_table(expr, engine, ref, role)
 
 

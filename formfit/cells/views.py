@@ -275,7 +275,14 @@ def _other_date_format(table: EngineTable, v: ir.Table, kind: str) -> pd.DataFra
     """viewed_at values that are not ISO 8601, read in the one format the column is written in
     (the user's --date-format, the preset's, else detected by formfit.io.dates from the distinct
     values): a (viewed_at, _ts) table, or a clear error naming a row."""
-    from formfit.io.dates import AmbiguousDates, DateFormatError, detect_date_format
+    from formfit.io.dates import (
+        SERIAL_HINT,
+        SERIAL_NOTE,
+        AmbiguousDates,
+        DateFormatError,
+        detect_date_format,
+        looks_like_serial,
+    )
     from formfit.io.values import parse_in_format
 
     engine, role, ref = table.engine, table.raw.role, table.ref
@@ -304,6 +311,8 @@ def _other_date_format(table: EngineTable, v: ir.Table, kind: str) -> pd.DataFra
                        "first) or --date-format '%m/%d/%Y' (month first), or with "
                        "`date_format:` in the config file.") from None
         except DateFormatError as exc:
+            if looks_like_serial(exc.example):
+                raise fail(exc.example, "is not a date" + SERIAL_NOTE, SERIAL_HINT) from None
             raise fail(exc.example, "is not a date") from None
     parsed = parse_in_format(uniq, fmt)
     bad = parsed.isna().to_numpy()

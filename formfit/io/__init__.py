@@ -45,6 +45,7 @@ from formfit.io.presets import apply_preset, drop_footer_rows, load_preset, pres
 from formfit.io.readers import RawTable, read_table
 from formfit.io.submissions import apply_constants, load_submissions
 from formfit.io.views import load_views
+from formfit.limits import using
 from formfit.progress import stage
 
 if TYPE_CHECKING:
@@ -135,13 +136,15 @@ def load_inputs(settings: Settings, backend: object = None) -> Inputs:
     if settings.submissions is None and settings.frame("submissions") is None:
         raise UsageError("no submissions file given.",
                          "Pass --submissions FILE; views, outcomes and forms are optional.")
-    forms_file = read_forms_file(settings.forms) if settings.forms is not None else None
+    with using(settings.limits):
+        forms_file = read_forms_file(settings.forms) if settings.forms is not None else None
     if backend is None and settings.engine is not None and not isinstance(settings.engine, str):
         backend = settings.engine  # an ibis backend handed to the library
     engine = Engine(settings.engine if isinstance(settings.engine, str) else None,
                     backend=backend)
     try:
-        return _load(settings, forms_file, engine)
+        with using(settings.limits):
+            return _load(settings, forms_file, engine)
     finally:
         engine.close()
 

@@ -65,6 +65,20 @@ def detect_date_format(values: Iterable[str], *, excel: bool = False) -> str:
     return _day_month(vals)
 
 
+def looks_like_serial(value: object) -> bool:
+    """A value such as 45292 (or 45292.5): an Excel serial day number, counted from
+    1899-12-30, as a spreadsheet saves a date column formatted as numbers."""
+    text = str(value).strip()
+    return bool(_SERIAL.match(text)) and 20000 <= float(text) <= 80000
+
+
+SERIAL_NOTE = (" (it looks like an Excel serial day number: days counted from 1899-12-30, "
+               "which is how Excel stores a date formatted as a number)")
+SERIAL_HINT = ("In Excel, format the column as a date (Format Cells > Date, e.g. yyyy-mm-dd) "
+               "and save the CSV again, or give formfit the .xlsx workbook itself: it reads "
+               "Excel serial dates there.")
+
+
 def _day_month(vals: list[str]) -> str:
     matches = []
     for v in vals:

@@ -21,6 +21,8 @@ from formfit.io.table import (
     looks_like_data,
     unique_names,
 )
+from formfit.limits import current, how_to_raise
+from formfit.safe_yaml import load_json
 
 # --- Parquet ----------------------------------------------------------------------------------
 
@@ -28,7 +30,10 @@ def read_parquet(data: bytes, path: Path, role: str) -> RawTable:
     """A Parquet file: text columns as text, typed date-times kept, other types as text."""
     import pyarrow.parquet as pq
 
+    from formfit.io.readers import check_columns
+
     try:
+        check_columns(len(pq.read_schema(pa.BufferReader(data)).names), path, role)
         tbl = pq.read_table(pa.BufferReader(data))
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"{role} file {path.name} is not a readable Parquet file "
@@ -54,7 +59,7 @@ def read_xlsx(data: bytes, path: Path, role: str) -> RawTable:
     try:
         ws = wb.worksheets[0]
         _check_xlsx_dimension(ws, path, role)
-        rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        rows = _sheet_rows(ws, path, role)
     finally:
         wb.close()
     while rows and all(is_blank(v) for v in rows[-1]):
@@ -73,29 +78,50 @@ def read_xlsx(data: bytes, path: Path, role: str) -> RawTable:
     cols = {n: column_from_objects([r[i] for r in body]) for i, n in enumerate(names)}
     frame = pd.DataFrame(cols, index=pd.RangeIndex(len(body)))
     frame.columns = pd.Index(names)
-    return RawTable(frame, path, role, header_looks_like_data=looks_like_data(header[:width]))
+    table = RawTable(frame, path, role, header_looks_like_data=looks_like_data(header[:width]))
+    _check_frame_cells(table)
+    return table
 
 
-MAX_XLSX_COLUMNS = 1000  # exports have tens; a value in XFD1048576 pads every row to 16,384
-MAX_XLSX_ROWS = 2_000_000
-MAX_XLSX_XML_MB = 2048  # uncompressed sheet XML: a zip bomb expands before a row is read
+def _sheet_rows(ws: Any, path: Path, role: str) -> list[list[Any]]:
+    """The sheet's rows, each checked against the caps as it is read: a sheet without a
+    dimension tag is not padded by openpyxl, so its rows are the only measure."""
+    limits = current()
+    rows: list[list[Any]] = []
+    for r in ws.iter_rows(values_only=True):
+        if len(r) > limits.max_columns or len(rows) >= limits.max_xlsx_rows:
+            key, cap, need = (("max_columns", limits.max_columns, len(r))
+                              if len(r) > limits.max_columns
+                              else ("max_xlsx_rows", limits.max_xlsx_rows, len(rows) + 1))
+            what = (f"row {len(rows) + 1:,} reaches column {len(r):,}" if key == "max_columns"
+                    else f"the sheet has more than {cap:,} rows")
+            raise InputError(
+                f"{role} file {path.name}: {what}, past the cap ({key}: {cap:,}); a stray value "
+                "far from the table usually causes this.",
+                "Delete the cells outside the table (or copy the table to a new sheet), or "
+                "export CSV. " + how_to_raise(key, cap, need))
+        rows.append(list(r))
+    return rows
 
 
 def _check_xlsx_size(data: bytes, path: Path, role: str) -> None:
-    """Refuse a workbook whose parts expand beyond MAX_XLSX_XML_MB before parsing any XML."""
+    """Refuse a workbook whose parts expand beyond the XML cap (max_xlsx_xml_mb) before any
+    XML is parsed: a zip bomb expands before a row is read."""
     import zipfile
+
+    cap = current().max_xlsx_xml_mb
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             expanded = sum(i.file_size for i in zf.infolist())
     except (zipfile.BadZipFile, OSError, ValueError):
         return  # openpyxl says what is wrong with it
-    if expanded > MAX_XLSX_XML_MB * 1024 * 1024:
+    if expanded > cap * 1024 * 1024:
         raise InputError(
             f"{role} file {path.name} expands to {expanded / 2**20:,.0f} MB of XML, more than "
-            f"the {MAX_XLSX_XML_MB:,} MB formfit reads from a workbook.",
-            "Export the sheet as CSV (read without that limit), or check that it holds only "
-            "the export.")
+            f"the workbook cap (max_xlsx_xml_mb: {cap:,}).",
+            "Export the sheet as CSV, or check that the workbook holds only the export. "
+            + how_to_raise("max_xlsx_xml_mb", cap, expanded >> 20))
 
 
 def _check_xlsx_dimension(ws: Any, path: Path, role: str) -> None:
@@ -104,26 +130,33 @@ def _check_xlsx_dimension(ws: Any, path: Path, role: str) -> None:
         rows, cols = int(ws.max_row or 0), int(ws.max_column or 0)
     except (TypeError, ValueError):
         return
-    if cols > MAX_XLSX_COLUMNS or rows > MAX_XLSX_ROWS:
+    limits = current()
+    if cols > limits.max_columns or rows > limits.max_xlsx_rows:
+        key, cap, need = (("max_columns", limits.max_columns, cols) if cols > limits.max_columns
+                          else ("max_xlsx_rows", limits.max_xlsx_rows, rows))
         raise InputError(
             f"{role} file {path.name}: the first sheet spans {rows:,} rows and {cols:,} "
-            f"columns (limits: {MAX_XLSX_ROWS:,} rows, {MAX_XLSX_COLUMNS:,} columns); a stray "
-            "value far from the table usually causes this.",
+            f"columns (caps: max_xlsx_rows {limits.max_xlsx_rows:,}, max_columns "
+            f"{limits.max_columns:,}); a stray value far from the table usually causes this.",
             "Delete the cells outside the table (or copy the table to a new sheet), or export "
-            "CSV.")
+            "CSV. " + how_to_raise(key, cap, need))
 
 
 # --- JSON Lines -------------------------------------------------------------------------------
 
 def read_jsonl(data: bytes, path: Path, role: str) -> RawTable:
     """One JSON object per line (blank lines skipped), or a JSON array of objects."""
-    text, _ = decode(data)
+    from formfit.io.readers import check_one_encoding
+
+    text, encoding = decode(data)
+    if encoding in ("cp1252", "latin-1"):
+        check_one_encoding(data, path, role)
     stripped = text.lstrip()
     records: list[dict[str, Any]] = []
     numbers: list[int] = []
     if stripped.startswith("["):  # a JSON array of records is accepted too
         try:
-            arr = json.loads(text)
+            arr = load_json(text)
         except json.JSONDecodeError as exc:
             raise InputError(f"{role} file {path.name} line {exc.lineno:,} is not valid JSON "
                              f"({exc.msg}).", "Fix the JSON, or export JSON Lines.") from None
@@ -136,7 +169,7 @@ def read_jsonl(data: bytes, path: Path, role: str) -> RawTable:
             if not line.strip():
                 continue
             try:
-                rec = json.loads(line)
+                rec = load_json(line)
             except json.JSONDecodeError as exc:
                 raise InputError(f"{role} file {path.name} line {i:,} is not valid JSON "
                                  f"({exc.msg}).",
@@ -148,13 +181,36 @@ def read_jsonl(data: bytes, path: Path, role: str) -> RawTable:
     for rec in records:
         names.update(dict.fromkeys(rec))
     raw_names = list(names)
+    from formfit.io.readers import check_columns
+
+    check_columns(len(raw_names), path, role)
     clean = unique_names(raw_names)
     cols = {c: column_from_objects([rec.get(r) for rec in records])
             for r, c in zip(raw_names, clean, strict=True)}
     frame = pd.DataFrame(cols, index=pd.RangeIndex(len(records)))
     frame.columns = pd.Index(clean)
-    return RawTable(frame, path, role, unit=unit, first_number=1,
-                    numbers=np.asarray(numbers, dtype=np.int64))
+    table = RawTable(frame, path, role, unit=unit, first_number=1,
+                     numbers=np.asarray(numbers, dtype=np.int64))
+    _check_frame_cells(table)
+    return table
+
+
+def _check_frame_cells(table: RawTable) -> None:
+    """No text cell past the cell-size cap (see readers.check_cells), by record number."""
+    from formfit.io.readers import cell_too_big
+
+    cap = current().max_cell_mb << 20
+    for pos_col, name in enumerate(table.frame.columns):
+        col = table.frame.iloc[:, pos_col]
+        if col.dtype.kind in "Mm":
+            continue
+        lengths = col.str.len()
+        longest = lengths.max()
+        if pd.notna(longest) and int(longest) > cap:
+            pos = int(np.flatnonzero(lengths.to_numpy() == longest)[0])
+            raise cell_too_big(table.path, table.role,
+                               f"{table.unit} {table.number(pos):,} column {str(name)!r}",
+                               int(longest))
 
 
 def _record(rec: Any, path: Path, role: str, number: int, unit: str) -> dict[str, Any]:

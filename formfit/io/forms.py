@@ -28,6 +28,7 @@ import yaml
 
 from formfit.errors import InputError
 from formfit.inputs import ExperimentSpec, FieldSpec, FormsConfig, FormSpec, FormVersion
+from formfit.limits import refuse_special
 from formfit.safe_yaml import load_json, load_yaml
 
 FORM_KEYS = ("experiment", "traffic", "started", "fields", "optional", "versions")
@@ -45,6 +46,7 @@ def read_forms_file(path: Path) -> FormsConfig:
         raise InputError(f"forms file {path} does not exist.", "Check the path given to --forms.")
     if path.is_dir():
         raise InputError(f"forms file {path} is a directory.", "Give --forms a YAML or JSON file.")
+    refuse_special(path, "forms", InputError)
     data = load_forms_data(decode_text(path.read_bytes()), path.name,
                            path.suffix.lower() == ".json")
     return parse_forms(data, path.name)
@@ -370,9 +372,8 @@ def infer_forms(rows: pd.DataFrame, candidates: Sequence[str]) -> FormsConfig:
     """
     forms: dict[str, FormSpec] = {}
     if len(rows):
-        filled = rows[list(candidates)].notna()
-        filled["form_id"] = rows["form_id"].to_numpy()
-        any_filled = filled.groupby("form_id", sort=True, observed=True).any()
+        filled = rows[list(candidates)].notna()  # grouped by an array: no column inserted
+        any_filled = filled.groupby(rows["form_id"].to_numpy(), sort=True).any()
         for fid, flags in any_filled.iterrows():
             shown_fields = tuple(c for c in candidates if bool(flags[c]))
             forms[str(fid)] = FormSpec(form_id=str(fid),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import os
+import re
 import zlib
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from formfit.io.table import (
     looks_like_data,
     unique_names,
 )
+from formfit.limits import current, how_to_raise
 
 __all__ = ["FORMATS", "REPEAT_MARK", "RawTable", "check_regular_file", "decode", "format_of",
            "read_table", "sniff_delimiter"]
@@ -117,26 +118,22 @@ def read_table(path: Path, role: str) -> RawTable:
     return table
 
 
-#: the most bytes formfit's own readers hold in memory for one input (after gzip); DuckDB
-#: streams bigger CSV and Parquet files, so this only bounds XLSX, JSON Lines and odd encodings
-MAX_INPUT_MB = int(os.environ.get("FORMFIT_MAX_INPUT_MB", "4096"))
-
-
-def _read_bytes(path: Path, gz: bool, limit_mb: int | None = None) -> bytes:
-    """The file's bytes (decompressed), refused past ``limit_mb``: a 7 MB gzip can expand to
-    gigabytes, and is stopped at the limit rather than after memory runs out."""
-    limit = (limit_mb or MAX_INPUT_MB) * 1024 * 1024
+def _read_bytes(path: Path, gz: bool) -> bytes:
+    """The file's bytes (decompressed), refused past the input cap: a 7 MB gzip can expand to
+    gigabytes, and is stopped at the cap rather than after memory runs out."""
+    limit_mb = current().max_input_mb
+    limit = limit_mb * 1024 * 1024
     try:
         if not gz and path.stat().st_size > limit:
-            raise _too_big(path, limit_mb or MAX_INPUT_MB, compressed=False)
+            raise _too_big(path, limit_mb, compressed=False)
         opener = gzip.open if gz else open
         chunks: list[bytes] = []
         size = 0
         with opener(path, "rb") as fh:
-            while chunk := fh.read(1 << 24):
+            while chunk := fh.read(min(1 << 24, limit + 1 - size)):
                 size += len(chunk)
                 if size > limit:
-                    raise _too_big(path, limit_mb or MAX_INPUT_MB, compressed=gz)
+                    raise _too_big(path, limit_mb, compressed=gz)
                 chunks.append(chunk)
         return b"".join(chunks)
     except (OSError, EOFError, zlib.error) as exc:
@@ -149,10 +146,10 @@ def _read_bytes(path: Path, gz: bool, limit_mb: int | None = None) -> bytes:
 def _too_big(path: Path, limit_mb: int, *, compressed: bool) -> InputError:
     grown = " once decompressed" if compressed else ""
     return InputError(
-        f"{path.name} is larger than {limit_mb:,} MB{grown}, the limit for files formfit reads "
-        "into memory.",
-        "Export it as CSV or Parquet (scanned without that limit), or raise the limit with the "
-        "environment variable FORMFIT_MAX_INPUT_MB if the machine has the memory.")
+        f"{path.name} is larger than {limit_mb:,} MB{grown}, the input-size cap "
+        "(max_input_mb) for files formfit reads into memory.",
+        "Check that it is the export you meant. " + how_to_raise("max_input_mb", limit_mb)
+        + " (The environment variable FORMFIT_MAX_INPUT_MB sets the default.)")
 
 
 # --- CSV / TSV --------------------------------------------------------------------------------
@@ -172,6 +169,12 @@ def sniff_delimiter(header_line: str) -> str:
 
 def _read_delimited(data: bytes, path: Path, role: str, *, tab: bool) -> RawTable:
     text, encoding = decode(data)
+    check_text(text, path, role)
+    if encoding in ("cp1252", "latin-1"):
+        check_one_encoding(data, path, role)
+    if "\n" not in text[:1 << 20] and "\r" in text[:1 << 20]:
+        # old Mac line ends (CR only): read as the line ends they are
+        text, encoding = text.replace("\r", "\n"), "cr"
     # blank lines above the header (some exports add them) are not part of the table
     lead = len(text[:4096]) - len(text[:4096].lstrip("\r\n"))
     head = text[lead:lead + (1 << 20)]  # the header is at the top: no need to copy it all
@@ -183,6 +186,7 @@ def _read_delimited(data: bytes, path: Path, role: str, *, tab: bool) -> RawTabl
         raise InputError(f"{role} file {path.name} has no header row.",
                          "The first line must hold the column names.") from None
     header_lines = reader.line_num
+    check_columns(len(header), path, role)
     names = unique_names(header)
     # pyarrow parses UTF-8 only; re-encode other code pages once (cheap next to parsing)
     utf8 = data if encoding == "utf-8" else text.encode("utf-8")
@@ -193,11 +197,13 @@ def _read_delimited(data: bytes, path: Path, role: str, *, tab: bool) -> RawTabl
 
     utf8 = strip_footer_bytes(utf8)
     internal = [f"c{i}" for i in range(len(names))]
+    cell_mb = current().max_cell_mb
     try:
         tbl = pacsv.read_csv(
             io.BytesIO(utf8),
             read_options=pacsv.ReadOptions(column_names=internal, skip_rows=header_lines,
-                                           block_size=1 << 24,
+                                           # a row must fit in a block: room for a capped cell
+                                           block_size=max(1 << 24, (2 * cell_mb + 1) << 20),
                                            # threads only pay off on big files
                                            use_threads=len(utf8) > 1 << 22),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
@@ -207,15 +213,112 @@ def _read_delimited(data: bytes, path: Path, role: str, *, tab: bool) -> RawTabl
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         # pyarrow's message quotes the offending row (personal data): locate it ourselves
-        raise _csv_shape_error(text[lead:], path, role, delimiter, len(names)) from exc
+        raise _csv_shape_error(text[lead:], path, role, delimiter, names) from exc
+    check_cells(tbl, names, path, role, first_number=header_lines + 1)
     frame = arrow_to_frame(tbl, names)
     decimal_comma = delimiter == ";"
     return RawTable(frame, path, role, decimal_comma=decimal_comma,
                     header_looks_like_data=looks_like_data(header))
 
 
-def _csv_shape_error(text: str, path: Path, role: str, delimiter: str, width: int) -> InputError:
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def check_text(text: str, path: Path, role: str) -> None:
+    """A CSV must be text: NUL bytes or many control characters mean a binary file (a
+    workbook or archive renamed .csv, a truncated download), named as such rather than as a
+    quoting problem."""
+    sample = text[:1 << 16]
+    bad = len(_CONTROL.findall(sample))
+    if bad > 0.01 * len(sample) or sample.count("\x00") > 0.001 * len(sample):
+        raise InputError(
+            f"{role} file {path.name} is not a text file: it holds binary bytes (such as NUL or "
+            "other control characters) where a CSV has only text.",
+            "Check that it is the export itself, not a workbook, archive or other file renamed "
+            ".csv, and that the download finished; save it again as CSV (UTF-8).")
+
+
+_UTF8_SEQ = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}"
+                       rb"|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def check_one_encoding(data: bytes, path: Path, role: str) -> None:
+    """A file that is not UTF-8 but holds UTF-8 characters too was pasted together from two
+    exports: read in one encoding, 'Café' from one part and 'CafÃ©' from the other would be
+    two answers. Refused, naming a line of each."""
+    utf8_hit = _UTF8_SEQ.search(data)
+    if utf8_hit is None:
+        return
+    other = next((i for i, line in enumerate(data.split(b"\n"), start=1)
+                  if _not_utf8(line)), None)
+    if other is None:
+        return
+    utf8_line = data.count(b"\n", 0, utf8_hit.start()) + 1
+    where = (f"line {utf8_line:,} is UTF-8 but line {other:,} is not (it reads as Windows "
+             "cp1252)" if utf8_line != other else
+             f"line {other:,} holds both UTF-8 and Windows cp1252 characters")
+    raise InputError(
+        f"{role} file {path.name} mixes two text encodings: {where}, so one answer would be "
+        "counted as two (such as 'Café' and 'CafÃ©').",
+        "Open the file in a text editor and save it as UTF-8 (fixing the lines that show odd "
+        "characters), or export it again in one piece.")
+
+
+def _not_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def check_columns(width: int, path: Path, role: str) -> None:
+    """An input's header must be a table's, not thousands of columns (a stray value far to
+    the right, or a file that is not a table), refused before any row is read."""
+    cap = current().max_columns
+    if width > cap:
+        raise InputError(
+            f"{role} file {path.name} has {width:,} columns, more than the column cap "
+            f"(max_columns: {cap:,}).",
+            "Delete the columns or stray cells beyond the export's table, or export only the "
+            "needed columns. " + how_to_raise("max_columns", cap, width))
+
+
+def cell_too_big(path: Path, role: str, where: str, size: int) -> InputError:
+    """The message for one cell past the cell-size cap."""
+    cap = current().max_cell_mb
+    return InputError(
+        f"{role} file {path.name} {where} holds a cell of {size / 2**20:,.1f} MB, more than "
+        f"the cell-size cap (max_cell_mb: {cap:,}).",
+        "Form answers are short: check that the column is the one meant (not a pasted "
+        "document or a file in a cell). " + how_to_raise("max_cell_mb", cap, size >> 20))
+
+
+def check_cells(tbl: pa.Table, names: list[str], path: Path, role: str, *,
+                first_number: int, unit: str = "row") -> None:
+    """No cell longer than the cell-size cap (a document pasted into a cell, a runaway
+    quote that swallowed the rest of the file), naming the first such cell's row and column."""
+    import pyarrow.compute as pc
+
+    cap = current().max_cell_mb << 20
+    for name, col in zip(names, tbl.columns, strict=True):
+        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            continue
+        lengths = pc.binary_length(col)
+        longest = pc.max(lengths).as_py()
+        if longest is not None and longest > cap:
+            pos = pc.index(lengths, longest).as_py()
+            raise cell_too_big(path, role, f"{unit} {pos + first_number:,} column {name!r}",
+                               int(longest))
+
+
+def _csv_shape_error(text: str, path: Path, role: str, delimiter: str,
+                     names: list[str]) -> InputError:
+    width = len(names)
+    cap = current().max_cell_mb << 20
+    csv.field_size_limit(max(cap, 1 << 17) + 1)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    number = 1
     try:
         for number, row in enumerate(reader, start=1):
             if number > 1 and row and len(row) != width:
@@ -224,8 +327,15 @@ def _csv_shape_error(text: str, path: Path, role: str, delimiter: str, width: in
                     f"{len(row)} values but the header names {width} columns.",
                     "Quote values that contain the delimiter "
                     f"({_delimiter_name(delimiter)}), or export the file again.")
-    except csv.Error:
-        pass
+            big = next((i for i, v in enumerate(row) if len(v.encode("utf-8")) > cap), None)
+            if big is not None:
+                column = names[big] if big < width else f"column {big + 1}"
+                return cell_too_big(path, role, f"row {number:,} column {column!r}",
+                                    len(row[big].encode("utf-8")))
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            return cell_too_big(path, role, f"row {number + 1:,} (the header is row 1)",
+                                cap + 1)
     return InputError(f"{role} file {path.name} cannot be parsed as "
                       f"{_delimiter_name(delimiter)}-separated text.",
                       "Check for an unclosed quote, or export the file again as UTF-8 CSV.")

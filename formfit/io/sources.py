@@ -18,6 +18,7 @@ from typing import IO
 
 from formfit.errors import InputError, UsageError
 from formfit.io.forms import decode_text
+from formfit.limits import refuse_special
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ def read_source(spec: str, option: str, stdin: IO[str] | None = None) -> SourceT
     if p.is_dir():
         raise InputError(f"{option} {spec} is a directory.",
                          f"Give {option} the forms YAML or JSON file.")
+    refuse_special(p, "forms", InputError)
     return SourceText(decode_text(p.read_bytes()), spec, _repo_path(spec), is_json)
 
 

@@ -28,8 +28,9 @@ from formfit.io.columns import (
     require,
 )
 from formfit.io.forms import infer_forms
-from formfit.io.readers import RawTable
+from formfit.io.readers import REPEAT_MARK, RawTable
 from formfit.io.values import blank_to_na, parse_dates, redacted
+from formfit.limits import current, how_to_raise
 
 MAX_NAMES = 20
 
@@ -111,6 +112,9 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
     ignored = [c for c in df.columns
                if fold(c) in ignore or fold(table.original.get(c, c)) in ignore]
     candidates = [c for c in df.columns if fold(c) not in reserved and c not in ignored]
+    fold_clash(table, candidates)
+    if forms_file is None:
+        check_form_count(table, form_id[valid])
 
     if forms_file is not None:
         forms = forms_file
@@ -223,6 +227,43 @@ def _nothing_left(table: RawTable, acc: Accounting, form_ids: pd.Series,
                                "the right column to form_id with --map).")
     return InputError(msg, "Map the columns that hold the lead key (lead_id or email) and the "
                            "form id with --map, and check that they are filled.")
+
+
+def check_form_count(table: RawTable, form_ids: pd.Series) -> None:
+    """Without a forms file every distinct form id is a form; thousands of them mean the
+    column mapped to form_id holds something else (a lead or page id), and the per-form work
+    would run for minutes before saying anything useful."""
+    cap = current().max_forms
+    n = int(form_ids.nunique())
+    if n > cap:
+        raise InputError(
+            f"{table.role} file {table.name}: form_id has {n:,} different values in "
+            f"{len(form_ids):,} rows, more than the cap on forms (max_forms: {cap:,}); a "
+            "form id names a form or an A/B variant, of which there are usually a handful.",
+            "Check that the column mapped to form_id is the form (not a lead, page or "
+            "campaign id), or pass --forms to list the forms to analyse. "
+            + how_to_raise("max_forms", cap, n))
+
+
+def fold_clash(table: RawTable, columns: Sequence[str]) -> None:
+    """Columns whose names differ only in case or surrounding spaces (`phone`, `Phone`,
+    `phone `) would be one field, and one of them silently lost: an error naming them."""
+    groups: dict[str, list[int]] = {}
+    names = [str(c) for c in table.frame.columns]
+    for col in columns:
+        pos = names.index(str(col))
+        groups.setdefault(fold(table.original.get(col, col).split(REPEAT_MARK)[0]), []).append(pos)
+    clashes = [g for g in groups.values() if len(g) > 1]
+    if not clashes:
+        return
+    def shown(pos: int) -> str:
+        return repr(table.original.get(names[pos], names[pos]).split(REPEAT_MARK)[0])
+
+    parts = [" and ".join(f"column {p + 1} ({shown(p)})" for p in g) for g in clashes]
+    raise InputError(
+        f"{table.role} file {table.name}: {'; '.join(parts)} have the same name once case and "
+        "surrounding spaces are ignored, as formfit matches column names.",
+        "Rename all but one of them in the export, or merge them into one column.")
 
 
 def _fields_from_forms(df: pd.DataFrame, forms: FormsConfig, candidates: Sequence[str]

@@ -98,9 +98,12 @@ def arrow_to_frame(tbl: pa.Table, names: Sequence[str]) -> pd.DataFrame:
         if pa.types.is_date(typ):
             col = col.cast(pa.timestamp("ms"))  # else pandas gets datetime.date objects
             typ = col.type
-        if pa.types.is_timestamp(typ):
+        if pa.types.is_timestamp(typ) and _in_pandas_range(col):
             cols[name] = col.to_pandas()
             continue
+        if pa.types.is_timestamp(typ):  # 9999-12-31 as a typed date: as text, whose parser
+            col = pc.cast(col, pa.string())  # names the row and the years formfit reads
+            typ = col.type
         if pa.types.is_dictionary(typ):
             col = col.cast(pa.string())
         if not (pa.types.is_string(typ) or pa.types.is_large_string(typ)):
@@ -166,11 +169,26 @@ def cell_text(v: Any) -> str | None:
     return s or None
 
 
+# what pandas' datetime64[ns] holds; a typed date outside (9999-12-31, 0001-01-01) stays text,
+# so that the date parser names its row instead of pandas raising OutOfBoundsDatetime
+_MIN_STAMP, _MAX_STAMP = datetime(1678, 1, 1), datetime(2261, 12, 31)
+
+
+def _in_pandas_range(col: pa.ChunkedArray) -> bool:
+    """Whether every value of a timestamp column fits pandas' nanosecond range."""
+    bounds = pc.min_max(col.cast(pa.timestamp("us", tz=getattr(col.type, "tz", None))))
+    lo, hi = bounds["min"].as_py(), bounds["max"].as_py()
+    if lo is None:
+        return True
+    return bool(lo.replace(tzinfo=None) >= _MIN_STAMP and hi.replace(tzinfo=None) <= _MAX_STAMP)
+
+
 def column_from_objects(values: Iterable[Any]) -> pd.Series:
     """A column from Python objects: all date-times -> datetime64, anything else -> str."""
     vals = list(values)
     present = [v for v in vals if not is_blank(v)]
-    if present and all(isinstance(v, datetime) for v in present):
+    if present and all(isinstance(v, datetime) and _MIN_STAMP <= v <= _MAX_STAMP
+                       for v in present):
         stamps = [pd.NaT if is_blank(v) else pd.Timestamp(v) for v in vals]
         return pd.Series(stamps, dtype="datetime64[ns]")
     return pd.Series([cell_text(v) for v in vals], dtype="str")
@@ -181,10 +199,31 @@ def is_blank(v: Any) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
 
+def utf16_without_bom(data: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' when text without a byte-order mark has a zero byte beside
+    most characters (ASCII saved as UTF-16), else None."""
+    sample = data[:4096]
+    if len(sample) < 4 or b"\x00" not in sample:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
 def decode(data: bytes) -> tuple[str, str]:
-    """Text and encoding name: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252."""
+    """Text and encoding name: UTF-8 (with or without BOM), UTF-16 (with BOM, or recognised
+    by its zero bytes without one), else cp1252."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16"), "utf-16"
+    utf16 = utf16_without_bom(data)
+    if utf16 is not None:
+        try:
+            return data.decode(utf16), utf16
+        except UnicodeDecodeError:
+            pass  # not UTF-16 after all: read as the other encodings
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:

@@ -16,7 +16,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from formfit.errors import InputError
-from formfit.io.dates import EXCEL_SERIAL, ISO, AmbiguousDates, DateFormatError, detect_date_format
+from formfit.io.dates import (
+    EXCEL_SERIAL,
+    ISO,
+    SERIAL_HINT,
+    SERIAL_NOTE,
+    AmbiguousDates,
+    DateFormatError,
+    detect_date_format,
+    looks_like_serial,
+)
 from formfit.io.readers import RawTable
 
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
@@ -26,6 +35,9 @@ DATE_HINT = ("formfit reads ISO 8601 (YYYY-MM-DD, optionally with HH:MM:SS and a
              "column. For any other format give it with --date-format, e.g. "
              "--date-format '%d %b %Y' for 31 Jan 2025.")
 _PRIVATE = ("lead_id", "email", "session_id")
+#: no form is viewed a billion times in a day: a larger count is a pasted id or a phone number
+#: (and past 2^63 it would not even fit a 64-bit integer)
+MAX_COUNT = 1e9
 #: dates formfit reads; placeholders such as 9999-12-31 fall outside (and outside pandas' range)
 FIRST_DATE = pd.Timestamp("1900-01-01", tz="UTC")
 END_DATE = pd.Timestamp("2200-01-01", tz="UTC")
@@ -97,9 +109,11 @@ def parse_dates(table: RawTable, column: str) -> pd.Series:
         n_bad = int(np.isin(codes, bad_codes).sum())
         more = f" ({n_bad:,} rows have values that are not dates)" if n_bad > 1 else ""
         read_as = "" if fmt in (ISO, EXCEL_SERIAL) else f" in the format {fmt}"
+        serial = looks_like_serial(s.iloc[pos])
         raise InputError(
             f"{table.where(pos)}: {column} {shown(s.iloc[pos], column)} is not a date"
-            f"{read_as}{more}. ({table.convention}.)", DATE_HINT)
+            f"{read_as}{SERIAL_NOTE if serial else ''}{more}. ({table.convention}.)",
+            SERIAL_HINT if serial else DATE_HINT)
     outside = (parsed.notna() & ((parsed < FIRST_DATE) | (parsed >= END_DATE))).to_numpy()
     if outside.any():
         hit = np.isin(codes, np.flatnonzero(outside))
@@ -194,7 +208,10 @@ def parse_numbers(table: RawTable, column: str, *, counts: bool) -> pd.Series:
         with np.errstate(invalid="ignore"):
             neg = finite & (nums < 0)
             frac = finite & ~neg & (np.mod(nums, 1) != 0)
-        if not bad.any() and neg.any():
+            huge = finite & (np.abs(nums) >= MAX_COUNT)
+        if not bad.any() and huge.any():
+            bad, what = huge, "is too large to be one form's count for one day (a billion or more)"
+        elif not bad.any() and neg.any():
             bad, what = neg, "is negative"
         elif not bad.any() and frac.any():
             bad, what = frac, "is not a whole number"
@@ -203,7 +220,8 @@ def parse_numbers(table: RawTable, column: str, *, counts: bool) -> pd.Series:
         pos = _first_pos(hit)
         n_bad = int(hit.sum())
         more = f" ({n_bad:,} rows have such values)" if n_bad > 1 else ""
-        hint = ("Counts must be whole numbers of 0 or more." if counts
+        hint = ("Counts must be whole numbers from 0 to 999,999,999; check that the column holds "
+                "counts and not ids or phone numbers." if counts
                 else "Amounts must be numbers; leave the cell blank when unknown.")
         if table.decimal_comma:
             hint += " This file is semicolon-separated, so ',' is read as the decimal mark."

@@ -1,0 +1,82 @@
+"""Input caps (formfit.limits): where they come from and which one wins (issue 12)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from formfit.cli import app
+from formfit.config import build_settings
+from formfit.errors import UsageError
+from formfit.limits import Limits
+
+
+def test_the_flag_beats_the_config_which_beats_the_environment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORMFIT_MAX_INPUT_MB", "77")
+    assert Limits().max_input_mb == 77
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("limits: {max_input_mb: 300, max_cell_mb: 2}\n")
+    from_config = build_settings(config=cfg)
+    assert from_config.limits == Limits(max_input_mb=300, max_cell_mb=2)
+    both = build_settings(config=cfg, max_input_mb=900)
+    assert both.limits == Limits(max_input_mb=900, max_cell_mb=2)
+    flag_only = build_settings(max_input_mb=5)
+    assert flag_only.limits is not None and flag_only.limits.max_input_mb == 5
+    assert flag_only.limits.max_cell_mb == Limits().max_cell_mb
+
+
+def test_limits_never_reach_the_json_settings() -> None:
+    """They refuse an input or not; they never change a result, so golden JSON is unchanged."""
+    assert "limits" not in build_settings(max_input_mb=5).to_dict()
+
+
+@pytest.mark.parametrize("value", [0, -3, "12x"])
+def test_a_cap_must_be_a_positive_whole_number(value: object) -> None:
+    with pytest.raises(UsageError, match="not a positive whole number"):
+        build_settings(max_input_mb=value)
+
+
+def test_a_raised_cell_cap_lets_a_big_cell_through(tmp_path: Path) -> None:
+    """The cap names itself and its config key; raising it by that key admits the file."""
+    subs = tmp_path / "subs.jsonl"
+    big = "z" * (3 << 20)
+    subs.write_text("".join(f'{{"lead_id": "L{i}", "form_id": "a", "note": '
+                            f'"{big if i == 2 else "ok"}"}}\n' for i in range(10)))
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("limits: {max_cell_mb: 2}\n")
+    res = CliRunner().invoke(app, ["validate", "-s", str(subs), "-c", str(cfg)])
+    assert res.exit_code == 2
+    assert "subs.jsonl line 3 column 'note' holds a cell of 3.0 MB" in res.stderr
+    assert "limits: {max_cell_mb: 4}" in res.stderr
+    cfg.write_text("limits: {max_cell_mb: 4}\n")
+    res = CliRunner().invoke(app, ["validate", "-s", str(subs), "-c", str(cfg)])
+    assert res.exit_code == 0, res.output
+
+
+def test_the_library_takes_max_input_mb(tmp_path: Path) -> None:
+    import formfit
+    from formfit.errors import FormfitError
+
+    subs = tmp_path / "subs.jsonl"
+    subs.write_text('{"lead_id": "L1", "form_id": "a", "pad": "' + "x" * (2 << 20) + '"}\n')
+    with pytest.raises(FormfitError, match="larger than 1 MB"):
+        formfit.validate(subs, max_input_mb=1)
+
+
+def test_running_out_of_memory_is_a_named_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inputs under the caps can still exceed a small machine: exit 2 with what to do, not a
+    MemoryError traceback."""
+    import formfit.api
+
+    def exhausted(*_: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(formfit.api, "validate_settings", exhausted)
+    subs = Path(__file__).parent / "data" / "bad" / "good" / "subs.csv"
+    res = CliRunner().invoke(app, ["validate", "-s", str(subs), "--max-input-mb", "300"])
+    assert res.exit_code == 2
+    assert isinstance(res.exception, SystemExit)
+    assert "Error: formfit ran out of memory" in res.stderr and "--max-input-mb" in res.stderr
