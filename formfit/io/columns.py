@@ -16,6 +16,7 @@ from typing import Any
 from formfit.errors import InputError, closest
 from formfit.inputs import Notice
 from formfit.io.readers import REPEAT_MARK, RawTable
+from formfit.personal import masked
 
 # Every name the contract gives a meaning to, in any input.
 CONTRACT_NAMES: tuple[str, ...] = (
@@ -105,12 +106,14 @@ def require(table: RawTable, needed: Sequence[str | tuple[str, ...]], *,
 def missing_columns_error(table: RawTable, missing: Sequence[tuple[str, ...]],
                           extra_hint: Mapping[str, str]) -> InputError:
     """The teaching error for missing columns: what exists, what is closest, how to map."""
-    existing = [str(c) for c in table.frame.columns]
+    # a header row that is really a row of data holds a person's details: never echo them
+    existing = [masked(c) for c in table.frame.columns]
     names = [" or ".join(alts) for alts in missing]
     guesses: list[tuple[str, str]] = []  # (existing column, contract name)
     for alts in missing:
         for alt in alts:
-            hit = closest(alt, [c for c in existing if fold(c) not in CONTRACT_NAMES])
+            hit = closest(alt, [c for c in existing
+                                if fold(c) not in CONTRACT_NAMES and not c.startswith("<")])
             if hit:
                 guesses.append((hit[0], alt))
                 break

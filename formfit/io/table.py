@@ -20,6 +20,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from formfit.personal import EMAIL, PHONE, value_kind
+
 
 @dataclass
 class RawTable:
@@ -128,6 +130,8 @@ def looks_like_data(header: Sequence[Any]) -> bool:
     cells = [str(h).strip() for h in header if h is not None and str(h).strip()]
     if not cells:
         return False
+    if len(cells) > 1 and any(value_kind(c) in (EMAIL, PHONE) for c in cells):
+        return True  # no export names a column after someone's email or phone
 
     def value_like(s: str) -> bool:
         if "@" in s:

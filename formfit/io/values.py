@@ -7,7 +7,6 @@ file, the row as a spreadsheet user sees it, the column and the value.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 
 import numpy as np
@@ -18,6 +17,9 @@ import pyarrow.compute as pc
 from formfit.errors import InputError
 from formfit.io.dates import EXCEL_SERIAL, ISO, AmbiguousDates, DateFormatError, detect_date_format
 from formfit.io.readers import RawTable
+from formfit.personal import redacted, shown, value_kind
+
+__all__ = ["redacted", "shown", "value_kind"]  # the one rule, re-exported for io's modules
 
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0"})
@@ -25,46 +27,9 @@ DATE_HINT = ("formfit reads ISO 8601 (YYYY-MM-DD, optionally with HH:MM:SS and a
              "such as +02:00 or Z), US M/D/YYYY and European D/M/YYYY or D.M.YYYY, detected per "
              "column. For any other format give it with --date-format, e.g. "
              "--date-format '%d %b %Y' for 31 Jan 2025.")
-_PRIVATE = ("lead_id", "email", "session_id")
 #: dates formfit reads; placeholders such as 9999-12-31 fall outside (and outside pandas' range)
 FIRST_DATE = pd.Timestamp("1900-01-01", tz="UTC")
 END_DATE = pd.Timestamp("2200-01-01", tz="UTC")
-
-
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_PHONE = re.compile(r"^\+?[\d\s().\-/]{9,}$")
-_DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
-
-
-def value_kind(text: str) -> str | None:
-    """What a value that identifies a person looks like (an email address, a phone number),
-    or None for a value that can be shown. Names are not guessed here: CRM stage names such
-    as 'Closed Won' read like names, and hiding them would make the stage-map hint useless."""
-    t = text.strip()
-    if _EMAIL.search(t):
-        return "an email address"
-    if _PHONE.match(t) and not _DATE_LIKE.match(t) and sum(c.isdigit() for c in t) >= 9:
-        return "a phone number"
-    return None
-
-
-def redacted(values: Collection[object]) -> list[str]:
-    """Distinct values for a list in a message, sorted, each personal one replaced by its kind
-    (an id column that holds emails after a column shift must not print them)."""
-    out = {f"<{kind}>" if (kind := value_kind(str(v))) is not None else str(v) for v in values}
-    return sorted(out)
-
-
-def shown(value: object, column: str) -> str:
-    """A value for a message: quoted and shortened, or replaced by its kind when it identifies
-    a person (a key column, or a value that looks like an email address or a phone number)."""
-    if column in _PRIVATE:
-        return "(value withheld: it identifies a person)"
-    text = str(value)
-    kind = value_kind(text)
-    if kind is not None:
-        return f"<{kind}>"
-    return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
 def _rows(n: int) -> str:
