@@ -117,7 +117,7 @@ def _check_xlsx_dimension(ws: Any, path: Path, role: str) -> None:
 
 def read_jsonl(data: bytes, path: Path, role: str) -> RawTable:
     """One JSON object per line (blank lines skipped), or a JSON array of objects."""
-    text, _ = decode(data)
+    text, _ = decode(data, f"{role} file {path.name}")
     stripped = text.lstrip()
     records: list[dict[str, Any]] = []
     numbers: list[int] = []

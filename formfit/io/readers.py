@@ -171,7 +171,7 @@ def sniff_delimiter(header_line: str) -> str:
 
 
 def _read_delimited(data: bytes, path: Path, role: str, *, tab: bool) -> RawTable:
-    text, encoding = decode(data)
+    text, encoding = decode(data, f"{role} file {path.name}")
     # blank lines above the header (some exports add them) are not part of the table
     lead = len(text[:4096]) - len(text[:4096].lstrip("\r\n"))
     head = text[lead:lead + (1 << 20)]  # the header is at the top: no need to copy it all

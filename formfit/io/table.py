@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from formfit.errors import InputError
 from formfit.personal import EMAIL, PHONE, value_kind
 
 
@@ -185,10 +186,16 @@ def is_blank(v: Any) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """Text and encoding name: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252."""
+def decode(data: bytes, source: str = "input") -> tuple[str, str]:
+    """Text and encoding name: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252.
+    ``source`` names the file in the error a broken UTF-16 file gets."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{source} starts with a UTF-16 byte-order mark but byte "
+                             f"{exc.start:,} is not UTF-16 (the file is cut short or is not "
+                             "text).", "Export it again as UTF-8 CSV.") from None
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
