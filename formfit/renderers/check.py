@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from formfit.renderers.escape import gh_data, gh_property, no_commands, terminal
 from formfit.renderers.text import md_escape, num
 from formfit.results_check import CheckReport, Finding
 
@@ -199,15 +200,7 @@ def summary(report: CheckReport) -> str:
 
 # --- text ---------------------------------------------------------------------------------------
 
-def plain(text: Any) -> str:
-    """Control characters (newlines included) shown as escapes: one string, one line."""
-    out = []
-    for ch in str(text):
-        if ch in "\r\n\t" or ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 or ch in "\u2028\u2029":
-            out.append(ch.encode("unicode_escape").decode("ascii"))
-        else:
-            out.append(ch)
-    return "".join(out)
+plain = terminal  # the terminal rule, under the name this module has always used
 
 
 def render_text(report: CheckReport) -> str:
@@ -215,20 +208,10 @@ def render_text(report: CheckReport) -> str:
     for f in report.findings:
         where = f"{f.file}:{f.line}" if f.file and f.line else (f.file or "-")
         lines.append(f"  {f.level.upper():7} {plain(where)}  {plain(sentence(f))}")
-    return "\n".join(lines) + "\n"
+    return no_commands("\n".join(lines) + "\n")
 
 
 # --- GitHub workflow commands -------------------------------------------------------------------
-
-def gh_data(text: Any) -> str:
-    """Escape a workflow command's message, as GitHub's toolkit does."""
-    return str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def gh_property(text: Any) -> str:
-    """Escape a workflow command's property value (``:`` and ``,`` too)."""
-    return gh_data(text).replace(":", "%3A").replace(",", "%2C")
-
 
 def render_github(report: CheckReport) -> str:
     lines = []
