@@ -129,6 +129,12 @@ def masked(value: object) -> str:
     return str(value) if kind is None else f"<{kind}>"
 
 
+def quoted(value: object) -> str:
+    """The value quoted for a list in a message, or its kind when it could identify a person."""
+    kind = value_kind(str(value))
+    return repr(str(value)) if kind is None else f"<{kind}>"
+
+
 def redacted(values: Collection[object]) -> list[str]:
     """Distinct values for a list in a message, sorted, each personal one replaced by its kind
     (an id column that holds emails after a column shift must not print them)."""

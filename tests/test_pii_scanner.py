@@ -11,10 +11,11 @@ on any email address, phone number or seeded full name in stdout or stderr. CRM 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from typer.testing import CliRunner
 
 from formfit.api import simulate
 from formfit.cli import app
+from formfit.errors import FormfitError
 
 SEEDED_NAMES = ("Susan Harris", "Michael Johnson", "Linda Thompson", "Robert Garcia",
                 "Karen Walker", "Thomas Wright")
@@ -71,7 +73,7 @@ def _add_field(forms: dict[str, Any], name: str) -> None:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     d = tmp_path_factory.mktemp("pii")
-    simulate(d, seed=11, views=6000)
+    simulate(d, seed=11, views=4000)
     subs, outs = _read(d / "submissions.csv"), _read(d / "outcomes.csv")
     daily = _read(d / "views_daily.csv")
     forms = yaml.safe_load((d / "forms.yaml").read_text(encoding="utf-8"))
@@ -179,6 +181,28 @@ def _views_rows(w: World) -> list[str]:
     return ["--submissions", str(w.dir / "subs.csv"), "--views", str(path)]
 
 
+def _is_won(df: pd.DataFrame) -> pd.DataFrame:
+    df["is_won"] = (df.pop("outcome") == "won").map({True: "yes", False: "no"})
+    df.loc[5, "is_won"] = SEEDED_EMAILS[0]
+    df.loc[8, "is_won"] = SEEDED_NAMES[3]
+    return df
+
+
+def _views_flag(w: World) -> list[str]:
+    df = _read(w.dir / "views.csv")
+    df["submitted"] = "0"
+    df.loc[3, "submitted"] = SEEDED_PHONES[0]
+    df.loc[4, "submitted"] = SEEDED_NAMES[5]
+    path = _write(df, w.dir / "views_flag.csv")
+    return ["--submissions", str(w.dir / "subs.csv"), "--views", str(path)]
+
+
+def _outs_no_header(w: World) -> list[str]:
+    path = w.dir / "outs_nohead.csv"
+    path.write_text(w.outs.to_csv(index=False, header=False), encoding="utf-8")
+    return ["--submissions", str(w.dir / "subs.csv"), "--outcomes", str(path)]
+
+
 MALFORMED: dict[str, Change] = {
     "email in submitted_at (csv)": lambda w: _subs(w, _set("submitted_at", 6, SEEDED_EMAILS[0])),
     "email in submitted_at (xlsx)": lambda w: _subs(
@@ -198,10 +222,41 @@ MALFORMED: dict[str, Change] = {
     "email in closed_at": lambda w: _outs(w, _set("closed_at", 1, SEEDED_EMAILS[1])),
     "name as amount": lambda w: _outs(w, _set("amount", 1, SEEDED_NAMES[5])),
     "phone as daily views": _daily,
+    "email and name as is_won": lambda w: _outs(w, _is_won),
+    "phone and name as a view's submitted flag": _views_flag,
+    "deals file without its header row": _outs_no_header,
     "email as viewed_at": _views_rows,
 }
 
 
+@pytest.fixture
+def computed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """analyze_settings / validate_settings memoised on the settings (result or error)."""
+    import formfit.api
+
+    for name in ("analyze_settings", "validate_settings"):
+        real = getattr(formfit.api, name)
+        memo: dict[str, Any] = {}
+
+        def once(settings: Any, real: Any = real, memo: dict[str, Any] = memo) -> Any:
+            files = [Path(p) for p in (settings.submissions, settings.views, settings.outcomes,
+                                       settings.forms, settings.config) if p is not None]
+            # a file rewritten under the same name is new input
+            key = repr(replace(settings, progress=False)) + "".join(
+                hashlib.sha1(f.read_bytes()).hexdigest() for f in files if f.is_file())
+            if key not in memo:
+                try:
+                    memo[key] = real(settings)
+                except FormfitError as exc:
+                    memo[key] = exc
+            if isinstance(memo[key], FormfitError):
+                raise memo[key]
+            return memo[key]
+
+        monkeypatch.setattr(formfit.api, name, once)
+
+
+@pytest.mark.usefixtures("computed_once")
 def test_no_personal_data_in_any_output(world: World) -> None:
     tally = Tally()
     w = world

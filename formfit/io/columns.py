@@ -35,8 +35,9 @@ BLANK_SEGMENT = "(blank)"  # a blank segment value is its own level, never silen
 
 
 def listing(names: Sequence[str], limit: int = 8) -> str:
-    """Names for a message: 'a', 'b' and 3 more."""
-    shown = ", ".join(repr(n) for n in names[:limit])
+    """Names for a message: 'a', 'b' and 3 more (a name that could identify a person, such as
+    a header cell that is really data, by its kind)."""
+    shown = ", ".join(repr(masked(n)) for n in names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from formfit.errors import InputError
 from formfit.io.dates import EXCEL_SERIAL, ISO, AmbiguousDates, DateFormatError, detect_date_format
 from formfit.io.readers import RawTable
-from formfit.personal import redacted, shown, value_kind
+from formfit.personal import quoted, redacted, shown, value_kind
 
 __all__ = ["redacted", "shown", "value_kind"]  # the one rule, re-exported for io's modules
 
@@ -195,7 +195,7 @@ def parse_bools(table: RawTable, column: str, *, allowed_blank: bool = False) ->
     if bad.any():
         pos = _first_pos(bad)
         distinct = sorted(low[bad].dropna().unique().tolist())
-        values = ", ".join(repr(v) for v in distinct[:10]) or "blank cells"
+        values = ", ".join(dict.fromkeys(quoted(v) for v in distinct[:10])) or "blank cells"
         raise InputError(
             f"{table.where(pos)}: {column} must be true/false (also 1/0, yes/no); found "
             f"{values} in {int(bad.sum()):,} rows. ({table.convention}.)",
