@@ -5,10 +5,10 @@ Every error, warning, hint and list of values (unknown form ids, the suggested s
 values of a field in ``win_rate_by_value``) passes its values through here:
 
 * :func:`value_kind` names what a personal value looks like (an email address, a phone number,
-  a person's name) or returns None for a value that may be shown. A name is recognised when its
-  first word is one of the 5,494 first names of the US Census (the ``names`` package's lists),
-  so CRM stages ("Closed Won"), job titles ("Sales Director") and answers ("Friend or
-  colleague") stay visible while "Susan Harris" does not.
+  a person's name) or returns None for a value that may be shown. A full name is recognised
+  when its first word is one of the 5,494 first names and its last word one of the 88,799
+  surnames of the US Census (the ``names`` package's lists), so CRM stages ("Closed Won"), job
+  titles ("Art Director"), countries and months stay visible while "Susan Harris" does not.
 * :func:`shown` is the single bad value an error quotes ("row 32: submitted_at ... is not a
   date"): stricter, since the row and column already say where to look, it also withholds any
   value of a column whose name says it holds personal data, and any run of capitalised words
@@ -21,6 +21,7 @@ No pandas here: the CLI's error path imports this module.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection
 from functools import lru_cache
 from importlib import resources
@@ -46,22 +47,40 @@ _NAME_QUALIFIERS = frozenset({"first", "last", "full", "given", "family", "middl
 #: key columns: they identify a lead by construction
 PRIVATE_COLUMNS = frozenset({"lead_id", "email", "session_id"})
 
+_HONORIFICS = frozenset({"DR", "MR", "MRS", "MS", "MISS", "MX", "PROF", "SIR"})
+
 EMAIL = "an email address"
 PHONE = "a phone number"
 NAME = "a person's name"
 WORDS = "words that may be a name"
 
 
-@lru_cache(maxsize=1)
-def first_names() -> frozenset[str]:
-    """Upper-case first names of the 1990 US Census (male and female lists)."""
+def _census(*files: str) -> frozenset[str]:
     out: set[str] = set()
     root = resources.files("names")
-    for fname in ("dist.male.first", "dist.female.first"):
+    for fname in files:
         for line in (root / fname).read_text(encoding="ascii").splitlines():
             if line.strip():
                 out.add(line.split()[0])
     return frozenset(out)
+
+
+@lru_cache(maxsize=1)
+def first_names() -> frozenset[str]:
+    """Upper-case first names of the 1990 US Census (male and female lists)."""
+    return _census("dist.male.first", "dist.female.first")
+
+
+@lru_cache(maxsize=1)
+def last_names() -> frozenset[str]:
+    """Upper-case surnames of the 1990 US Census (88,799 of them)."""
+    return _census("dist.all.last")
+
+
+def _key(word: str) -> str:
+    """A word as the census lists spell it: upper case, no accents, no dots or apostrophes."""
+    plain = unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^A-Z]", "", plain.upper())
 
 
 def name_tokens(name: str) -> list[str]:
@@ -104,10 +123,19 @@ def _words(text: str) -> list[str] | None:
 
 
 def looks_like_name(text: str) -> bool:
-    """One to four words of letters whose first word is a known first name ("Susan Harris",
-    "mary o'neil", "Chris")."""
+    """Two to four words of letters, the first a known first name and the last a known surname
+    ("Susan Harris", "mary o'neil", "José García"). One word is not a full name ("India",
+    "June" and "Austin" are first names too), and "Art Director" or "Will call" end in a word
+    that is no surname."""
     words = _words(text.strip())
-    return words is not None and words[0].rstrip(".").upper() in first_names()
+    while words and _key(words[0]) in _HONORIFICS:
+        words = words[1:]
+    if words is None or len(words) < 2:
+        return False
+    # a name is typed in one style: "Will call" and "Bill me" are phrases
+    if len({w[0].isupper() for w in words}) > 1:
+        return False
+    return _key(words[0]) in first_names() and _key(words[-1]) in last_names()
 
 
 def value_kind(text: str) -> str | None:
