@@ -24,6 +24,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+import formfit
 from formfit.api import simulate
 from formfit.cli import app
 from formfit.errors import FormfitError
@@ -310,6 +311,17 @@ def test_no_personal_data_in_any_output(world: World) -> None:
                 if "CRM stage" in label:
                     shown_stages += text
     assert "Closed Won" in shown_stages and "Negotiation" in shown_stages  # not hidden
+
+    # the demo: the bundled sample's people, in every format
+    sample = _read(Path(formfit.__file__).parent / "sample_data" / "submissions.csv")
+    demo = World(w.dir, sample, w.outs, w.daily, {})
+    demo.full_names = {f"{a} {b}" for a, b in zip(sample["first_name"], sample["last_name"],
+                                                   strict=True) if a and b}
+    demo.phones = {p for p in sample["phone"] if len(set(re.sub(r"\D", "", p))) >= 3}
+    for fmt in ANALYZE_FORMATS:
+        code, text = _cli(["demo", "--format", fmt])
+        assert code == 0, text[-2000:]
+        tally.scan(demo, f"demo {fmt}", text)
     print(f"PII scanner: {tally.runs} runs, {len(tally.leaks)} leaks")
     for where, what in sorted(set(tally.leaks)):
         print("LEAK", where, "|", what)
