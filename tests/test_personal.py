@@ -3,8 +3,12 @@ as much, what it must keep showing."""
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+from typer.testing import CliRunner
+
+from formfit.cli import app
 from formfit.personal import looks_like_name, quoted, redacted, shown, value_kind
 
 PEOPLE = ["Susan Harris", "susan harris", "SUSAN HARRIS", "Dr. Susan Harris", "José García",
@@ -58,3 +62,23 @@ def test_lists_replace_each_personal_value_by_its_kind() -> None:
     assert redacted(["demo-a", "susan@acme.example", "Susan Harris", "+1 415 555 0142",
                      "x@y.example"]) == ["<a person's name>", "<a phone number>",
                                          "<an email address>", "demo-a"]
+
+
+def test_a_phone_in_a_count_column_is_an_error_not_views(tmp_path: Path) -> None:
+    """'+44 7700 900123' used to lose its spaces and count as 447,700,900,123 views."""
+    subs = tmp_path / "subs.csv"
+    subs.write_text("lead_id,form_id\nL1,web\nL2,web\n", encoding="utf-8")
+    daily = tmp_path / "daily.csv"
+    daily.write_text("form_id,date,views,submissions\nweb,2025-01-01,40,1\n"
+                     'web,2025-01-02,"+44 7700 900123",1\nweb,2025-01-03,"250 000",0\n',
+                     encoding="utf-8")
+    res = CliRunner().invoke(app, ["validate", "--submissions", str(subs), "--views", str(daily)])
+    assert res.exit_code == 2
+    assert "row 3: views <a phone number> is not a number" in res.stderr
+    assert "7700" not in res.stderr
+    daily.write_text("form_id,date,views,submissions\nweb,2025-01-01,40,1\n"
+                     'web,2025-01-03,"250 000",0\nweb,2025-01-04,4155550142,0\n',
+                     encoding="utf-8")
+    res = CliRunner().invoke(app, ["validate", "--submissions", str(subs), "--views", str(daily),
+                                   "--format", "json"])
+    assert res.exit_code == 0, res.output  # grouped thousands and plain digits are numbers

@@ -7,6 +7,7 @@ file, the row as a spreadsheet user sees it, the column and the value.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 
 import numpy as np
@@ -17,7 +18,7 @@ import pyarrow.compute as pc
 from formfit.errors import InputError
 from formfit.io.dates import EXCEL_SERIAL, ISO, AmbiguousDates, DateFormatError, detect_date_format
 from formfit.io.readers import RawTable
-from formfit.personal import quoted, redacted, shown, value_kind
+from formfit.personal import looks_phone, quoted, redacted, shown, value_kind
 
 __all__ = ["redacted", "shown", "value_kind"]  # the one rule, re-exported for io's modules
 
@@ -141,6 +142,18 @@ def _numeric_text(uniq: pd.Series, decimal_comma: bool, currency: bool) -> pd.Se
     return t
 
 
+_GROUPED = re.compile(r"-?\d{1,3}(?:[ \u00a0.,]\d{3})+(?:[.,]\d+)?")
+
+
+def _phone_not_number(text: str) -> bool:
+    """A phone number typed into a number column ('+44 7700 900123', '020 7946 0958'); digits
+    grouped in thousands ('250 000 000') are a number."""
+    t = text.strip()
+    if t.isdigit() and not t.startswith("0"):
+        return False  # a plain run of digits is a (large) number
+    return looks_phone(t) and not _GROUPED.fullmatch(t)
+
+
 def parse_numbers(table: RawTable, column: str, *, counts: bool) -> pd.Series:
     """Counts (int64, blank and negative and fractional are errors) or amounts (float, NaN blank).
 
@@ -152,7 +165,9 @@ def parse_numbers(table: RawTable, column: str, *, counts: bool) -> pd.Series:
     uniq = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
     text = _numeric_text(uniq, table.decimal_comma, currency=not counts)
     nums = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64")
-    bad = np.isnan(nums) | np.isinf(nums)
+    # '+44 7700 900123' loses its spaces above and would be 447,700,900,123 views
+    phone = np.fromiter((_phone_not_number(str(u)) for u in uniq), dtype=bool, count=len(uniq))
+    bad = np.isnan(nums) | np.isinf(nums) | phone
     what = "is not a number"
     if counts:
         finite = ~bad
