@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -109,8 +110,18 @@ def tables(draw: st.DrawFn) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _write(df: pd.DataFrame, path: Path) -> None:
-    if path.suffix == ".jsonl":
+    if path.suffix == ".xlsx":
+        # XML cannot hold these characters at all, so no spreadsheet can contain them
+        clean = df.map(lambda v: _XML_ILLEGAL.sub("", v) if isinstance(v, str) else v)
+        clean.columns = [_XML_ILLEGAL.sub("", str(c)) for c in df.columns]
+        clean.to_excel(path, index=False)
+    elif path.suffix == ".tsv":
+        df.to_csv(path, index=False, sep="\t")
+    elif path.suffix == ".jsonl":
         path.write_text("\n".join(json.dumps(r, default=str)
                                   for r in df.to_dict(orient="records")) + "\n",
                         encoding="utf-8")
@@ -120,7 +131,7 @@ def _write(df: pd.DataFrame, path: Path) -> None:
 
 @FAST
 @given(subs=tables(), deals=tables(), views=tables(),
-       ext=st.sampled_from(["csv", "jsonl"]))
+       ext=st.sampled_from(["csv", "tsv", "jsonl", "xlsx"]))
 def test_random_tables_load_or_fail_clearly_and_reconcile(subs: pd.DataFrame,
                                                           deals: pd.DataFrame,
                                                           views: pd.DataFrame,
