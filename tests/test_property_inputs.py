@@ -166,3 +166,26 @@ def test_random_tables_analyze_or_fail_clearly(subs: pd.DataFrame, deals: pd.Dat
     for role, acc in result.to_dict()["inputs"].items():
         excluded = sum(acc.get("excluded", {}).values())
         assert acc["rows_read"] == acc["rows_used"] + excluded, (role, acc)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(subs=tables(), ext=st.sampled_from(["csv", "jsonl", "xlsx"]), data=BYTES,
+       raw=st.booleans(), fmt=st.sampled_from(["table", "json"]))
+def test_cli_exits_0_or_2(subs: pd.DataFrame, ext: str, data: bytes, raw: bool,
+                          fmt: str) -> None:
+    """Through the CLI: exit 0 or 2 with a message, never a traceback."""
+    from typer.testing import CliRunner
+
+    from formfit.cli import app
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"subs.{ext}"
+        if raw:
+            path.write_bytes(data)
+        else:
+            _write(subs, path)
+        res = CliRunner().invoke(app, ["validate", "--submissions", str(path), "--format", fmt])
+    assert res.exit_code in (0, 2), res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
+    if res.exit_code == 2:
+        assert res.stderr.startswith("Error: "), res.stderr
