@@ -14,7 +14,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from formfit.renderers.escape import gh_data, gh_property, no_commands, terminal
 from formfit.renderers.text import md_escape, num
 from formfit.results_check import CheckReport, Finding
 
@@ -200,7 +199,14 @@ def summary(report: CheckReport) -> str:
 
 # --- text ---------------------------------------------------------------------------------------
 
-plain = terminal  # the terminal rule, under the name this module has always used
+# The escaping rules live in formfit.renderers.escape, one per channel; these names are the
+# ones this module (and the CLI) always used. Imported where used: the import block is shared.
+
+def plain(text: Any) -> str:
+    """The terminal rule: control characters (newlines included) shown as escapes."""
+    from formfit.renderers.escape import terminal
+
+    return terminal(text)
 
 
 def render_text(report: CheckReport) -> str:
@@ -208,10 +214,26 @@ def render_text(report: CheckReport) -> str:
     for f in report.findings:
         where = f"{f.file}:{f.line}" if f.file and f.line else (f.file or "-")
         lines.append(f"  {f.level.upper():7} {plain(where)}  {plain(sentence(f))}")
+    from formfit.renderers.escape import no_commands
+
     return no_commands("\n".join(lines) + "\n")
 
 
 # --- GitHub workflow commands -------------------------------------------------------------------
+
+def gh_data(text: Any) -> str:
+    """Escape a workflow command's message, as GitHub's toolkit does."""
+    from formfit.renderers import escape
+
+    return escape.gh_data(text)
+
+
+def gh_property(text: Any) -> str:
+    """Escape a workflow command's property value (``:`` and ``,`` too)."""
+    from formfit.renderers import escape
+
+    return escape.gh_property(text)
+
 
 def render_github(report: CheckReport) -> str:
     lines = []

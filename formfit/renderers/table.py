@@ -17,8 +17,6 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from formfit.renderers.escape import no_commands
-from formfit.renderers.escape import terminal as S
 from formfit.renderers.text import (
     EVIDENCE_SHORT,
     VERDICT_LABEL,
@@ -26,6 +24,7 @@ from formfit.renderers.text import (
     ci,
     header_facts,
     input_files,
+    no_commands,
     num,
     pct,
     pval,
@@ -33,9 +32,12 @@ from formfit.renderers.text import (
     srm_bad,
     srm_rows,
     summary_line,
+    terminal,
     warning_text,
 )
 from formfit.results import AnalysisResult, Estimate, FieldResult
+
+S = terminal  # every user string in a cell: the terminal escaping rule
 
 VERDICT_STYLE = {"keep": "bold blue", "make_optional": "bold magenta", "test": "bold yellow",
                  "drop": "bold red", "protected": "bold"}
