@@ -216,14 +216,23 @@ def _emit(text: str, out: Path | None, quiet: bool = False) -> None:
                              "Give --out the path of a file in a writable directory with free "
                              "space.") from None
         if not quiet:
-            _stderr().print(f"wrote {out}", markup=False, soft_wrap=True)
+            _stderr().print(_term(f"wrote {out}"), markup=False, soft_wrap=True)
+
+
+def _term(text: str) -> str:
+    """A line for stderr: the terminal escaping rule (no control characters, no '::')."""
+    from formfit.renderers.escape import terminal_block
+
+    return terminal_block(text)
 
 
 def _fail(exc: FormfitError) -> typer.Exit:
     err = _stderr()
-    err.print(f"Error: {exc.message}", markup=False, soft_wrap=True)
+    from formfit.renderers.escape import terminal_block
+
+    err.print(terminal_block(f"Error: {exc.message}"), markup=False, soft_wrap=True)
     if exc.hint:
-        err.print(f"Hint: {exc.hint}", markup=False, soft_wrap=True)
+        err.print(terminal_block(f"Hint: {exc.hint}"), markup=False, soft_wrap=True)
     return typer.Exit(EXIT_ERROR)
 
 
@@ -371,7 +380,7 @@ def simulate(
 
         formats = [f.value for f in fmt] if fmt else ["csv"]
         info = run(out, seed=seed, views=views, formats=formats)
-        _stderr().print(f"wrote {len(info.get('files', []))} files to {out}", markup=False)
+        _stderr().print(_term(f"wrote {len(info.get('files', []))} files to {out}"), markup=False)
     except FormfitError as exc:
         raise _fail(exc) from None
     raise typer.Exit(EXIT_OK)
@@ -543,7 +552,7 @@ def _check_files(files: list[str], base: str | None, head: str | None, evidence:
     reports, new = run_check_files(files, evidence, strict=strict, max_age_days=max_age_days,
                                    today=today)
     for path in new:
-        _stderr().print(f"{path}: not committed yet, nothing to compare with.", markup=False)
+        _stderr().print(_term(f"{path}: not committed yet, nothing to compare with."), markup=False)
     _emit("".join(render_check(r, fmt.value) for r in reports), None)
     return max((r.exit_code for r in reports), default=EXIT_OK)
 

@@ -83,6 +83,16 @@ def tracking(show: bool) -> Iterator[None]:
                                         encoding="utf-8")
 
 
+def _line(name: str) -> Any:
+    """The spinner's text: names carry file names, so never rich markup ('subs[/x].csv' raised
+    MarkupError) and under the terminal escaping rule."""
+    from rich.text import Text
+
+    from formfit.renderers.escape import terminal
+
+    return Text(terminal(f"{name} ..."))
+
+
 @contextmanager
 def stage(name: str) -> Iterator[None]:
     """Mark a stage of the work (shown and timed only inside :func:`tracking`)."""
@@ -92,7 +102,7 @@ def stage(name: str) -> Iterator[None]:
         return
     tracker.close_step()
     if tracker.status is not None:
-        tracker.status.update(f"{name} ...")
+        tracker.status.update(_line(name))
     wall, cpu = time.perf_counter(), time.process_time()
     try:
         yield
@@ -108,5 +118,5 @@ def step(name: str) -> None:
         return
     tracker.close_step()
     if tracker.status is not None:
-        tracker.status.update(f"{name} ...")
+        tracker.status.update(_line(name))
     tracker.open_step = (name, time.perf_counter(), time.process_time())

@@ -35,6 +35,7 @@ from formfit.io.values import (
     redacted,
     shown,
 )
+from formfit.personal import quoted
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -368,7 +369,7 @@ def _bad_flag(table: EngineTable, v: ir.Table, n_bad: int) -> None:
     distinct_q = _flag_word(v.filter(bad(v))).name(
         "value").as_table().distinct().order_by("value").limit(10)
     found = table.engine.to_pandas(distinct_q, table.raw.role, table.ref)["value"]
-    values = ", ".join(repr(x) for x in found.dropna().tolist()) or "blank cells"
+    values = ", ".join(dict.fromkeys(quoted(x) for x in found.dropna().tolist())) or "blank cells"
     raise InputError(
         f"{where}: submitted must be true/false (also 1/0, yes/no); found {values} in "
         f"{n_bad:,} rows. ({table.raw.convention}.)",

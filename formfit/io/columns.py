@@ -16,6 +16,7 @@ from typing import Any
 from formfit.errors import InputError, closest
 from formfit.inputs import Notice
 from formfit.io.readers import REPEAT_MARK, RawTable
+from formfit.personal import masked
 
 # Every name the contract gives a meaning to, in any input.
 CONTRACT_NAMES: tuple[str, ...] = (
@@ -34,8 +35,9 @@ BLANK_SEGMENT = "(blank)"  # a blank segment value is its own level, never silen
 
 
 def listing(names: Sequence[str], limit: int = 8) -> str:
-    """Names for a message: 'a', 'b' and 3 more."""
-    shown = ", ".join(repr(n) for n in names[:limit])
+    """Names for a message: 'a', 'b' and 3 more (a name that could identify a person, such as
+    a header cell that is really data, by its kind)."""
+    shown = ", ".join(repr(masked(n)) for n in names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
@@ -105,12 +107,14 @@ def require(table: RawTable, needed: Sequence[str | tuple[str, ...]], *,
 def missing_columns_error(table: RawTable, missing: Sequence[tuple[str, ...]],
                           extra_hint: Mapping[str, str]) -> InputError:
     """The teaching error for missing columns: what exists, what is closest, how to map."""
-    existing = [str(c) for c in table.frame.columns]
+    # a header row that is really a row of data holds a person's details: never echo them
+    existing = [masked(c) for c in table.frame.columns]
     names = [" or ".join(alts) for alts in missing]
     guesses: list[tuple[str, str]] = []  # (existing column, contract name)
     for alts in missing:
         for alt in alts:
-            hit = closest(alt, [c for c in existing if fold(c) not in CONTRACT_NAMES])
+            hit = closest(alt, [c for c in existing
+                                if fold(c) not in CONTRACT_NAMES and not c.startswith("<")])
             if hit:
                 guesses.append((hit[0], alt))
                 break

@@ -148,7 +148,7 @@ def read_jsonl(data: bytes, path: Path, role: str) -> RawTable:
     """One JSON object per line (blank lines skipped), or a JSON array of objects."""
     from formfit.io.readers import check_one_encoding
 
-    text, encoding = decode(data)
+    text, encoding = decode(data, f"{role} file {path.name}")
     if encoding in ("cp1252", "latin-1"):
         check_one_encoding(data, path, role)
     stripped = text.lstrip()

@@ -168,7 +168,7 @@ def sniff_delimiter(header_line: str) -> str:
 
 
 def _read_delimited(data: bytes, path: Path, role: str, *, tab: bool) -> RawTable:
-    text, encoding = decode(data)
+    text, encoding = decode(data, f"{role} file {path.name}")
     check_text(text, path, role)
     if encoding in ("cp1252", "latin-1"):
         check_one_encoding(data, path, role)

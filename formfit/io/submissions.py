@@ -29,7 +29,7 @@ from formfit.io.columns import (
 )
 from formfit.io.forms import infer_forms
 from formfit.io.readers import REPEAT_MARK, RawTable
-from formfit.io.values import blank_to_na, parse_dates, redacted
+from formfit.io.values import blank_to_na, parse_dates, redacted, value_kind
 from formfit.limits import current, how_to_raise
 
 MAX_NAMES = 20
@@ -132,6 +132,19 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
         fields, field_columns, more = _fields_from_forms(df, forms, candidates)
         notices.extend(more)
     else:
+        # without a forms file every form id becomes a form: one that is an email, a phone or
+        # a name (a shifted column) is no form, and would be printed as one
+        personal_ids = [u for u in form_id.dropna().unique() if _personal_id(u)]
+        personal = np.asarray(form_id.isin(personal_ids).to_numpy(), dtype=bool) & valid
+        if personal.any():
+            ids = redacted(form_id[personal].unique().tolist())
+            acc.exclude("unknown_form", int(personal.sum()))
+            notices.append(Notice(
+                "UNKNOWN_FORM",
+                f"{int(personal.sum()):,} submission rows have a form id that is personal data "
+                f"({listing(ids)}), probably a shifted column; they are left out.",
+                {"input": "submissions", "rows": int(personal.sum()), "form_ids": ids}))
+            valid = valid & ~personal
         infer_cols = [c for c in df.columns if c == "email" or c in candidates]
         rows = pd.DataFrame({c: blank_to_na(df[c])[valid] for c in infer_cols})
         rows["form_id"] = form_id[valid]
@@ -211,6 +224,10 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
 
     return SubmissionsLoad(frame=out, fields=fields, forms=forms, accounting=acc,
                            notices=notices, all_submissions=all_subs)
+
+
+def _personal_id(form_id: object) -> bool:
+    return value_kind(str(form_id)) is not None
 
 
 def _nothing_left(table: RawTable, acc: Accounting, form_ids: pd.Series,

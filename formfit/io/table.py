@@ -20,6 +20,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from formfit.errors import InputError
+from formfit.personal import EMAIL, PHONE, value_kind
+
 
 @dataclass
 class RawTable:
@@ -131,6 +134,8 @@ def looks_like_data(header: Sequence[Any]) -> bool:
     cells = [str(h).strip() for h in header if h is not None and str(h).strip()]
     if not cells:
         return False
+    if len(cells) > 1 and any(value_kind(c) in (EMAIL, PHONE) for c in cells):
+        return True  # no export names a column after someone's email or phone
 
     def value_like(s: str) -> bool:
         if "@" in s:
@@ -213,11 +218,17 @@ def utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
-def decode(data: bytes) -> tuple[str, str]:
+def decode(data: bytes, source: str = "input") -> tuple[str, str]:
     """Text and encoding name: UTF-8 (with or without BOM), UTF-16 (with BOM, or recognised
-    by its zero bytes without one), else cp1252."""
+    by its zero bytes without one), else cp1252. ``source`` names the file in the error a
+    broken UTF-16 file gets."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{source} starts with a UTF-16 byte-order mark but byte "
+                             f"{exc.start:,} is not UTF-16 (the file is cut short or is not "
+                             "text).", "Export it again as UTF-8 CSV.") from None
     utf16 = utf16_without_bom(data)
     if utf16 is not None:
         try:

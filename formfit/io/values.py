@@ -27,6 +27,9 @@ from formfit.io.dates import (
     looks_like_serial,
 )
 from formfit.io.readers import RawTable
+from formfit.personal import looks_phone, quoted, redacted, shown, value_kind
+
+__all__ = ["redacted", "shown", "value_kind"]  # the one rule, re-exported for io's modules
 
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0"})
@@ -34,49 +37,12 @@ DATE_HINT = ("formfit reads ISO 8601 (YYYY-MM-DD, optionally with HH:MM:SS and a
              "such as +02:00 or Z), US M/D/YYYY and European D/M/YYYY or D.M.YYYY, detected per "
              "column. For any other format give it with --date-format, e.g. "
              "--date-format '%d %b %Y' for 31 Jan 2025.")
-_PRIVATE = ("lead_id", "email", "session_id")
 #: no form is viewed a billion times in a day: a larger count is a pasted id or a phone number
 #: (and past 2^63 it would not even fit a 64-bit integer)
 MAX_COUNT = 1e9
 #: dates formfit reads; placeholders such as 9999-12-31 fall outside (and outside pandas' range)
 FIRST_DATE = pd.Timestamp("1900-01-01", tz="UTC")
 END_DATE = pd.Timestamp("2200-01-01", tz="UTC")
-
-
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_PHONE = re.compile(r"^\+?[\d\s().\-/]{9,}$")
-_DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
-
-
-def value_kind(text: str) -> str | None:
-    """What a value that identifies a person looks like (an email address, a phone number),
-    or None for a value that can be shown. Names are not guessed here: CRM stage names such
-    as 'Closed Won' read like names, and hiding them would make the stage-map hint useless."""
-    t = text.strip()
-    if _EMAIL.search(t):
-        return "an email address"
-    if _PHONE.match(t) and not _DATE_LIKE.match(t) and sum(c.isdigit() for c in t) >= 9:
-        return "a phone number"
-    return None
-
-
-def redacted(values: Collection[object]) -> list[str]:
-    """Distinct values for a list in a message, sorted, each personal one replaced by its kind
-    (an id column that holds emails after a column shift must not print them)."""
-    out = {f"<{kind}>" if (kind := value_kind(str(v))) is not None else str(v) for v in values}
-    return sorted(out)
-
-
-def shown(value: object, column: str) -> str:
-    """A value for a message: quoted and shortened, or replaced by its kind when it identifies
-    a person (a key column, or a value that looks like an email address or a phone number)."""
-    if column in _PRIVATE:
-        return "(value withheld: it identifies a person)"
-    text = str(value)
-    kind = value_kind(text)
-    if kind is not None:
-        return f"<{kind}>"
-    return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
 def _rows(n: int) -> str:
@@ -190,6 +156,18 @@ def _numeric_text(uniq: pd.Series, decimal_comma: bool, currency: bool) -> pd.Se
     return t
 
 
+_GROUPED = re.compile(r"-?\d{1,3}(?:[ \u00a0.,]\d{3})+(?:[.,]\d+)?")
+
+
+def _phone_not_number(text: str) -> bool:
+    """A phone number typed into a number column ('+44 7700 900123', '020 7946 0958'); digits
+    grouped in thousands ('250 000 000') are a number."""
+    t = text.strip()
+    if t.isdigit() and not t.startswith("0"):
+        return False  # a plain run of digits is a (large) number
+    return looks_phone(t) and not _GROUPED.fullmatch(t)
+
+
 def parse_numbers(table: RawTable, column: str, *, counts: bool) -> pd.Series:
     """Counts (int64, blank and negative and fractional are errors) or amounts (float, NaN blank).
 
@@ -201,7 +179,9 @@ def parse_numbers(table: RawTable, column: str, *, counts: bool) -> pd.Series:
     uniq = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
     text = _numeric_text(uniq, table.decimal_comma, currency=not counts)
     nums = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64")
-    bad = np.isnan(nums) | np.isinf(nums)
+    # '+44 7700 900123' loses its spaces above and would be 447,700,900,123 views
+    phone = np.fromiter((_phone_not_number(str(u)) for u in uniq), dtype=bool, count=len(uniq))
+    bad = np.isnan(nums) | np.isinf(nums) | phone
     what = "is not a number"
     if counts:
         finite = ~bad
@@ -248,7 +228,7 @@ def parse_bools(table: RawTable, column: str, *, allowed_blank: bool = False) ->
     if bad.any():
         pos = _first_pos(bad)
         distinct = sorted(low[bad].dropna().unique().tolist())
-        values = ", ".join(repr(v) for v in distinct[:10]) or "blank cells"
+        values = ", ".join(dict.fromkeys(quoted(v) for v in distinct[:10])) or "blank cells"
         raise InputError(
             f"{table.where(pos)}: {column} must be true/false (also 1/0, yes/no); found "
             f"{values} in {int(bad.sum()):,} rows. ({table.convention}.)",

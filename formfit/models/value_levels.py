@@ -20,6 +20,7 @@ from formfit.models.values import (
     normalise_series,
     parse_numbers,
 )
+from formfit.personal import looks_like_name
 
 OTHER, BLANK, JUNK, FILLED = "other", "blank", "junk", "filled"
 SPECIAL_LEVELS: tuple[str, ...] = (OTHER, BLANK, JUNK)
@@ -101,7 +102,8 @@ def encode_field(values: pd.Series, classes: pd.Series, shown: np.ndarray, judge
     judged), so pooling follows the sample the model sees. ``categorical``: a level per
     normalised value with at least :func:`min_level_size` leads (at most
     ``MAX_MODEL_LEVELS``), the rest pooled into "other" (as is any value that looks like an
-    e-mail or a phone number, so a stray contact detail never becomes a label); ``numeric``:
+    e-mail, a phone number or a person's name, so a contact detail or a referrer's name never
+    becomes a label); ``numeric``:
     quantile bins; ``text``: "filled" split into length thirds; ``personal``: "filled";
     ``constant``: its one value. Blank and junk answers are levels of their own everywhere.
     """
@@ -129,6 +131,8 @@ def encode_field(values: pd.Series, classes: pd.Series, shown: np.ndarray, judge
             if counts[i] < limit or len(kept) >= MAX_MODEL_LEVELS or key == OTHER:
                 continue
             if key in SPECIAL_LEVELS or key == FILLED or EMAIL_RE.match(key) or looks_phone(key):
+                continue
+            if looks_like_name(key):  # a referrer or owner: a person, never a label
                 continue
             kept.append(i)
         remap = np.full(len(kuniq) + 1, -2, dtype=np.int64)  # -2: pooled into other

@@ -37,6 +37,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from formfit.personal import EMAIL_RE, looks_phone, name_tokens, personal_by_name
+
+# re-exported: models import these names from here
+__all__ = ["EMAIL_RE", "looks_phone", "personal_by_name"]
+
 ValueClass = Literal["blank", "junk", "usable"]
 Kind = Literal["categorical", "numeric", "text", "personal", "constant"]
 KINDS: tuple[str, ...] = ("categorical", "numeric", "text", "personal", "constant")
@@ -59,7 +64,6 @@ _DECOR = frozenset(" -_*.<>[](){}|=~")
 _PUNCT_ONLY = re.compile(r"^[\W_]+$")
 _PHONE_CHARS = re.compile(r"^\+?[\d\s().\-/]+$")
 _LETTERS = re.compile(r"^[a-z]+$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 _JUNK_EMAIL_LOCAL = frozenset({"test", "asdf", "qwerty", "xxx", "abc", "a", "aa", "aaa", "x",
                                "none", "no", "null", "na", "fake", "dummy", "noemail",
                                "nomail", "no-email", "no_email"})
@@ -248,17 +252,6 @@ def parse_numbers(values: pd.Series) -> pd.Series:
 
 # --- personal data -------------------------------------------------------------------------------
 
-_PERSONAL_TOKENS = frozenset({
-    "email", "emails", "mail", "emailaddress", "phone", "phonenumber", "telephone", "tel",
-    "mobile", "mobilenumber", "cell", "cellphone", "whatsapp", "fax", "surname", "firstname",
-    "lastname", "fullname", "forename", "givenname", "familyname", "middlename", "linkedin",
-    "address", "street", "postcode", "zipcode", "zip", "ssn", "dob", "birthday", "birthdate",
-    "passport", "ip", "twitter", "instagram",
-})
-_NAME_QUALIFIERS = frozenset({"first", "last", "full", "given", "family", "middle", "contact",
-                              "your", "person", "lead", "customer", "client", "sur", "fore",
-                              "nick", "user", "applicant", "student", "parent"})
-_PHONE = re.compile(r"^\+?[\d\s().\-/]{7,22}$")
 _PERSON_NAME = re.compile(r"^[A-Z][a-zà-ÿ'’\-]+(?:[ \-][A-Z][a-zà-ÿ'’\-]*\.?){0,3}$")
 
 
@@ -271,37 +264,7 @@ _TEXT_TOKENS = frozenset({"message", "messages", "comment", "comments", "note", 
 def text_by_name(name: str) -> bool:
     """True when a column's name says it is a free-text box ("message", "comments", "How can
     we help?"): its answers may hold anything, so only filled / junk / blank are used."""
-    return any(t in _TEXT_TOKENS for t in _name_tokens(name))
-
-
-def _name_tokens(name: str) -> list[str]:
-    s = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(name))  # camelCase -> camel Case
-    return [t for t in re.split(r"[^0-9a-z]+", s.casefold()) if t]
-
-
-def personal_by_name(name: str) -> bool:
-    """True when a column's name says it holds contact details or a person's name."""
-    tokens = _name_tokens(name)
-    if not tokens:
-        return False
-    joined = "".join(tokens)
-    if joined in _PERSONAL_TOKENS or any(t in _PERSONAL_TOKENS for t in tokens):
-        return True
-    if "e" in tokens and "mail" in tokens:
-        return True
-    if tokens == ["name"] or tokens == ["names"]:
-        return True
-    return tokens[-1] == "name" and len(tokens) >= 2 and tokens[-2] in _NAME_QUALIFIERS
-
-
-def looks_phone(s: str) -> bool:
-    if not _PHONE.match(s):
-        return False
-    digits = re.sub(r"\D", "", s)
-    if not 9 <= len(digits) <= 15:  # shorter digit strings are ranges or amounts ("1000-4999")
-        return False
-    # plain numbers such as revenue ("2500000") are not phones; these marks are
-    return s.startswith(("+", "0", "(")) or bool(re.search(r"[\s\-./)]", s)) or len(digits) >= 10
+    return any(t in _TEXT_TOKENS for t in name_tokens(name))
 
 
 def personal_by_content(usable: Iterable[str]) -> bool:

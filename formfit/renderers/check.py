@@ -267,15 +267,14 @@ def summary(report: CheckReport) -> str:
 
 # --- text ---------------------------------------------------------------------------------------
 
+# The escaping rules live in formfit.renderers.escape, one per channel; these names are the
+# ones this module (and the CLI) always used. Imported where used: the import block is shared.
+
 def plain(text: Any) -> str:
-    """Control characters (newlines included) shown as escapes: one string, one line."""
-    out = []
-    for ch in str(text):
-        if ch in "\r\n\t" or ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 or ch in "\u2028\u2029":
-            out.append(ch.encode("unicode_escape").decode("ascii"))
-        else:
-            out.append(ch)
-    return "".join(out)
+    """The terminal rule: control characters (newlines included) shown as escapes."""
+    from formfit.renderers.escape import terminal
+
+    return terminal(text)
 
 
 def render_text(report: CheckReport) -> str:
@@ -283,19 +282,25 @@ def render_text(report: CheckReport) -> str:
     for f in report.findings:
         where = f"{f.file}:{f.line}" if f.file and f.line else (f.file or "-")
         lines.append(f"  {f.level.upper():7} {plain(where)}  {plain(sentence(f))}")
-    return "\n".join(lines) + "\n"
+    from formfit.renderers.escape import no_commands
+
+    return no_commands("\n".join(lines) + "\n")
 
 
 # --- GitHub workflow commands -------------------------------------------------------------------
 
 def gh_data(text: Any) -> str:
     """Escape a workflow command's message, as GitHub's toolkit does."""
-    return str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    from formfit.renderers import escape
+
+    return escape.gh_data(text)
 
 
 def gh_property(text: Any) -> str:
     """Escape a workflow command's property value (``:`` and ``,`` too)."""
-    return gh_data(text).replace(":", "%3A").replace(",", "%2C")
+    from formfit.renderers import escape
+
+    return escape.gh_property(text)
 
 
 def render_github(report: CheckReport) -> str:

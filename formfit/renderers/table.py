@@ -25,6 +25,7 @@ from formfit.renderers.text import (
     ci,
     header_facts,
     input_files,
+    no_commands,
     num,
     pct,
     pval,
@@ -32,9 +33,12 @@ from formfit.renderers.text import (
     srm_bad,
     srm_rows,
     summary_line,
+    terminal,
     warning_text,
 )
 from formfit.results import AnalysisResult, Estimate, FieldResult
+
+S = terminal  # every user string in a cell: the terminal escaping rule
 
 VERDICT_STYLE = {"keep": "bold blue", "make_optional": "bold magenta", "test": "bold yellow",
                  "drop": "bold red", "protected": "bold"}
@@ -53,7 +57,7 @@ def _cell(est: Estimate) -> Text:
 
 def _field_cell(f: FieldResult) -> Text:
     """The field's name, and on a second line how many forms show it."""
-    t = Text(f.field)
+    t = Text(S(f.field))
     n = len(f.forms)
     t.append(f"\n{n} form{'s' if n != 1 else ''}", style="dim")
     return t
@@ -106,11 +110,11 @@ def _reasons(result: AnalysisResult) -> list[RenderableType]:
     out: list[RenderableType] = [Text("Why", style="bold")]
     for f in sort_fields(result.fields):
         t = Text()
-        t.append(f.field, style="bold")
-        t.append(f" ({', '.join(f.forms)})" if f.forms else "", style="dim")
+        t.append(S(f.field), style="bold")
+        t.append(f" ({', '.join(S(x) for x in f.forms)})" if f.forms else "", style="dim")
         t.append(" — ")
         t.append(VERDICT_LABEL.get(f.verdict, f.verdict), style=VERDICT_STYLE.get(f.verdict, ""))
-        t.append(": " + (f.reason_text or "no reason given."))
+        t.append(": " + S(f.reason_text or "no reason given."))
         out.append(Padding(t, (0, 0, 0, 2)))
         compact = plan_compact(f.test_plan) if f.test_plan is not None else ""
         if compact:
@@ -127,12 +131,12 @@ def _accounting(result: AnalysisResult) -> list[RenderableType]:
         t = Text()
         t.append(f"{r['role']}", style="bold")
         if r["file"]:
-            t.append(f" ({r['file']})")
+            t.append(f" ({S(r['file'])})")
         t.append(f": {r['rows_read']} rows read, {r['rows_used']} used")
         if r["excluded"]:
-            t.append("; excluded: " + ", ".join(f"{k} {n}" for k, n in r["excluded"]))
+            t.append("; excluded: " + ", ".join(f"{S(k)} {n}" for k, n in r["excluded"]))
         for k, n in r["notes"]:
-            t.append(f"; {k} {n}")
+            t.append(f"; {S(k)} {S(n)}")
         out.append(Padding(t, (0, 0, 0, 2)))
     return out
 
@@ -144,8 +148,8 @@ def _srm(result: AnalysisResult) -> list[RenderableType]:
     out: list[RenderableType] = [Text("Experiments: sample ratio checks", style="bold")]
     for r in rows:
         t = Text()
-        t.append(r["experiment"], style="bold")
-        t.append(f": {r['variants']}; chi² {r['chi2']}, p {r['p_value']} — ")
+        t.append(S(r["experiment"]), style="bold")
+        t.append(f": {S(r['variants'])}; chi² {r['chi2']}, p {r['p_value']} — ")
         t.append(r["status"], style="bold red" if srm_bad(r["status"]) else "green")
         out.append(Padding(t, (0, 0, 0, 2)))
     return out
@@ -158,20 +162,20 @@ def _warnings(result: AnalysisResult) -> list[RenderableType]:
     for wd in result.warnings:
         code, message = warning_text(wd)
         t = Text()
-        t.append(code, style="bold yellow")
-        t.append(" " + message)
+        t.append(S(code), style="bold yellow")
+        t.append(" " + S(message))
         out.append(Padding(t, (0, 0, 0, 2)))
     return out
 
 
 def _header(result: AnalysisResult) -> list[RenderableType]:
     title = Text(f"formfit {result.formfit_version}", style="bold")
-    title.append(" · " + " · ".join(header_facts(result)))
+    title.append(" · " + " · ".join(S(x) for x in header_facts(result)))
     files = input_files(result)
-    inputs = Text("inputs: " + (", ".join(f"{role} {name}" for role, name in files)
+    inputs = Text("inputs: " + (", ".join(f"{role} {S(name)}" for role, name in files)
                                 if files else "none named"))
     n_warn = len(result.warnings)
-    summary = Text(summary_line(result), style="bold")
+    summary = Text(S(summary_line(result)), style="bold")
     summary.append(f" · {n_warn} warning{'s' if n_warn != 1 else ''}"
                    + (" (see below)" if n_warn else ""),
                    style="yellow" if n_warn else "")
@@ -210,4 +214,4 @@ def render_table(result: AnalysisResult, width: int | None = None,
             parts += section + [Text("")]
     console.print(Group(*parts[:-1]))
     text: str = console.file.getvalue()  # type: ignore[attr-defined]
-    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+    return no_commands("\n".join(line.rstrip() for line in text.splitlines()) + "\n")

@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from formfit.renderers.escape import no_commands as no_commands  # for table.py
+from formfit.renderers.escape import terminal as terminal
 from formfit.renderers.words import plain
 from formfit.results import VERDICT_ORDER, AnalysisResult, Estimate, FieldResult
 

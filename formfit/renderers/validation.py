@@ -10,10 +10,17 @@ from typing import Any
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from formfit.renderers.escape import no_commands, terminal
 from formfit.results import ValidationResult
 
 ROLES = ("submissions", "views", "outcomes")
+
+
+def T(value: Any) -> Text:
+    """A user string as an inert table cell: no markup, control characters escaped."""
+    return Text(terminal(value))
 
 
 def render_validation(result: ValidationResult, fmt: str, width: int | None = None) -> str:
@@ -24,14 +31,15 @@ def render_validation(result: ValidationResult, fmt: str, width: int | None = No
         raise ValueError(f"unknown format {fmt!r}; use table or json")
     buf = io.StringIO()
     console = Console(file=buf, width=width or 100, no_color=bool(os.environ.get("NO_COLOR")),
-                      force_terminal=False, highlight=False, soft_wrap=False)
+                      force_terminal=False, highlight=False, soft_wrap=False, markup=False,
+                      emoji=False)
     console.print(_inputs_table(result.inputs))
     console.print(_forms_table(result))
     console.print(_warnings_table(result.warnings))
     usable = result.inputs.get("submissions", {}).get("rows_used", 0)
     console.print(f"{len(result.fields)} fields on {len(result.forms)} forms; "
                   f"{usable:,} leads will be analysed.", markup=False)
-    return buf.getvalue()
+    return no_commands(buf.getvalue())
 
 
 def _inputs_table(inputs: Mapping[str, Any]) -> Table:
@@ -49,7 +57,7 @@ def _inputs_table(inputs: Mapping[str, Any]) -> Table:
                       f"{sum(excluded.values()):,}" if excluded else "0",
                       "" if excluded else "-")
         for reason, n in excluded.items():
-            table.add_row("", "", "", f"{n:,}", reason)
+            table.add_row("", "", "", f"{n:,}", T(reason))
     return table
 
 
@@ -70,9 +78,9 @@ def _forms_table(result: ValidationResult) -> Table:
         for i, v in enumerate(form.get("versions", [])):
             optional = set(v.get("optional", []))
             shown = ", ".join(f"{f}?" if f in optional else f for f in v.get("fields", []))
-            table.add_row(form["form_id"] if i == 0 else "", exp if i == 0 else "",
+            table.add_row(T(form["form_id"]) if i == 0 else "", T(exp) if i == 0 else "",
                           v.get("since") or "", str(len(v.get("fields", []))),
-                          shown or "(none)")
+                          T(shown or "(none)"))
     return table
 
 
@@ -82,7 +90,7 @@ def _warnings_table(warnings: Any) -> Table:
     table.add_column("code")
     table.add_column("message", overflow="fold")
     for w in warnings:
-        table.add_row(str(w.get("code", "")), str(w.get("message", "")))
+        table.add_row(T(w.get("code", "")), T(w.get("message", "")))
     if not warnings:
         table.add_row("-", "none")
     return table
