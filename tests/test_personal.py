@@ -77,7 +77,7 @@ def test_a_phone_in_a_count_column_is_an_error_not_views(tmp_path: Path) -> None
     assert "row 3: views <a phone number> is not a number" in res.stderr
     assert "7700" not in res.stderr
     daily.write_text("form_id,date,views,submissions\nweb,2025-01-01,40,1\n"
-                     'web,2025-01-03,"250 000",0\nweb,2025-01-04,4155550142,0\n',
+                     'web,2025-01-03,"250 000",0\nweb,2025-01-04,415555014,0\n',
                      encoding="utf-8")
     res = CliRunner().invoke(app, ["validate", "--submissions", str(subs), "--views", str(daily),
                                    "--format", "json"])
