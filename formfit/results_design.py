@@ -32,6 +32,9 @@ class DesignField:
     # (weeks, calendar days until readable, detectable change in wins per 1,000 views)
     detectable: tuple[tuple[int, int, float | None], ...]
     aliases: tuple[tuple[str, ...], ...]  # interactions (of 2 or 3 fields) confounded with it
+    # the change detectable at the planned runtime when the experiment is watched daily with
+    # always-valid intervals (started: set), its N* being the planned views
+    detectable_watched: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +47,7 @@ class DesignField:
             "detectable_by_week": [{"weeks": w, "readable_after_days": d,
                                     "detectable_wins_per_1k_views": x}
                                    for w, d, x in self.detectable],
+            "detectable_watched_at_planned_weeks": self.detectable_watched,
             "aliases": [list(a) for a in self.aliases],
         }
 

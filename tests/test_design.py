@@ -122,6 +122,14 @@ def test_sample_design_sizes_each_field_with_the_test_plan_rule(evidence: Path) 
             f.weeks_needed * 7 * f.views_per_day)
     seq = d.one_at_a_time["sequential_weeks"]
     assert seq == sum(f.weeks_needed or 0 for f in d.fields)
+    # watched daily (started: set, N* = planned views) the planned runtime detects less
+    from formfit.models.sequential import multiplier
+
+    for f in d.fields:
+        planned = dict((w, x) for w, _, x in f.detectable)[d.weeks]
+        assert planned is not None and f.detectable_watched is not None
+        assert f.detectable_watched / planned == pytest.approx(
+            (multiplier(1.0, 1.0) + 0.841621) / (1.959964 + 0.841621), rel=1e-4)
 
 
 def test_traffic_decides_between_resolution_iii_and_iv() -> None:

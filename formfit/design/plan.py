@@ -4,9 +4,12 @@ Sizing: each main effect of a two-level design compares the views of the arms th
 field with those of the arms that hide it, half and half, whatever the other fields do (the
 design is balanced and orthogonal), so a field's detectable change after w weeks is that of a
 two-arm test with ``views_per_day * 7 * w / 2`` views per arm on the forms that show it:
-:func:`formfit.models.power.detectable_change_per_1k`, the same arcsine rule as the test
-plans (80% power, 5% two-sided), from the same baseline (wins per 1,000 views) and margin.
-Results are readable ``horizon_days`` after the last view (the maturity window).
+:func:`formfit.models.power.detectable_change_per_1k`, the same rule as the test plans (80%
+power, 5% two-sided), from the same baseline (wins per 1,000 views) and margin. Results are
+readable ``horizon_days`` after the last view (the maturity window). Once its arms go live
+with ``started:`` set, ``analyze`` reads the experiment with always-valid intervals tuned to
+its planned views (N*); the change detectable that way at the planned runtime is wider, by
+:func:`formfit.models.power.sequential_factor` (about 1.39x), and is reported beside.
 
 Resolution: IV (main effects clear of two-field interactions) when every field's margin is
 detectable within the planned weeks; otherwise the smallest resolution III fraction, whose
@@ -62,6 +65,15 @@ class FieldFacts:
         if self.baseline is None:
             return None
         return detectable_change_per_1k(self.baseline, self.views_per_day * 7 * weeks / 2)
+
+    def detectable_watched(self, weeks: int) -> float | None:
+        """:meth:`detectable` when read daily with a confidence sequence tuned to the planned
+        views (the ``n_star`` the deployed config carries)."""
+        from formfit.models.power import sequential_factor
+
+        fixed = self.detectable(weeks)
+        n = self.views_per_day * 7 * weeks
+        return None if fixed is None or not n > 0 else fixed * sequential_factor(n / 2, n)
 
 
 def default_fields(result: AnalysisResult) -> tuple[str, ...]:
@@ -273,4 +285,4 @@ def field_entry(x: FieldFacts, letter: str, aliases: tuple[tuple[str, ...], ...]
         baseline_wins_per_1k=x.baseline, margin_wins_per_1k=x.margin,
         weeks_needed=x.weeks_needed(),
         detectable=tuple((w, 7 * w + horizon, x.detectable(w)) for w in shown),
-        aliases=aliases)
+        aliases=aliases, detectable_watched=x.detectable_watched(weeks))

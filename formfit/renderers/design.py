@@ -86,16 +86,20 @@ def _lines(d: Mapping[str, Any], esc: Callable[[Any], str], md: bool) -> list[st
     out += [("## " if md else "") + "Detectable drop in won deals per 1,000 views", ""]
     weeks = [w["weeks"] for w in d["fields"][0]["detectable_by_week"]] if d["fields"] else []
     head = ["field", "views/day", "margin"] + [f"{w} wk (+{h} d)" for w in weeks] + [
-        "weeks for margin"]
+        f"{d['weeks']} wk watched", "weeks for margin"]
     rows = [[esc(f["field"]), _num(f["views_per_day"], 0), _num(f["margin_wins_per_1k_views"])]
             + [_detectable(x["detectable_wins_per_1k_views"], f["baseline_wins_per_1k_views"])
                for x in f["detectable_by_week"]]
+            + [_detectable(f.get("detectable_watched_at_planned_weeks"),
+                           f["baseline_wins_per_1k_views"])]
             + [_weeks(f["weeks_to_detect_margin"])] for f in d["fields"]]
     out += _table(head, rows, md)
     out.append("")
     out.append("Each main effect compares the half of the views whose arm shows the field with "
                "the half whose arm hides it (80% power, 5% two-sided); \"none\": no drop short "
-               "of every win is detectable yet.")
+               "of every win is detectable yet. \"watched\": read daily with always-valid "
+               "intervals once started: is set (N* = the planned views), the planned runtime "
+               "detects this much, a wider change than one look at the end.")
     one = d["one_at_a_time"]
     out.append(f"One field at a time, one after another: {_weeks(one['sequential_weeks'])} of "
                f"traffic; this design: {_weeks(one['design_weeks_to_detect_every_margin'])} "
