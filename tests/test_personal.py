@@ -82,3 +82,20 @@ def test_a_phone_in_a_count_column_is_an_error_not_views(tmp_path: Path) -> None
     res = CliRunner().invoke(app, ["validate", "--submissions", str(subs), "--views", str(daily),
                                    "--format", "json"])
     assert res.exit_code == 0, res.output  # grouped thousands and plain digits are numbers
+
+
+def test_large_amounts_with_cents_are_numbers_not_phones(tmp_path: Path) -> None:
+    """A 10M-view simulated world has deals of 1,234,567.89: nine digits and a dot are an
+    amount (the benchmark stopped on it), while dotted or spaced phone numbers stay phones."""
+    subs = tmp_path / "subs.csv"
+    subs.write_text("lead_id,form_id\nL1,web\nL2,web\nL3,web\n", encoding="utf-8")
+    deals = tmp_path / "deals.csv"
+    deals.write_text("lead_id,outcome,amount\nL1,won,1234567.89\nL2,won,-12345678.5\n"
+                     "L3,lost,250000000\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["validate", "--submissions", str(subs), "--outcomes",
+                                   str(deals), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    deals.write_text("lead_id,outcome,amount\nL1,won,415.555.0199\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["validate", "--submissions", str(subs), "--outcomes",
+                                   str(deals)])
+    assert res.exit_code == 2 and "<a phone number>" in res.stderr and "0199" not in res.stderr

@@ -157,14 +157,15 @@ def _numeric_text(uniq: pd.Series, decimal_comma: bool, currency: bool) -> pd.Se
 
 
 _GROUPED = re.compile(r"-?\d{1,3}(?:[ \u00a0.,]\d{3})+(?:[.,]\d+)?")
+_PLAIN_NUMBER = re.compile(r"-?[1-9]\d*(?:\.\d+)?")  # 1234567.89 is an amount, not a phone
 
 
 def _phone_not_number(text: str) -> bool:
     """A phone number typed into a number column ('+44 7700 900123', '020 7946 0958'); digits
     grouped in thousands ('250 000 000') are a number."""
     t = text.strip()
-    if t.isdigit() and not t.startswith("0"):
-        return False  # a plain run of digits is a (large) number
+    if _PLAIN_NUMBER.fullmatch(t):
+        return False  # a plain run of digits, with or without decimals, is a (large) number
     return looks_phone(t) and not _GROUPED.fullmatch(t)
 
 
