@@ -193,6 +193,7 @@ def analyze(
     date_format: str | None = None,
     progress: bool = False,
     sequential: bool = False,
+    max_input_mb: int | None = None,
     settings: Settings | None = None,
 ) -> AnalysisResult:
     """Estimate every field's friction, qualification and net effect on won deals, and
@@ -230,6 +231,8 @@ def analyze(
         progress: show progress on stderr while loading.
         sequential: watch every randomized experiment with always-valid intervals
             (confidence sequences), as for experiments with ``started:`` in the forms file.
+        max_input_mb: the most megabytes formfit holds for one input file (default 512; see
+            "Input limits" in the README).
         settings: ready-made :class:`~formfit.config.Settings`; the other arguments are then
             ignored.
 
@@ -246,7 +249,8 @@ def analyze(
             submissions, views, outcomes, forms, config=config, columns=columns,
             segments=segments, ignore=ignore, constants=constants, margin=margin,
             maturity_days=maturity_days, as_of=as_of, engine=engine, preset=preset,
-            date_format=date_format, progress=progress, sequential=sequential)
+            date_format=date_format, progress=progress, sequential=sequential,
+            max_input_mb=max_input_mb)
         return analyze_settings(s)
 
 

@@ -80,3 +80,13 @@ def test_running_out_of_memory_is_a_named_error(monkeypatch: pytest.MonkeyPatch)
     assert res.exit_code == 2
     assert isinstance(res.exception, SystemExit)
     assert "Error: formfit ran out of memory" in res.stderr and "--max-input-mb" in res.stderr
+
+
+def test_the_library_takes_the_cap_like_the_cli() -> None:
+    import formfit
+    from formfit.errors import InputError
+
+    sample = Path(formfit.__file__).parent / "sample_data"
+    with pytest.raises(InputError) as exc:  # submissions.csv is 1.3 MB
+        formfit.analyze(sample / "submissions.csv", max_input_mb=1)
+    assert "submissions.csv" in str(exc.value) and "max_input_mb" in str(exc.value)
