@@ -119,15 +119,8 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
     if forms_file is not None:
         forms = forms_file
         known = np.asarray(form_id.isin(list(forms.forms)).to_numpy(), dtype=bool)
-        unknown = valid & ~known
-        if unknown.any():
-            ids = redacted(form_id[unknown].unique().tolist())
-            acc.exclude("unknown_form", int(unknown.sum()))
-            notices.append(Notice(
-                "UNKNOWN_FORM",
-                f"{int(unknown.sum()):,} submission rows are from form id(s) the forms file does "
-                f"not list ({listing(ids)}); they are left out.",
-                {"input": "submissions", "rows": int(unknown.sum()), "form_ids": ids[:MAX_NAMES]}))
+        _unknown_forms(form_id, valid & ~known, acc, notices,
+                       "are from form id(s) the forms file does not list ({ids})")
         valid = valid & known
         fields, field_columns, more = _fields_from_forms(df, forms, candidates)
         notices.extend(more)
@@ -136,15 +129,9 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
         # a name (a shifted column) is no form, and would be printed as one
         personal_ids = [u for u in form_id.dropna().unique() if _personal_id(u)]
         personal = np.asarray(form_id.isin(personal_ids).to_numpy(), dtype=bool) & valid
-        if personal.any():
-            ids = redacted(form_id[personal].unique().tolist())
-            acc.exclude("unknown_form", int(personal.sum()))
-            notices.append(Notice(
-                "UNKNOWN_FORM",
-                f"{int(personal.sum()):,} submission rows have a form id that is personal data "
-                f"({listing(ids)}), probably a shifted column; they are left out.",
-                {"input": "submissions", "rows": int(personal.sum()), "form_ids": ids}))
-            valid = valid & ~personal
+        _unknown_forms(form_id, personal, acc, notices, "have a form id that is personal data "
+                       "({ids}), probably a shifted column")
+        valid = valid & ~personal
         infer_cols = [c for c in df.columns if c == "email" or c in candidates]
         rows = pd.DataFrame({c: blank_to_na(df[c])[valid] for c in infer_cols})
         rows["form_id"] = form_id[valid]
@@ -224,6 +211,20 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
 
     return SubmissionsLoad(frame=out, fields=fields, forms=forms, accounting=acc,
                            notices=notices, all_submissions=all_subs)
+
+
+def _unknown_forms(form_id: pd.Series, rows: np.ndarray, acc: Accounting,
+                   notices: list[Notice], why: str) -> None:
+    """Exclude ``rows`` as ``unknown_form`` and say so once: '{n} submission rows {why}; they
+    are left out.', ``why`` holding ``{ids}`` for the (redacted) form ids."""
+    if not rows.any():
+        return
+    n = int(rows.sum())
+    ids = redacted(form_id[rows].unique().tolist())
+    acc.exclude("unknown_form", n)
+    notices.append(Notice(
+        "UNKNOWN_FORM", f"{n:,} submission rows {why.format(ids=listing(ids))}; they are left "
+        "out.", {"input": "submissions", "rows": n, "form_ids": ids[:MAX_NAMES]}))
 
 
 def _personal_id(form_id: object) -> bool:
