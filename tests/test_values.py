@@ -224,3 +224,35 @@ def test_encode_text_and_personal_never_expose_values() -> None:
     emails = [f"u{i}@acme.com" for i in range(50)] + ["test@test.com"] * 5
     levels, display, _ = _encode(emails, "personal")
     assert levels == display == ["filled", "junk"]
+
+
+def test_factorized_classes_match_value_by_value() -> None:
+    """The predictive measures classify each distinct value once and reach the leads through
+    integer codes: every lead must get the class its own value has."""
+    from formfit.models.field_values import CLASS_CODES, FieldValues
+
+    rng = np.random.default_rng(3)
+    pool = [c for c, _ in CASES if isinstance(c, str)] + [None]
+    values = pd.Series([pool[i] for i in rng.integers(0, len(pool), 5000)], dtype="str")
+    fv = FieldValues.factorize(values)
+    expected = [CLASS_CODES[classify_value(v)] for v in values]
+    assert fv.classes.tolist() == expected
+    usable = np.asarray(fv.classes == CLASS_CODES["usable"])
+    counts = fv.counts(usable)
+    assert int(counts.sum()) == int(usable.sum())
+    assert {str(fv.uniques[i]): int(c) for i, c in enumerate(counts) if c} == \
+        values[usable].value_counts().to_dict()
+
+
+def test_encoded_levels_count_every_shown_lead_once() -> None:
+    """Levels from factorized answers: a usable lead in its value's level (label: the most
+    common spelling), blank and junk in their own; leads the form did not show get -1."""
+    values = pd.Series(["Acme", " acme", "ACME", "acme", None, "Select", "Beta"] * 40,
+                       dtype="str")
+    classes = classify_series(values)
+    shown = np.ones(len(values), dtype=bool)
+    shown[-7:] = False
+    enc = encode_field(values, classes, shown, shown, "categorical")
+    assert enc.levels == ("acme", "Beta", "blank", "junk")
+    assert np.bincount(enc.codes[enc.codes >= 0]).tolist() == [4 * 39, 39, 39, 39]
+    assert (enc.codes[-7:] == -1).all()

@@ -59,10 +59,11 @@ import numpy as np
 import pandas as pd
 
 from formfit.inputs import Notice
+from formfit.models.field_values import JUNK_CLASS, USABLE_CLASS, FieldValues
 from formfit.models.predictive_lr import SMALL, lr_tests
 from formfit.models.stats import benjamini_hochberg, wilson
-from formfit.models.value_levels import BLANK, JUNK, OTHER, Encoded, encode_field
-from formfit.models.values import KINDS, classify_series, detect_kind
+from formfit.models.value_levels import BLANK, JUNK, OTHER, Encoded, encode_values
+from formfit.models.values import KINDS, detect_kind_codes
 from formfit.results import Predictive, ValueRate
 
 MAX_DISPLAY_LEVELS = 12
@@ -223,24 +224,25 @@ def assess_fields(submissions: pd.DataFrame, fields: Sequence[str], shown: pd.Da
     shown_masks: dict[str, np.ndarray] = {}
     rates: dict[str, tuple[float | None, float | None]] = {}
     for f in fields:
-        values = (submissions[f].astype("str") if f in submissions.columns
-                  else pd.Series(pd.NA, index=idx, dtype="str"))
+        # one factorisation per field: every rule below runs per distinct value
+        fv = (FieldValues.factorize(submissions[f].astype("str")) if f in submissions.columns
+              else FieldValues.missing(n))
         if f in shown.columns:
             sh = _aligned(shown[f], idx).fillna(False).to_numpy(dtype=bool)
         else:
             sh = np.ones(n, dtype=bool)
-        classes = classify_series(values)
-        cls = classes.to_numpy(dtype=object)
+        cls = fv.classes
         n_shown = int(sh.sum())
-        rates[f] = ((float(np.sum(sh & (cls == "usable")) / n_shown),
-                     float(np.sum(sh & (cls == "junk")) / n_shown)) if n_shown else (None, None))
+        rates[f] = ((float(np.sum(sh & (cls == USABLE_CLASS)) / n_shown),
+                     float(np.sum(sh & (cls == JUNK_CLASS)) / n_shown)) if n_shown
+                    else (None, None))
         kind = (kinds or {}).get(f)
         if kind is None:
-            kind = detect_kind(f, values[sh], classes[sh])
+            kind = detect_kind_codes(f, fv.uniques, fv.codes[sh & (cls == USABLE_CLASS)])
         elif kind not in KINDS:
             raise ValueError(f"kind of field '{f}' must be one of {', '.join(KINDS)}, "
                              f"not {kind!r}")
-        encoded[f] = encode_field(values, classes, sh, judged, kind)
+        encoded[f] = encode_values(fv, cls, sh, judged, kind)
         shown_masks[f] = sh
 
     partial = {f: _describe(f, encoded[f], shown_masks[f] & judged, y) for f in fields}

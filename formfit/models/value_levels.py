@@ -13,12 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from formfit.models.field_values import BLANK_CLASS, JUNK_CLASS, USABLE_CLASS, FieldValues
 from formfit.models.values import (
     EMAIL_RE,
     looks_phone,
     min_level_size,
-    normalise_series,
-    parse_numbers,
+    normalise,
+    parse_number,
 )
 from formfit.personal import looks_like_name
 
@@ -96,38 +97,53 @@ def _numeric_levels(nums: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, list
 
 def encode_field(values: pd.Series, classes: pd.Series, shown: np.ndarray, judged: np.ndarray,
                  kind: str) -> Encoded:
-    """Turn a field's raw values into levels for the predictive model.
+    """:func:`encode_values` of a column of raw answers and their classes (``classify_series``)."""
+    from formfit.models.field_values import CLASS_CODES
 
-    Levels are decided on the analysed leads (``shown & judged``; all shown rows when none are
-    judged), so pooling follows the sample the model sees. ``categorical``: a level per
-    normalised value with at least :func:`min_level_size` leads (at most
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    fv = FieldValues(np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object),
+                     np.zeros(1, dtype=np.int8))
+    cls = classes.astype(object).map(CLASS_CODES).to_numpy(dtype=np.int8)
+    return encode_values(fv, cls, shown, judged, kind)
+
+
+def encode_values(fv: FieldValues, cls: np.ndarray, shown: np.ndarray, judged: np.ndarray,
+                  kind: str) -> Encoded:
+    """Turn a field's factorized answers into levels for the predictive model.
+
+    ``cls`` holds each lead's value class (:data:`formfit.models.field_values.USABLE_CLASS`
+    ...). Levels are decided on the analysed leads (``shown & judged``; all shown rows when
+    none are judged), so pooling follows the sample the model sees. ``categorical``: a level
+    per normalised value with at least :func:`min_level_size` leads (at most
     ``MAX_MODEL_LEVELS``), the rest pooled into "other" (as is any value that looks like an
     e-mail, a phone number or a person's name, so a contact detail or a referrer's name never
-    becomes a label); ``numeric``:
-    quantile bins; ``text``: "filled" split into length thirds; ``personal``: "filled";
-    ``constant``: its one value. Blank and junk answers are levels of their own everywhere.
+    becomes a label); ``numeric``: quantile bins; ``text``: "filled" split into length
+    thirds; ``personal``: "filled"; ``constant``: its one value. Blank and junk answers are
+    levels of their own everywhere. Every rule is applied once per distinct value.
     """
-    n = len(values)
+    n = len(fv.codes)
     shown = np.asarray(shown, dtype=bool)
     judged = np.asarray(judged, dtype=bool)
     ref = shown & judged if (shown & judged).any() else shown
-    cls = classes.to_numpy(dtype=object)
-    usable = (cls == "usable") & shown
+    usable = (cls == USABLE_CLASS) & shown
     codes = np.full(n, -1, dtype=np.int64)
     levels: list[str] = []
     display: list[str] = []
     raw_codes = np.full(n, -1, dtype=np.int64)  # regular levels, before specials
+    uniq = fv.uniques
 
     if kind in ("categorical", "constant"):
-        keys = normalise_series(values.where(usable))
-        kcodes, kuniq = pd.factorize(keys, use_na_sentinel=True)
-        kcodes = np.asarray(kcodes)
-        counts = np.bincount(kcodes[ref & usable], minlength=len(kuniq))
+        # a key per distinct value (its normalised spelling), and leads per key
+        keys = [normalise(str(u)) for u in uniq]
+        key_of, key_names = pd.factorize(pd.Series(keys, dtype=object))
+        key_of = np.append(np.asarray(key_of, dtype=np.int64), -1)  # missing -> no key
+        kcodes = key_of[fv.codes]
+        counts = np.bincount(kcodes[ref & usable], minlength=len(key_names))
         limit = 1 if kind == "constant" else min_level_size(int(ref.sum()))
-        order = sorted(range(len(kuniq)), key=lambda i: (-counts[i], str(kuniq[i])))
+        order = sorted(range(len(key_names)), key=lambda i: (-counts[i], str(key_names[i])))
         kept: list[int] = []
         for i in order:
-            key = str(kuniq[i])
+            key = str(key_names[i])
             if counts[i] < limit or len(kept) >= MAX_MODEL_LEVELS or key == OTHER:
                 continue
             if key in SPECIAL_LEVELS or key == FILLED or EMAIL_RE.match(key) or looks_phone(key):
@@ -135,19 +151,24 @@ def encode_field(values: pd.Series, classes: pd.Series, shown: np.ndarray, judge
             if looks_like_name(key):  # a referrer or owner: a person, never a label
                 continue
             kept.append(i)
-        remap = np.full(len(kuniq) + 1, -2, dtype=np.int64)  # -2: pooled into other
+        remap = np.full(len(key_names) + 1, -2, dtype=np.int64)  # -2: pooled into other
         for j, i in enumerate(kept):
             remap[i] = j
         raw_codes = np.where(usable, remap[kcodes], -1)
         # the label: the most common spelling of the value among all shown rows
+        uses = fv.counts(usable)
         for i in kept:
-            spellings = values[usable & (kcodes == i)].astype("str").str.strip()
-            vc = spellings.value_counts()
-            top = vc[vc == vc.max()].index
-            levels.append(str(sorted(top)[0]))
+            spellings: dict[str, int] = {}
+            for u in np.flatnonzero((key_of[:-1] == i) & (uses > 0)):
+                s = str(uniq[u]).strip()
+                spellings[s] = spellings.get(s, 0) + int(uses[u])
+            most = max(spellings.values())
+            levels.append(min(s for s, c in spellings.items() if c == most))
         display = list(levels)
     elif kind == "numeric":
-        nums = parse_numbers(values.where(usable)).to_numpy()
+        per_value = np.array([np.nan if (p := parse_number(str(u))) is None else p
+                              for u in uniq], dtype=float)
+        nums = fv.per_lead(per_value, usable, np.nan)
         ok = usable & np.isfinite(nums)
         if ok.any():
             bins, labels = _numeric_levels(nums[ok], nums[ok & ref])
@@ -155,8 +176,8 @@ def encode_field(values: pd.Series, classes: pd.Series, shown: np.ndarray, judge
             levels, display = list(labels), list(labels)
         raw_codes[usable & ~ok] = -2  # a word in a numeric field: "other"
     elif kind == "text":
-        lengths = values.where(usable).astype("str").str.len().to_numpy(dtype=float,
-                                                                          na_value=np.nan)
+        per_value = np.array([len(str(u)) for u in uniq], dtype=float)
+        lengths = fv.per_lead(per_value, usable, np.nan)
         ref_len = lengths[usable & ref]
         cuts = np.unique(np.quantile(ref_len, [1 / 3, 2 / 3], method="lower")) \
             if len(ref_len) else np.array([])
@@ -176,8 +197,8 @@ def encode_field(values: pd.Series, classes: pd.Series, shown: np.ndarray, judge
         levels.append(OTHER)
         display.append(OTHER)
         k += 1
-    for name, cls_name in ((BLANK, "blank"), (JUNK, "junk")):
-        mask = shown & (cls == cls_name)
+    for name, cls_code in ((BLANK, BLANK_CLASS), (JUNK, JUNK_CLASS)):
+        mask = shown & (cls == cls_code)
         if mask.any():
             codes[mask] = k
             levels.append(name)

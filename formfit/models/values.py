@@ -180,24 +180,20 @@ _EMAIL_JUNK = re.compile(
 VECTORISE_ABOVE = 5000  # distinct values beyond which e-mails are classified column-wise
 
 
-def classify_series(values: pd.Series) -> pd.Series:
-    """``classify_value`` over a column, computed once per distinct value.
-
-    Returns a ``str`` Series (same index) of "blank" / "junk" / "usable". With many distinct
-    values (an e-mail column of a million leads), e-mail addresses are classified with
-    vectorised string operations (same rules), the rest value by value.
-    """
-    codes, uniques = _as_object_codes(values)
-    labels = np.empty(len(uniques) + 1, dtype=object)
-    labels[-1] = "blank"
-    rest = np.ones(len(uniques), dtype=bool)
-    if len(uniques) > VECTORISE_ABOVE:
+def classify_uniques(uniques: np.ndarray) -> np.ndarray:
+    """``classify_value`` of each distinct value (an object array of str): an object array of
+    "blank" / "junk" / "usable". With many distinct values (an e-mail column of a million
+    leads), e-mail addresses are classified with vectorised string operations (same rules),
+    the rest value by value."""
+    uniq = np.asarray(uniques, dtype=object)
+    labels = np.empty(len(uniq), dtype=object)
+    rest = np.ones(len(uniq), dtype=bool)
+    if len(uniq) > VECTORISE_ABOVE:
         import pyarrow as pa
         import pyarrow.compute as pc
 
         # pyarrow's RE2 directly: pandas' .str.fullmatch falls back to Python's re here
-        low = pc.utf8_lower(pc.utf8_trim_whitespace(
-            pa.array(np.asarray(uniques, dtype=object), type=pa.large_string())))
+        low = pc.utf8_lower(pc.utf8_trim_whitespace(pa.array(uniq, type=pa.large_string())))
 
         def flags(arr: object) -> np.ndarray:
             return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False),
@@ -206,9 +202,19 @@ def classify_series(values: pd.Series) -> pd.Series:
         email = flags(pc.match_substring_regex(low, EMAIL_RE.pattern))
         junk = flags(pc.match_substring_regex(low, _EMAIL_JUNK.pattern))
         email = email & flags(pc.string_is_ascii(low))  # ASCII: lower() == casefold()
-        labels[:-1][email] = np.where(junk[email], "junk", "usable")
+        labels[email] = np.where(junk[email], "junk", "usable")
         rest = ~email
-    labels[:-1][rest] = [classify_value(u) for u in np.asarray(uniques, dtype=object)[rest]]
+    labels[rest] = [classify_value(u) for u in uniq[rest]]
+    return labels
+
+
+def classify_series(values: pd.Series) -> pd.Series:
+    """``classify_value`` over a column, computed once per distinct value (see
+    :func:`classify_uniques`). Returns a ``str`` Series (same index) of "blank" / "junk" /
+    "usable"."""
+    codes, uniques = _as_object_codes(values)
+    labels = np.append(classify_uniques(np.asarray(uniques, dtype=object)),
+                       np.array(["blank"], dtype=object))
     return pd.Series(labels[codes], index=values.index, dtype="str")
 
 
@@ -312,34 +318,51 @@ def detect_kind(name: str, values: pd.Series, classes: pd.Series | None = None) 
     if classes is None:
         classes = classify_series(values)
     usable = values[classes == "usable"].astype("str")
-    n = len(usable)
-    raw_distinct = int(usable.nunique())
+    codes, uniques = _as_object_codes(usable)
+    return detect_kind_codes(name, np.asarray(uniques, dtype=object), codes)
+
+
+def detect_kind_codes(name: str, uniques: np.ndarray, usable_codes: np.ndarray) -> Kind:
+    """:func:`detect_kind` on factorized answers: ``usable_codes`` holds, in row order, the
+    code (into ``uniques``, the distinct raw values) of every usable answer of the field's
+    shown submissions. Every rule is decided per distinct value and weighted by its count."""
+    uniq = np.asarray(uniques, dtype=object)
+    counts = np.bincount(usable_codes, minlength=len(uniq))
+    present = np.flatnonzero(counts > 0)
+    vals = uniq[present]
+    weights = counts[present]
+    n = int(weights.sum())
+    raw_distinct = len(present)
     few_repeated = (n >= 50 and raw_distinct <= 10 and raw_distinct / max(n, 1) < 0.05
-                    and not personal_by_content(pd.Series(usable.unique(), dtype="str")))
+                    and not personal_by_content(str(v) for v in vals))
     if personal_by_name(name) and not few_repeated:
         return "personal"
     if text_by_name(name):
         return "text"
     if raw_distinct >= 2 and not few_repeated:
-        # judge content on values weighted by use, cheaply: a sample of up to 2,000
-        sample = usable if n <= 2000 else usable.sample(2000, random_state=0)
-        if personal_by_content(sample):
+        # judge content on values weighted by use, cheaply: a sample of up to 2,000 answers
+        # (the same rows pandas' seeded Series.sample draws)
+        picked = (usable_codes if n <= 2000 else
+                  pd.Series(usable_codes).sample(2000, random_state=0).to_numpy())
+        if personal_by_content(str(v) for v in uniq[picked]):
             return "personal"
-    keys = normalise_series(usable)
-    counts = keys.value_counts()
-    distinct = len(counts)
+    keys = pd.Series([normalise(v) for v in vals], dtype=object)
+    key_counts = pd.Series(weights).groupby(keys.to_numpy(), sort=False).sum()
+    distinct = len(key_counts)
     if distinct <= 1:
         return "constant"
-    nums = parse_numbers(usable)
-    if n and nums.notna().mean() >= 0.9 and nums.nunique() >= 10:
+    nums = np.array([np.nan if (p := parse_number(str(v))) is None else p for v in vals],
+                    dtype=float)
+    finite = np.isfinite(nums)
+    if n and float(weights[finite].sum()) / n >= 0.9 and len(np.unique(nums[finite])) >= 10:
         return "numeric"
-    lengths = usable.str.len()
-    if n and float(lengths.median()) >= 40:
+    lengths = np.array([len(str(v)) for v in vals], dtype=np.int64)
+    if n and float(np.median(np.repeat(lengths, weights))) >= 40:
         return "text"
     if distinct > 20:
         if distinct >= 0.5 * n:
             return "text"
-        big = counts[counts >= min_level_size(n)].sum()
+        big = key_counts[key_counts >= min_level_size(n)].sum()
         if big < 0.5 * n:
             return "text"
     return "categorical"

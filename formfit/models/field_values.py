@@ -1,0 +1,68 @@
+"""A field's answers factorized once: one integer code per lead into its distinct raw values.
+
+Every rule about values (blank / junk / usable, normalised keys, numbers, lengths) is decided
+once per *distinct* value and reaches the leads through their codes, and every count the
+predictive measures need is a count of leads per distinct value (a value cell). With 2.3M
+leads and a dozen fields, that replaces dozens of passes over millions of strings by one
+factorisation per field and integer arithmetic; the numbers are the same as value by value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+#: value classes as small integers (``classify_value``'s "blank", "junk", "usable")
+BLANK_CLASS, JUNK_CLASS, USABLE_CLASS = 0, 1, 2
+CLASS_CODES: dict[str, int] = {"blank": BLANK_CLASS, "junk": JUNK_CLASS, "usable": USABLE_CLASS}
+
+
+@dataclass(frozen=True)
+class FieldValues:
+    """``codes`` (int64, one per lead, -1 where the value is missing) into ``uniques`` (the
+    distinct raw strings, as an object array), and each distinct value's class."""
+
+    codes: np.ndarray
+    uniques: np.ndarray
+    unique_class: np.ndarray  # int8 per unique value, and a last entry (blank) for missing
+
+    @classmethod
+    def factorize(cls, values: pd.Series) -> FieldValues:
+        """Factorize a column of raw answers (``str`` dtype, missing as NA) and classify each
+        distinct value once."""
+        from formfit.models.values import classify_uniques
+
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        uniq = np.asarray(uniques, dtype=object)
+        labels = classify_uniques(uniq)
+        unique_class = np.append(
+            np.where(labels == "usable", USABLE_CLASS,
+                     np.where(labels == "junk", JUNK_CLASS, BLANK_CLASS)).astype(np.int8),
+            np.int8(BLANK_CLASS))
+        return cls(np.asarray(codes, dtype=np.int64), uniq, unique_class)
+
+    @classmethod
+    def missing(cls, n: int) -> FieldValues:
+        """A field no lead answered (not a column of the data)."""
+        return cls(np.full(n, -1, dtype=np.int64), np.array([], dtype=object),
+                   np.array([BLANK_CLASS], dtype=np.int8))
+
+    @property
+    def classes(self) -> np.ndarray:
+        """The class (int8) of each lead's answer; missing is blank."""
+        out: np.ndarray = self.unique_class[self.codes]  # code -1 takes the last entry
+        return out
+
+    def counts(self, rows: np.ndarray) -> np.ndarray:
+        """Leads per distinct value among the rows of the boolean mask ``rows``."""
+        picked = self.codes[rows]
+        out: np.ndarray = np.bincount(picked[picked >= 0], minlength=len(self.uniques))
+        return out
+
+    def per_lead(self, per_unique: np.ndarray, rows: np.ndarray, fill: float) -> np.ndarray:
+        """A per-value number spread to the leads of ``rows`` (``fill`` elsewhere)."""
+        table = np.append(np.asarray(per_unique, dtype=float), fill)
+        out: np.ndarray = np.where(rows, table[self.codes], fill)
+        return out
