@@ -10,9 +10,11 @@ when ``--engine`` names another engine: they live on this machine, not in the wa
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from formfit.cells.url import EXTRAS, EngineURL, InputRef, mask_secrets, parse_engine
@@ -34,6 +36,8 @@ class Engine:
         self._owned = backend is None  # close only what formfit opened
         self._local: Any = None  # the embedded DuckDB (files)
         self._n = 0
+        self._spark_dir: Path | None = None  # the JVM log and warehouse of a Spark we started
+        self._failed = False  # an engine error was reported: keep the JVM log for the user
 
     # --- naming -------------------------------------------------------------------------
     @property
@@ -81,7 +85,8 @@ class Engine:
             if kind == "duckdb":
                 return _duckdb_connect(self.url.duckdb_path())
             if kind == "pyspark":
-                return _spark_connect(self.url)
+                con, self._spark_dir = _spark_connect(self.url)
+                return con
             con = ibis.connect(self.url.url)
             if kind == "postgres":
                 con.raw_sql("SET TIME ZONE 'UTC'")
@@ -146,11 +151,14 @@ class Engine:
             raise
         except Exception as exc:
             where = f"{role} {ref.label}" if ref is not None else role
+            self._failed = True
+            jvm = (f" Spark's own log: {self._spark_dir / 'jvm.log'}."
+                   if self._spark_dir is not None else "")
             raise InputError(
                 f"{self.label} could not {what} {where}: {_describe(exc)}.",
                 "Check that the table or query exists and that its columns are named as the "
                 "contract says (map others with --map); run the query in the engine itself to "
-                "see the full error.") from None
+                "see the full error." + jvm) from None
 
     def run(self, fn: Callable[[], T], role: str, ref: InputRef | None, what: str = "read"
             ) -> T:
@@ -167,6 +175,8 @@ class Engine:
         for con in {id(c): c for c in opened if c is not None}.values():
             with suppress(Exception):  # closing is best effort
                 con.disconnect()
+        if self._spark_dir is not None and not self._failed:
+            shutil.rmtree(self._spark_dir, ignore_errors=True)
 
 
 def _named_table(con: Any, name: str) -> ir.Table:
@@ -192,18 +202,15 @@ def duckdb_exec(con: Any, sql: str) -> list[Any]:
     return list(con.con.execute(sql).fetchall())
 
 
-def _spark_connect(url: EngineURL) -> Any:
+def _spark_connect(url: EngineURL) -> tuple[Any, Path]:
     import ibis
-    from pyspark.sql import SparkSession
+
+    from formfit.cells.spark import session
 
     rest = url.url.split("://", 1)[1]
     master = f"spark://{rest}" if rest.strip("/") else "local[2]"
-    session = (SparkSession.builder.master(master).appName("formfit")
-               .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.ui.enabled", "false")
-               .config("spark.ui.showConsoleProgress", "false")  # stderr is formfit's
-               .config("spark.log.level", "ERROR").getOrCreate())
-    return ibis.pyspark.connect(session)
+    spark, work = session(master)
+    return ibis.pyspark.connect(spark), work
 
 
 def _describe(exc: BaseException) -> str:
