@@ -30,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import linalg
 from scipy import stats as sps
 
@@ -85,7 +86,12 @@ def _cells(code_cols: list[np.ndarray], y: np.ndarray) -> tuple[np.ndarray, np.n
         key = np.zeros(len(y), dtype=np.int64)
         for j in range(mat.shape[1]):
             key = key * int(radix[j]) + mat[:, j]
-        _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+        # hash first (millions of leads, a few thousand cells), then the cells in key order
+        # (as np.unique would give them: the fits see the same rows in the same order)
+        codes, keys = pd.factorize(key, sort=True)
+        inv = np.asarray(codes, dtype=np.int64)
+        first = np.full(len(keys), len(key), dtype=np.int64)
+        np.minimum.at(first, inv, np.arange(len(key), dtype=np.int64))
         uniq = mat[first]
     else:
         uniq, inv = np.unique(mat, axis=0, return_inverse=True)

@@ -9,6 +9,7 @@ personal fields. See :func:`encode_field`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -48,7 +49,7 @@ class Encoded:
     display: tuple[str, ...]
     model_level: tuple[int, ...] = ()
 
-    @property
+    @cached_property
     def model_codes(self) -> np.ndarray:
         """``codes`` with small levels merged as ``model_level`` says (-1 stays -1)."""
         if not self.model_level:
