@@ -10,9 +10,13 @@ factorisation per field and integer arithmetic; the numbers are the same as valu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from formfit.models.values import classify_uniques, take_values
 
 #: value classes as small integers (``classify_value``'s "blank", "junk", "usable")
 BLANK_CLASS, JUNK_CLASS, USABLE_CLASS = 0, 1, 2
@@ -21,21 +25,27 @@ CLASS_CODES: dict[str, int] = {"blank": BLANK_CLASS, "junk": JUNK_CLASS, "usable
 
 @dataclass(frozen=True)
 class FieldValues:
-    """``codes`` (int64, one per lead, -1 where the value is missing) into ``uniques`` (the
-    distinct raw strings, as an object array), and each distinct value's class."""
+    """``codes`` (int64, one per lead, -1 where the value is missing) into ``distinct`` (the
+    distinct raw strings, an Arrow string array or an object array), and each distinct
+    value's class. ``uniques`` turns them into Python strings, only when a rule needs them."""
 
     codes: np.ndarray
-    uniques: np.ndarray
+    distinct: Any
     unique_class: np.ndarray  # int8 per unique value, and a last entry (blank) for missing
+
+    @cached_property
+    def uniques(self) -> np.ndarray:
+        """The distinct values as an object array of str."""
+        return take_values(self.distinct, np.arange(len(self.distinct)))
 
     @classmethod
     def factorize(cls, values: pd.Series) -> FieldValues:
         """Factorize a column of raw answers (``str`` dtype, missing as NA) and classify each
         distinct value once."""
-        from formfit.models.values import classify_uniques
+        import pyarrow as pa
 
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        uniq = np.asarray(uniques, dtype=object)
+        uniq = pa.array(uniques, type=pa.large_string())  # zero-copy from Arrow strings
         labels = classify_uniques(uniq)
         unique_class = np.append(
             np.where(labels == "usable", USABLE_CLASS,
@@ -58,7 +68,7 @@ class FieldValues:
     def counts(self, rows: np.ndarray) -> np.ndarray:
         """Leads per distinct value among the rows of the boolean mask ``rows``."""
         picked = self.codes[rows]
-        out: np.ndarray = np.bincount(picked[picked >= 0], minlength=len(self.uniques))
+        out: np.ndarray = np.bincount(picked[picked >= 0], minlength=len(self.distinct))
         return out
 
     def per_lead(self, per_unique: np.ndarray, rows: np.ndarray, fill: float) -> np.ndarray:

@@ -238,7 +238,7 @@ def assess_fields(submissions: pd.DataFrame, fields: Sequence[str], shown: pd.Da
                     else (None, None))
         kind = (kinds or {}).get(f)
         if kind is None:
-            kind = detect_kind_codes(f, fv.uniques, fv.codes[sh & (cls == USABLE_CLASS)])
+            kind = detect_kind_codes(f, fv.distinct, fv.codes[sh & (cls == USABLE_CLASS)])
         elif kind not in KINDS:
             raise ValueError(f"kind of field '{f}' must be one of {', '.join(KINDS)}, "
                              f"not {kind!r}")

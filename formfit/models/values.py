@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -180,23 +180,37 @@ _EMAIL_JUNK = re.compile(
 VECTORISE_ABOVE = 5000  # distinct values beyond which e-mails are classified column-wise
 
 
-def classify_uniques(uniques: np.ndarray) -> np.ndarray:
-    """``classify_value`` of each distinct value (an object array of str): an object array of
-    "blank" / "junk" / "usable". With many distinct values (an e-mail column of a million
-    leads), e-mail addresses are classified with vectorised string operations (same rules),
-    the rest value by value."""
-    uniq = np.asarray(uniques, dtype=object)
-    labels = np.empty(len(uniq), dtype=object)
-    rest = np.ones(len(uniq), dtype=bool)
-    if len(uniq) > VECTORISE_ABOVE:
+def take_values(uniques: Any, idx: np.ndarray) -> np.ndarray:
+    """The distinct values at positions ``idx`` as an object array of str, from an object
+    array or an Arrow string array (whose other values are never turned into Python)."""
+    if isinstance(uniques, np.ndarray):
+        out: np.ndarray = uniques[np.asarray(idx, dtype=np.int64)]
+        return out
+    import pyarrow as pa
+
+    picked = uniques.take(pa.array(np.asarray(idx, dtype=np.int64)))
+    return np.asarray(picked.to_pylist(), dtype=object)
+
+
+def classify_uniques(uniques: Any) -> np.ndarray:
+    """``classify_value`` of each distinct value (an object array of str, or an Arrow string
+    array): an object array of "blank" / "junk" / "usable". With many distinct values (an
+    e-mail column of a million leads), e-mail addresses are classified with vectorised string
+    operations on Arrow (same rules), the rest value by value."""
+    n = len(uniques)
+    labels = np.empty(n, dtype=object)
+    rest = np.ones(n, dtype=bool)
+    if n > VECTORISE_ABOVE:
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        arr = (pa.array(uniques, type=pa.large_string()) if isinstance(uniques, np.ndarray)
+               else uniques)
         # pyarrow's RE2 directly: pandas' .str.fullmatch falls back to Python's re here
-        low = pc.utf8_lower(pc.utf8_trim_whitespace(pa.array(uniq, type=pa.large_string())))
+        low = pc.utf8_lower(pc.utf8_trim_whitespace(arr))
 
-        def flags(arr: object) -> np.ndarray:
-            return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False),
+        def flags(x: object) -> np.ndarray:
+            return np.asarray(pc.fill_null(x, False).to_numpy(zero_copy_only=False),
                               dtype=bool)
 
         email = flags(pc.match_substring_regex(low, EMAIL_RE.pattern))
@@ -204,7 +218,7 @@ def classify_uniques(uniques: np.ndarray) -> np.ndarray:
         email = email & flags(pc.string_is_ascii(low))  # ASCII: lower() == casefold()
         labels[email] = np.where(junk[email], "junk", "usable")
         rest = ~email
-    labels[rest] = [classify_value(u) for u in uniq[rest]]
+    labels[rest] = [classify_value(u) for u in take_values(uniques, np.flatnonzero(rest))]
     return labels
 
 
@@ -322,19 +336,19 @@ def detect_kind(name: str, values: pd.Series, classes: pd.Series | None = None) 
     return detect_kind_codes(name, np.asarray(uniques, dtype=object), codes)
 
 
-def detect_kind_codes(name: str, uniques: np.ndarray, usable_codes: np.ndarray) -> Kind:
+def detect_kind_codes(name: str, uniques: Any, usable_codes: np.ndarray) -> Kind:
     """:func:`detect_kind` on factorized answers: ``usable_codes`` holds, in row order, the
-    code (into ``uniques``, the distinct raw values) of every usable answer of the field's
-    shown submissions. Every rule is decided per distinct value and weighted by its count."""
-    uniq = np.asarray(uniques, dtype=object)
-    counts = np.bincount(usable_codes, minlength=len(uniq))
+    code (into ``uniques``, the distinct raw values: an object array or an Arrow string
+    array) of every usable answer of the field's shown submissions. Every rule is decided per
+    distinct value and weighted by its count; a field personal by name never has its values
+    turned into Python strings."""
+    counts = np.bincount(usable_codes, minlength=len(uniques))
     present = np.flatnonzero(counts > 0)
-    vals = uniq[present]
     weights = counts[present]
     n = int(weights.sum())
     raw_distinct = len(present)
     few_repeated = (n >= 50 and raw_distinct <= 10 and raw_distinct / max(n, 1) < 0.05
-                    and not personal_by_content(str(v) for v in vals))
+                    and not personal_by_content(str(v) for v in take_values(uniques, present)))
     if personal_by_name(name) and not few_repeated:
         return "personal"
     if text_by_name(name):
@@ -344,8 +358,9 @@ def detect_kind_codes(name: str, uniques: np.ndarray, usable_codes: np.ndarray) 
         # (the same rows pandas' seeded Series.sample draws)
         picked = (usable_codes if n <= 2000 else
                   pd.Series(usable_codes).sample(2000, random_state=0).to_numpy())
-        if personal_by_content(str(v) for v in uniq[picked]):
+        if personal_by_content(str(v) for v in take_values(uniques, picked)):
             return "personal"
+    vals = take_values(uniques, present)
     keys = pd.Series([normalise(v) for v in vals], dtype=object)
     key_counts = pd.Series(weights).groupby(keys.to_numpy(), sort=False).sum()
     distinct = len(key_counts)
