@@ -129,11 +129,18 @@ def first_pass(g: ir.Table) -> ir.Table:
     exact copies be told from two views on one day)."""
     ts = g.ts
     return g.aggregate(
-        n=g._n.sum(),
-        bad=g._n.sum(where=g._dated & ts.isnull()),
-        outside=g._n.sum(where=_outside(ts)),
-        timed=((ts.hour() != 0) | (ts.minute() != 0) | (ts.second() != 0)).any(),
+        n=_total(g._n),
+        bad=_total(g._n, g._dated & ts.isnull()),
+        outside=_total(g._n, _outside(ts)),
+        timed=((ts.hour() != 0) | (ts.minute() != 0) | (ts.second() != 0)).any()
+        .fill_null(False),
     )
+
+
+def _total(w: ir.IntegerColumn, where: ir.BooleanValue | None = None) -> ir.IntegerScalar:
+    """The sum of the weights ``w`` (of the rows where ``where`` holds): 0, never null, when no
+    row counts (engines return null for an empty sum, and pandas turns it into NaN)."""
+    return w.sum(where=where).fill_null(0)
 
 
 def _outside(ts: ir.TimestampValue) -> ir.BooleanValue:
@@ -143,7 +150,7 @@ def _outside(ts: ir.TimestampValue) -> ir.BooleanValue:
 
 def bad_flags(g: ir.Table) -> ir.Table:
     """One row: how many ``submitted`` values are not true/false words (blank included)."""
-    return g.aggregate(n=g._n.sum(where=g.converted.isnull()))
+    return g.aggregate(n=_total(g._n, g.converted.isnull()))
 
 
 def _flag_word(v: ir.Table) -> ir.StringValue:
@@ -170,11 +177,11 @@ def accounting(p: ir.Table, known_forms: Sequence[str]) -> ir.Table:
     lack a date, or name an unknown form; ``valid`` rows go on to the cells."""
     known = _known(p, known_forms)
     return p.aggregate(
-        rows=p._w.sum(),
-        no_form=p._w.sum(where=p.form_id.isnull()),
-        no_date=p._w.sum(where=p.form_id.notnull() & p.ts.isnull()),
-        unknown=p._w.sum(where=p.form_id.notnull() & p.ts.notnull() & ~known),
-        valid=p._w.sum(where=p.form_id.notnull() & p.ts.notnull() & known),
+        rows=_total(p._w),
+        no_form=_total(p._w, p.form_id.isnull()),
+        no_date=_total(p._w, p.form_id.notnull() & p.ts.isnull()),
+        unknown=_total(p._w, p.form_id.notnull() & p.ts.notnull() & ~known),
+        valid=_total(p._w, p.form_id.notnull() & p.ts.notnull() & known),
     )
 
 
