@@ -39,8 +39,8 @@ def compile_cells(dialect: str, known_forms: tuple[str, ...] = ("demo-a", "demo-
         "views_grouped": g,
         "views_first_pass": first_pass(g),
         "views_accounting": accounting(p, known_forms),
-        "view_cells_by_session": cells(p, known_forms, segs, pairs, kind),
-        "view_cells_by_flag": cells(pf, known_forms, ["device"], None, kind),
+        "view_cells_by_session": cells(p, known_forms, segs, pairs),
+        "view_cells_by_flag": cells(pf, known_forms, ["device"], None),
         "views_bad_flags": bad_flags(gf),
     }
     return {name: str(ibis.to_sql(expr, dialect=dialect)) for name, expr in exprs.items()}

@@ -186,20 +186,19 @@ def accounting(p: ir.Table, known_forms: Sequence[str]) -> ir.Table:
 
 
 def cells(p: ir.Table, known_forms: Sequence[str], segments: Sequence[str],
-          pairs: ir.Table | None, kind: str = "") -> ir.Table:
+          pairs: ir.Table | None) -> ir.Table:
     """(form_id, date, segments) -> views, submissions from the valid rows of ``p``.
 
     With session ids and no flag, one (form, session) is one view, dated by its first row
     (by time, then segment values: any row order gives the same cells); it converted when
-    ``pairs`` (the distinct (form_id, session_id) of submissions) holds it. ``kind`` is the
-    engine's (see :func:`first_of_session`).
+    ``pairs`` (the distinct (form_id, session_id) of submissions) holds it.
     """
     import ibis
 
     rows = p.filter(p.form_id.notnull() & p.ts.notnull() & _known(p, known_forms))
     has_flag = "converted" in rows.columns
     if "session_id" in rows.columns and not has_flag:
-        rows = first_of_session(rows, segments, kind)
+        rows = first_of_session(rows, segments)
         if pairs is not None:
             hits = pairs.select("form_id", "session_id").distinct().mutate(
                 _hit=ibis.literal(1, "int64"))
@@ -214,36 +213,18 @@ def cells(p: ir.Table, known_forms: Sequence[str], segments: Sequence[str],
         views=ibis._._w.sum(), submissions=(ibis._.converted * ibis._._w).sum()).order_by(keys)
 
 
-#: engines that order structs field by field (min of a struct = the lexicographic minimum)
-_STRUCT_MIN = {"duckdb"}
-
-
-def first_of_session(rows: ir.Table, segments: Sequence[str], kind: str) -> ir.Table:
+def first_of_session(rows: ir.Table, segments: Sequence[str]) -> ir.Table:
     """The first row of each (form, session) by (ts, segments...), plus every row without a
-    session id; columns form_id, session_id, ts, segments, _w.
-
-    One definition, two plans: where structs compare field by field (DuckDB) the first row is
-    the minimum of the struct (ts, segments..., _w) per (form, session), a hash aggregate;
-    elsewhere it is row_number() over a window ordered by the same keys, a sort. Rows tied on
-    (ts, segments) give the same cell whichever is taken (_w is 1 wherever sessions are
-    told apart)."""
+    session id; only the columns the cells need (form_id, session_id, ts, segments, _w), so
+    that the sort behind the window carries no more than it must. Rows tied on (ts,
+    segments) give the same cell whichever is taken."""
     import ibis
 
-    keep = ["form_id", "session_id", "ts", *segments, "_w"]
-    rows = rows.select(*keep)
-    if kind not in _STRUCT_MIN:
-        w = ibis.window(group_by=[rows.form_id, rows.session_id],
-                        order_by=[rows.ts, *[rows[s] for s in segments]])
-        ranked = rows.mutate(_k=ibis.row_number().over(w))
-        return ranked.filter(ranked.session_id.isnull() | (ranked._k == 0)).drop("_k")
-    order = ["ts", *segments, "_w"]  # field names f0.. so that no segment name collides
-    sess = rows.filter(rows.session_id.notnull())
-    first = sess.group_by(["form_id", "session_id"]).aggregate(
-        _f=ibis.struct({f"f{i}": sess[c] for i, c in enumerate(order)}).min())
-    first = first.select("form_id", "session_id",
-                         **{c: first._f[f"f{i}"] for i, c in enumerate(order)})
-    loose = rows.filter(rows.session_id.isnull())
-    return loose.union(first.select(*keep), distinct=False)
+    rows = rows.select("form_id", "session_id", "ts", *segments, "_w")
+    w = ibis.window(group_by=[rows.form_id, rows.session_id],
+                    order_by=[rows.ts, *[rows[s] for s in segments]])
+    ranked = rows.mutate(_k=ibis.row_number().over(w))
+    return ranked.filter(ranked.session_id.isnull() | (ranked._k == 0)).drop("_k")
 
 
 # --- running them ------------------------------------------------------------------------------
@@ -316,8 +297,7 @@ def row_view_cells(table: EngineTable, *, segments: Sequence[str], known_forms: 
     pairs = (ibis.memtable(session_pairs) if session_pairs is not None and has_session
              else None)
     keys = ["form_id", "date", *segs]
-    counts = _typed(engine.to_pandas(cells(p, known_forms, segs, pairs, kind), role, ref),
-                    keys)
+    counts = _typed(engine.to_pandas(cells(p, known_forms, segs, pairs), role, ref), keys)
     acc.exclude("repeat_view", int(st["valid"] or 0) - int(counts["views"].sum()))
     converted_known = has_flag or pairs is not None
     if pairs is not None and not has_flag and not int(counts["submissions"].sum()) and \
