@@ -67,10 +67,14 @@ class Engine:
     def _embedded(self) -> Any:
         """A new in-memory DuckDB whose spill files go to a private temporary directory
         (DuckDB's default is ``.tmp`` in the working directory), removed on close."""
+        import shutil
         import tempfile
+        import weakref
 
         if self._spill is None:
             self._spill = tempfile.mkdtemp(prefix="formfit-duckdb-")
+            # also when a caller never closes the engine (removed at the latest on exit)
+            weakref.finalize(self, shutil.rmtree, self._spill, True)
         return _duckdb_connect("", self._spill)
 
     def remote(self) -> Any:
