@@ -129,3 +129,20 @@ def test_bad_viewed_at_in_a_table_names_the_table_not_a_row(world: Path) -> None
                              views="sql:SELECT session_id, form_id, 'soon' AS viewed_at "
                                    "FROM views"))
     assert "sql:SELECT session_id" in err.value.message and "not a date" in err.value.message
+
+
+def test_embedded_duckdb_spills_to_a_private_directory_removed_on_close(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB's default spill directory is ``.tmp`` in the working directory: formfit's
+    embedded engine uses a directory of its own and removes it when it closes."""
+    from formfit.cells.engine import Engine, duckdb_exec
+
+    monkeypatch.chdir(tmp_path)
+    engine = Engine()
+    con = engine.local()
+    spill = Path(duckdb_exec(con, "SELECT current_setting('temp_directory')")[0][0])
+    assert spill.is_dir() and spill.name.startswith("formfit-duckdb-")
+    assert tmp_path not in spill.parents
+    engine.close()
+    assert not spill.exists()
+    assert list(tmp_path.iterdir()) == []

@@ -35,6 +35,7 @@ class Engine:
         self._backend = backend  # an ibis backend handed in by a library caller
         self._owned = backend is None  # close only what formfit opened
         self._local: Any = None  # the embedded DuckDB (files)
+        self._spill: str | None = None  # its private directory for what does not fit
         self._n = 0
         self._spark_dir: Path | None = None  # the JVM log and warehouse of a Spark we started
         self._failed = False  # an engine error was reported: keep the JVM log for the user
@@ -64,8 +65,20 @@ class Engine:
             if self._backend is None and (self.url is None or self.url.kind == "duckdb"):
                 self._local = self.remote()
             else:
-                self._local = _duckdb_connect("")
+                self._local = self._embedded()
         return self._local
+
+    def _embedded(self) -> Any:
+        """A new in-memory DuckDB whose spill files go to a private temporary directory
+        (DuckDB's default is ``.tmp`` in the working directory), removed on close."""
+        import tempfile
+        import weakref
+
+        if self._spill is None:
+            self._spill = tempfile.mkdtemp(prefix="formfit-duckdb-")
+            # also when a caller never closes the engine (removed at the latest on exit)
+            weakref.finalize(self, shutil.rmtree, self._spill, True)
+        return _duckdb_connect("", self._spill)
 
     def remote(self) -> Any:
         """The user's engine (the embedded DuckDB when none was named)."""
@@ -75,7 +88,7 @@ class Engine:
 
     def _connect(self) -> Any:
         if self.url is None:
-            return _duckdb_connect("")
+            return self._embedded()
         kind = self.url.kind
         try:
             import ibis
@@ -177,6 +190,9 @@ class Engine:
                 con.disconnect()
         if self._spark_dir is not None and not self._failed:
             shutil.rmtree(self._spark_dir, ignore_errors=True)
+        if self._spill is not None:
+            shutil.rmtree(self._spill, ignore_errors=True)
+            self._spill = None
 
 
 def _named_table(con: Any, name: str) -> ir.Table:
@@ -187,12 +203,17 @@ def _named_table(con: Any, name: str) -> ir.Table:
     return con.table(parts[-1], database=tuple(parts[:-1]) if len(parts) > 2 else parts[0])
 
 
-def _duckdb_connect(path: str) -> Any:
+def _duckdb_connect(path: str, spill: str | None = None) -> Any:
     import ibis
 
     con = ibis.duckdb.connect(path or ":memory:")
     duckdb_exec(con, "SET TimeZone = 'UTC'")
     duckdb_exec(con, "SET enable_progress_bar = false")  # formfit shows its own progress
+    if spill is not None:
+        # Beyond memory_limit (DuckDB's default: 80% of RAM) hash tables and temporary tables
+        # spill here. No lower limit is set: at 10M views a 1 GB limit cut the process's peak
+        # from 4.0 to 3.2 GB but made counting the views half as slow again (47 s, not 32 s).
+        duckdb_exec(con, "SET temp_directory = '{}'".format(spill.replace("'", "''")))
     return con
 
 

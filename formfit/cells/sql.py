@@ -8,7 +8,7 @@ formfit would send to their warehouse before they point it there.
 
 from __future__ import annotations
 
-from formfit.cells.views import accounting, bad_flags, cells, first_pass, projection
+from formfit.cells.views import accounting, bad_flags, cells, first_pass, grouped, weighted
 
 #: engine kinds whose cast to timestamp fails on bad text, so it is guarded by a pattern
 _KIND = {"postgres": "postgres"}
@@ -31,13 +31,16 @@ def compile_cells(dialect: str, known_forms: tuple[str, ...] = ("demo-a", "demo-
     flagged = ibis.table(FLAG_SCHEMA, name="views_flagged")
     pairs = ibis.table({"form_id": "string", "session_id": "string"}, name="submissions")
     segs = ["device", "channel"]
-    p = projection(views, kind, segs, dedupe=True)
-    pf = projection(flagged, kind, ["device"], dedupe=False)
+    g = grouped(views, kind, segs)
+    gf = grouped(flagged, kind, ["device"])
+    p = weighted(g, dedupe=True)
+    pf = weighted(gf, dedupe=False)
     exprs = {
-        "views_first_pass": first_pass(views, kind),
+        "views_grouped": g,
+        "views_first_pass": first_pass(g),
         "views_accounting": accounting(p, known_forms),
         "view_cells_by_session": cells(p, known_forms, segs, pairs),
         "view_cells_by_flag": cells(pf, known_forms, ["device"], None),
-        "views_bad_flags": bad_flags(flagged),
+        "views_bad_flags": bad_flags(gf),
     }
     return {name: str(ibis.to_sql(expr, dialect=dialect)) for name, expr in exprs.items()}

@@ -94,16 +94,53 @@ def _first_bad(table: EngineTable, expr: ir.Table, bad: Any, column: str) -> tup
 
 # --- the queries, as ibis expressions (also compiled to each dialect by formfit.cells.sql) ----
 
-def first_pass(v: ir.Table, kind: str) -> ir.Table:
-    """One row: rows read, values of viewed_at that are not dates, and whether any has a time
-    of day (only then can exact copies be told from two views on one day)."""
-    ts = parse_timestamp(v["viewed_at"], kind)
-    return v.aggregate(
-        n=v.count(),
-        bad=(v["viewed_at"].notnull() & ts.isnull()).sum(),
-        outside=_outside(ts).sum(),
-        timed=((ts.hour() != 0) | (ts.minute() != 0) | (ts.second() != 0)).any(),
+def grouped(v: ir.Table, kind: str, segments: Sequence[str]) -> ir.Table:
+    """Every distinct row of ``v`` once, with ``_n``, how often it occurs, reduced to what the
+    later queries need: form_id, ts (naive UTC), segments (blank -> "(blank)"), session_id,
+    converted (1 for a true word, 0 for a false word, else null) and ``_dated`` (viewed_at not
+    blank). One scan and one grouping: the file is parsed once, and exact copies (equal in
+    every column, as DISTINCT decides) fall together."""
+    g = v.group_by(list(v.columns)).aggregate(_n=v.count())
+    ts = parse_timestamp(g["viewed_at"], kind)
+    if "_ts" in g.columns:  # dates in another format, parsed once per distinct value
+        ts = ts.coalesce(g["_ts"])
+    proj: dict[str, Any] = {
+        "form_id": g["form_id"].cast("string"),
+        "ts": ts,
+        **{s: g[s].cast("string").fill_null(BLANK_SEGMENT) for s in segments},
+    }
+    if "session_id" in g.columns:
+        proj["session_id"] = g["session_id"].cast("string")
+    if "submitted" in g.columns:
+        import ibis
+
+        word = _flag_word(g)
+        proj["converted"] = ibis.cases((word.isin(sorted(TRUE_WORDS)), 1),
+                                       (word.isin(sorted(FALSE_WORDS)), 0),
+                                       else_=ibis.null("int64")).cast("int64")
+    proj["_dated"] = g["viewed_at"].notnull()
+    proj["_n"] = g["_n"]
+    return g.select(**proj)
+
+
+def first_pass(g: ir.Table) -> ir.Table:
+    """One row, from the grouped rows: rows read, values of viewed_at that are not dates,
+    dates outside the years formfit reads, and whether any has a time of day (only then can
+    exact copies be told from two views on one day)."""
+    ts = g.ts
+    return g.aggregate(
+        n=_total(g._n),
+        bad=_total(g._n, g._dated & ts.isnull()),
+        outside=_total(g._n, _outside(ts)),
+        timed=((ts.hour() != 0) | (ts.minute() != 0) | (ts.second() != 0)).any()
+        .fill_null(False),
     )
+
+
+def _total(w: ir.IntegerColumn, where: ir.BooleanValue | None = None) -> ir.IntegerScalar:
+    """The sum of the weights ``w`` (of the rows where ``where`` holds): 0, never null, when no
+    row counts (engines return null for an empty sum, and pandas turns it into NaN)."""
+    return w.sum(where=where).fill_null(0)
 
 
 def _outside(ts: ir.TimestampValue) -> ir.BooleanValue:
@@ -111,10 +148,9 @@ def _outside(ts: ir.TimestampValue) -> ir.BooleanValue:
     return ts.notnull() & ((ts.year() < FIRST_DATE.year) | (ts.year() >= END_DATE.year))
 
 
-def bad_flags(v: ir.Table) -> ir.Table:
+def bad_flags(g: ir.Table) -> ir.Table:
     """One row: how many ``submitted`` values are not true/false words (blank included)."""
-    return v.aggregate(n=(~_flag_word(v).isin(sorted(TRUE_WORDS | FALSE_WORDS))
-                          .fill_null(False)).sum())
+    return g.aggregate(n=_total(g._n, g.converted.isnull()))
 
 
 def _flag_word(v: ir.Table) -> ir.StringValue:
@@ -122,23 +158,12 @@ def _flag_word(v: ir.Table) -> ir.StringValue:
     return v["submitted"].cast("string").lower()
 
 
-def projection(v: ir.Table, kind: str, segments: Sequence[str], *, dedupe: bool) -> ir.Table:
-    """Distinct rows (when copies can be told apart), reduced to what the cells need: form_id,
-    ts (naive UTC), segments (blank -> "(blank)"), session_id, converted (the flag)."""
-    base = v.distinct() if dedupe else v
-    ts = parse_timestamp(base["viewed_at"], kind)
-    if "_ts" in base.columns:  # dates in another format, parsed once per distinct value
-        ts = ts.coalesce(base["_ts"])
-    proj: dict[str, Any] = {
-        "form_id": base["form_id"].cast("string"),
-        "ts": ts,
-        **{s: base[s].cast("string").fill_null(BLANK_SEGMENT) for s in segments},
-    }
-    if "session_id" in base.columns:
-        proj["session_id"] = base["session_id"].cast("string")
-    if "submitted" in base.columns:
-        proj["converted"] = _flag_word(base).isin(sorted(TRUE_WORDS)).cast("int64")
-    return base.select(**proj)
+def weighted(g: ir.Table, *, dedupe: bool) -> ir.Table:
+    """The grouped rows with ``_w``, the rows each stands for: 1 when copies are dropped (they
+    can be told apart), else every copy (two views on one day look alike)."""
+    import ibis
+
+    return g.mutate(_w=ibis.literal(1, "int64") if dedupe else g._n)
 
 
 def _known(p: ir.Table, known_forms: Sequence[str]) -> ir.BooleanValue:
@@ -148,15 +173,15 @@ def _known(p: ir.Table, known_forms: Sequence[str]) -> ir.BooleanValue:
 
 
 def accounting(p: ir.Table, known_forms: Sequence[str]) -> ir.Table:
-    """One row: distinct rows, and how many lack a form id, lack a date, or name an unknown
-    form; ``valid`` rows go on to the cells."""
+    """One row, from the weighted rows: rows kept after copies, and how many lack a form id,
+    lack a date, or name an unknown form; ``valid`` rows go on to the cells."""
     known = _known(p, known_forms)
     return p.aggregate(
-        rows=p.count(),
-        no_form=p.form_id.isnull().sum(),
-        no_date=(p.form_id.notnull() & p.ts.isnull()).sum(),
-        unknown=(p.form_id.notnull() & p.ts.notnull() & ~known).sum(),
-        valid=(p.form_id.notnull() & p.ts.notnull() & known).sum(),
+        rows=_total(p._w),
+        no_form=_total(p._w, p.form_id.isnull()),
+        no_date=_total(p._w, p.form_id.notnull() & p.ts.isnull()),
+        unknown=_total(p._w, p.form_id.notnull() & p.ts.notnull() & ~known),
+        valid=_total(p._w, p.form_id.notnull() & p.ts.notnull() & known),
     )
 
 
@@ -173,10 +198,7 @@ def cells(p: ir.Table, known_forms: Sequence[str], segments: Sequence[str],
     rows = p.filter(p.form_id.notnull() & p.ts.notnull() & _known(p, known_forms))
     has_flag = "converted" in rows.columns
     if "session_id" in rows.columns and not has_flag:
-        w = ibis.window(group_by=[rows.form_id, rows.session_id],
-                        order_by=[rows.ts, *[rows[s] for s in segments]])
-        ranked = rows.mutate(_k=ibis.row_number().over(w))
-        rows = ranked.filter(ranked.session_id.isnull() | (ranked._k == 0)).drop("_k")
+        rows = first_of_session(rows, segments)
         if pairs is not None:
             hits = pairs.select("form_id", "session_id").distinct().mutate(
                 _hit=ibis.literal(1, "int64"))
@@ -188,7 +210,21 @@ def cells(p: ir.Table, known_forms: Sequence[str], segments: Sequence[str],
         rows = rows.mutate(converted=ibis.literal(0, "int64"))
     keys = ["form_id", "date", *segments]
     return rows.mutate(date=rows.ts.date()).group_by(keys).aggregate(
-        views=ibis._.count(), submissions=ibis._.converted.sum()).order_by(keys)
+        views=ibis._._w.sum(), submissions=(ibis._.converted * ibis._._w).sum()).order_by(keys)
+
+
+def first_of_session(rows: ir.Table, segments: Sequence[str]) -> ir.Table:
+    """The first row of each (form, session) by (ts, segments...), plus every row without a
+    session id; only the columns the cells need (form_id, session_id, ts, segments, _w), so
+    that the sort behind the window carries no more than it must. Rows tied on (ts,
+    segments) give the same cell whichever is taken."""
+    import ibis
+
+    rows = rows.select("form_id", "session_id", "ts", *segments, "_w")
+    w = ibis.window(group_by=[rows.form_id, rows.session_id],
+                    order_by=[rows.ts, *[rows[s] for s in segments]])
+    ranked = rows.mutate(_k=ibis.row_number().over(w))
+    return ranked.filter(ranked.session_id.isnull() | (ranked._k == 0)).drop("_k")
 
 
 # --- running them ------------------------------------------------------------------------------
@@ -209,8 +245,9 @@ def row_view_cells(table: EngineTable, *, segments: Sequence[str], known_forms: 
     has_flag = "submitted" in v.columns
     segs = list(segments)
 
-    head = engine.to_pandas(first_pass(v, kind), role, ref).iloc[0]
-    n = int(head["n"])
+    g = engine.materialize(grouped(v, kind, segs), role, ref)
+    head = engine.to_pandas(first_pass(g), role, ref).iloc[0]
+    n = int(head["n"] or 0)
     acc = Accounting(rows_read=n)
     notices: list[Notice] = []
     if int(head["outside"] or 0):
@@ -225,15 +262,15 @@ def row_view_cells(table: EngineTable, *, segments: Sequence[str], known_forms: 
     dates = _other_date_format(table, v, kind) if int(head["bad"] or 0) else None
     timed = bool(head["timed"]) or (dates is not None and bool(
         (dates["_ts"].dt.normalize() != dates["_ts"]).any()))
-    if dates is not None:
+    if dates is not None:  # rare: group again, with the dates read in their format
         v = _with_dates(v, dates, kind)
+        g = engine.materialize(grouped(v, kind, segs), role, ref)
     if has_flag:
-        n_badflag = int(engine.to_pandas(bad_flags(v), role, ref)["n"].iloc[0] or 0)
+        n_badflag = int(engine.to_pandas(bad_flags(g), role, ref)["n"].iloc[0] or 0)
         if n_badflag:
             _bad_flag(table, v, n_badflag)
 
-    dedupe = has_session or timed
-    p = engine.materialize(projection(v, kind, segs, dedupe=dedupe), role, ref)
+    p = weighted(g, dedupe=has_session or timed)
     st = engine.to_pandas(accounting(p, known_forms), role, ref).iloc[0]
     acc.exclude("duplicate_row", n - int(st["rows"]))
     acc.exclude("missing_form_id", int(st["no_form"] or 0))
