@@ -22,6 +22,7 @@ from formfit.inputs import Accounting, Notice
 from formfit.io.columns import require
 from formfit.io.readers import RawTable
 from formfit.io.submissions import normalise_key
+from formfit.io.table import duplicated_rows
 from formfit.io.values import parse_bools, parse_dates, parse_numbers, value_kind
 
 OUTCOMES = ("won", "lost", "open")
@@ -52,7 +53,7 @@ def load_outcomes(table: RawTable, settings: Settings, key: str,
                                 index=df.index))
              for c in ("created_at", "closed_at")}
 
-    dup = df.duplicated(keep="first").to_numpy()
+    dup = duplicated_rows(df)
     acc.exclude("duplicate_row", int(dup.sum()))
     lead_key = normalise_key(df[key], key)
     no_key = ~dup & lead_key.isna().to_numpy()

@@ -29,6 +29,7 @@ from formfit.io.columns import (
 )
 from formfit.io.forms import infer_forms
 from formfit.io.readers import REPEAT_MARK, RawTable
+from formfit.io.table import duplicated_rows
 from formfit.io.values import blank_to_na, parse_dates, redacted, value_kind
 from formfit.limits import current, how_to_raise
 
@@ -85,7 +86,7 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
     acc = Accounting(rows_read=len(df))
     notices: list[Notice] = []
 
-    dup = df.duplicated(keep="first").to_numpy()
+    dup = duplicated_rows(df)
     acc.exclude("duplicate_row", int(dup.sum()))
     lead_key = normalise_key(df[key], key)
     form_id = blank_to_na(df["form_id"])
@@ -157,7 +158,9 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
     pos = np.arange(len(df))
     # ties in time (two submissions in one second, or no dates) go to the row's content, not
     # its place in the file: any row order gives the same first submission
-    order = pd.DataFrame({"k": lead_key.to_numpy(), "t": submitted_at.to_numpy(), "p": pos})[valid]
+    # the key as integer codes: equal exactly when the keys are, and no text to compare
+    key_codes = pd.factorize(lead_key)[0]
+    order = pd.DataFrame({"k": key_codes, "t": submitted_at.to_numpy(), "p": pos})[valid]
     tied = order.duplicated(subset=["k", "t"], keep=False).to_numpy()
     order["h"] = np.uint64(0)
     if tied.any():  # hashing every row would cost seconds per million; ties are rare
