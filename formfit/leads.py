@@ -37,6 +37,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from formfit.cells.leads import LeadCells, lead_cells
 from formfit.config import Settings
@@ -220,10 +222,13 @@ def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
 
     deals = _deals_at(inputs.deals, as_of, dated)
     # Per-lead aggregates by integer position (str-keyed map/groupby is slow on pandas 3).
-    lead_index = pd.Index(leads["lead_key"])
-    if not lead_index.is_unique:
+    # (Arrow's hash tables: pandas' on arrow strings took half a second per million)
+    lead_keys = pc.dictionary_encode(_arrow_text(leads["lead_key"]), null_encoding="encode")
+    if len(lead_keys.dictionary) != len(leads):
         raise ValueError("inputs.submissions must hold one row per lead_key")
-    pos_all = lead_index.get_indexer(deals["lead_key"])
+    pos_all = np.asarray(pc.fill_null(pc.index_in(_arrow_text(deals["lead_key"]),
+                                                  value_set=lead_keys.dictionary), -1)
+                         .to_numpy(zero_copy_only=False), dtype=np.int64)
     deals = deals.loc[pos_all >= 0].copy()
     pos = pos_all[pos_all >= 0]
     sub_days = leads["date"].to_numpy(dtype="datetime64[ns]")[pos]
@@ -248,8 +253,10 @@ def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
     n_open = per_lead(is_open)
     won_any = per_lead(is_won) > 0
     won_undated = per_lead(is_won & undated) > 0
-    deal_state[:] = np.select([won_any.to_numpy(), (n_open > 0).to_numpy(),
-                               (n_deals > 0).to_numpy()], ["won", "open", "lost"], "none")
+    state_code = np.select([won_any.to_numpy(), (n_open > 0).to_numpy(),
+                            (n_deals > 0).to_numpy()], [0, 1, 2], 3).astype(np.int8)
+    deal_state = pd.Series(pd.array(pa.array(["won", "open", "lost", "none"]).take(state_code),
+                                    dtype="str"), index=leads.index)
     first_win = per_lead(np.where(is_won, days, np.nan), "min")
 
     # revenue of every lead won by as_of (any time), for deal sizes in the lead cells
@@ -304,7 +311,8 @@ def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
     timed = in_clock & ~undated_win  # a win without a close date cannot inform the timing
     event[timed] = st[timed].to_numpy()
     event_days[timed] = t[timed].to_numpy()
-    timing = win_timing(cells_of(in_clock), horizon_days=settings.maturity_days)
+    clock_cells = cells_of(in_clock)
+    timing = win_timing(clock_cells, horizon_days=settings.maturity_days)
     if timing is not None:
         h, basis = timing.horizon_days, timing.basis
         notices.extend(timing.notices)
@@ -321,8 +329,11 @@ def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
     if int(won_undated.sum()):
         notices.append(_won_undated_notice(int(won_undated.sum()), h))
     # placed as the cut-off counts them: won by h
-    event[in_clock & undated_win] = WON
-    event_days[in_clock & undated_win] = np.minimum(agef[in_clock & undated_win], h)
+    late = in_clock & undated_win
+    if bool(late.any()):
+        event[late] = WON
+        event_days[late] = np.minimum(agef[late], h)
+        clock_cells = cells_of(in_clock)  # those events are new; nothing else changed
 
     reason[leads["date"].isna()] = NO_SUBMISSION_DATE
     reason[(age < 0).fillna(False)] = AFTER_AS_OF
@@ -336,9 +347,15 @@ def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
             f"{int(leads['date'].isna().sum()):,} leads have no submission date and are held "
             "out of the win models: their maturity cannot be judged."),
             {"leads": int(leads["date"].isna().sum())}))
-    cif = _cif_table(leads.assign(event=event, event_days=event_days, won=won, reason=reason),
-                     h)
-    return finish(h, basis, True, cif=cif, cap=cap, cells=cells_of(in_clock), timing=timing)
+    cif = _cif_table(leads[["form_id", "version"]].assign(
+        event=event, event_days=event_days, won=won, reason=reason), h)
+    return finish(h, basis, True, cif=cif, cap=cap, cells=clock_cells, timing=timing)
+
+
+def _arrow_text(s: pd.Series) -> pa.Array:
+    """A text column as one Arrow array (no copy when it is Arrow-backed already)."""
+    arr = pa.array(s.astype("str"), from_pandas=True)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
 def _won_undated_notice(count: int, h: int | None) -> Notice:

@@ -73,12 +73,18 @@ def lead_cells(leads: pd.DataFrame, segments: Sequence[str], as_of: date | None)
     segs = tuple(s for s in segments if s in leads.columns)
     keys = [*KEYS, *segs]
     base = _norm(leads[[*keys]], segs)
-    state = leads["deal_state"].astype("str").to_numpy()
+    # integer codes: comparing a million Python strings four times took a quarter second
+    state_codes, state_names = pd.factorize(leads["deal_state"].astype("str"))
+    where = {str(v): i for i, v in enumerate(state_names)}
+
+    def is_state(name: str) -> np.ndarray:
+        return np.asarray(state_codes == where.get(name, -2), dtype=bool)
+
     for s in STATES:
-        base[s] = (state == ("none" if s == "no_deal" else s)).astype("int64")
+        base[s] = is_state("none" if s == "no_deal" else s).astype("int64")
     base["leads"] = 1
     rev = pd.to_numeric(leads["win_revenue"], errors="coerce").to_numpy(dtype=float)
-    has = np.isfinite(rev) & (state == "won")
+    has = np.isfinite(rev) & is_state("won")
     base["rev_n"] = has.astype("int64")
     base["rev_sum"] = np.where(has, rev, 0.0)
     base["rev_sumsq"] = np.where(has, rev * rev, 0.0)
