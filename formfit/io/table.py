@@ -116,6 +116,9 @@ def arrow_to_frame(tbl: pa.Table, names: Sequence[str]) -> pd.DataFrame:
                 col = pa.chunked_array([pa.array([cell_text(v) for v in col.to_pylist()],
                                                  pa.string())])
         trimmed = pc.utf8_trim_whitespace(col)
+        if pc.all(pc.equal(pc.binary_length(trimmed), pc.binary_length(col))).as_py() \
+                is not False:
+            trimmed = col  # nothing to trim: keep the parsed buffers, not a copy of them
         blank = pc.equal(trimmed, "")
         if pc.any(blank).as_py():  # whitespace-only cells (empty ones are null already)
             trimmed = pc.if_else(blank, pa.scalar(None, pa.string()), trimmed)
