@@ -27,6 +27,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from formfit.cells.groups import grouped_sums
+
 KEYS = ("form_id", "version", "date")
 STATES = ("won", "open", "lost", "no_deal")
 
@@ -93,8 +95,7 @@ def lead_cells(leads: pd.DataFrame, segments: Sequence[str], as_of: date | None)
         cells = pd.DataFrame({c: pd.Series(dtype="float64") for c in [*keys, *counts,
                                                                        "age_days"]})
     else:
-        cells = base.groupby(keys, dropna=False, sort=True, observed=True)[counts].sum(
-        ).reset_index()
+        cells = grouped_sums(base, keys, counts)
         cells["age_days"] = ((pd.Timestamp(as_of) - cells["date"]).dt.days.astype(float)
                              if as_of is not None else np.nan)
     ev = leads["event"] if "event" in leads.columns else pd.Series(pd.NA, index=leads.index)
@@ -109,8 +110,7 @@ def lead_cells(leads: pd.DataFrame, segments: Sequence[str], as_of: date | None)
         events = pd.DataFrame({c: pd.Series(dtype="float64")
                                for c in [*keys, "t", "won", "lost", "censored"]})
     else:
-        events = e.groupby([*keys, "t"], dropna=False, sort=True, observed=True)[
-            ["won", "lost", "censored"]].sum().reset_index()
+        events = grouped_sums(e, [*keys, "t"], ["won", "lost", "censored"])
     return LeadCells(cells=cells, events=events, segments=segs, as_of=as_of)
 
 

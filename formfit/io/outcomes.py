@@ -121,9 +121,13 @@ def _resolve_outcome(table: RawTable, settings: Settings) -> pd.Series:
 
 def _map_words(table: RawTable, column: str, mapping: Mapping[str, str]) -> pd.Series:
     s = table.frame[column]
+    # each distinct stage once (a million deals hold a handful of stages), then every row
+    codes, uniques = pd.factorize(s, use_na_sentinel=False)
+    words = pd.Series(uniques, dtype="str")
     # blanks are the level "(blank)", so the stage map the hint suggests can place them
-    low = s.str.strip().str.casefold().fillna("(blank)")
-    mapped = low.map(dict(mapping))
+    low = words.str.strip().str.casefold().fillna("(blank)")
+    mapped = pd.Series(low.map(dict(mapping)).to_numpy(dtype=object)[codes], index=s.index,
+                       dtype="str")
     bad = mapped.isna().to_numpy()
     if bad.any():
         values = _distinct(s[bad].fillna("(blank)"))

@@ -130,7 +130,13 @@ def _read_bytes(path: Path, gz: bool) -> bytes:
     try:
         if not gz and path.stat().st_size > limit:
             raise _too_big(path, limit_mb, compressed=False)
-        opener = gzip.open if gz else open
+        if not gz:  # one read into one buffer (chunks then b"".join held the file twice)
+            with open(path, "rb") as fh:
+                data = fh.read(limit + 1)
+            if len(data) > limit:
+                raise _too_big(path, limit_mb, compressed=False)
+            return data
+        opener = gzip.open
         chunks: list[bytes] = []
         size = 0
         with opener(path, "rb") as fh:
