@@ -120,11 +120,16 @@ def _versions(leads: pd.DataFrame, inputs: Inputs) -> pd.Series:
 
     -1 for a form the forms configuration does not know (as in :mod:`formfit.aggregate`).
     """
-    known = leads["form_id"].isin(list(inputs.forms.forms)).to_numpy()
+    # each form id compared once, as an integer code (not the text of every lead per form)
+    codes, form_ids = pd.factorize(leads["form_id"])
+    where = {str(f): i for i, f in enumerate(form_ids)}
+    known_ids = np.asarray(pd.Index(form_ids).isin(list(inputs.forms.forms)), dtype=bool)
+    known = np.where(codes >= 0, known_ids[np.maximum(codes, 0)] if len(known_ids) else False,
+                     False)
     version = pd.Series(np.where(known, 0, -1), index=leads.index, dtype="int64")
     day = leads["date"]
     for form_id, spec in inputs.forms.forms.items():
-        mask = (leads["form_id"] == form_id).to_numpy()
+        mask = codes == where.get(str(form_id), -2)
         if not mask.any() or len(spec.versions) < 2:
             continue
         v = np.zeros(int(mask.sum()), dtype=np.int64)
@@ -273,8 +278,10 @@ def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
                             ).where(sized)
 
     def cells_of(keep: pd.Series) -> LeadCells:
-        frame = leads.loc[keep].assign(deal_state=deal_state[keep], event=event[keep],
-                                       event_days=event_days[keep])
+        # only the columns lead_cells reads (the lead keys' text need not be copied)
+        frame = leads.loc[keep, ["form_id", "version", "date", *segments, "win_revenue"]
+                          ].assign(deal_state=deal_state[keep], event=event[keep],
+                                   event_days=event_days[keep])
         return lead_cells(frame, segments, as_of)
 
     if not dated:
