@@ -314,7 +314,13 @@ def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
     t = agef.copy()
     lost = (n_deals > 0) & (n_open == 0) & ~won_any
     st[lost] = LOST
-    t[lost] = last_close[lost].where(~closed_undated[lost], agef[lost])
+    # a lost lead's time is its last close, or its age when a deal has no close date (numpy:
+    # pandas' masked where and aligned setitem took 0.4 s at 2.3M leads)
+    lost_np = lost.to_numpy(dtype=bool)
+    vals = t.to_numpy(dtype=float, copy=True)
+    vals[lost_np] = np.where(closed_undated.to_numpy(dtype=bool), vals,
+                             last_close.to_numpy(dtype=float))[lost_np]
+    t = pd.Series(vals, index=t.index, name=t.name)
     st[won_any] = WON
     t[won_any] = first_win[won_any]
     undated_win = won_any & first_win.isna()

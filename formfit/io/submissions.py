@@ -103,7 +103,8 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
     # text of the keys is hashed once.
     key_codes = pd.factorize(lead_key)[0].astype(np.int64)
     time_codes = pd.factorize(submitted_at.to_numpy().view(np.int64))[0].astype(np.int64)
-    key_time = (key_codes + 1) * (int(time_codes.max(initial=0)) + 1) + time_codes
+    key_time = pd.factorize((key_codes + 1) * (int(time_codes.max(initial=0)) + 1)
+                            + time_codes)[0].astype(np.int64)
     dup = duplicated_rows(df, seed=key_time)
     acc.exclude("duplicate_row", int(dup.sum()))
 
@@ -165,7 +166,7 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
     # ties in time (two submissions in one second, or no dates) go to the row's content, not
     # its place in the file: any row order gives the same first submission
     p = pos[valid]
-    kt = pd.factorize(key_time[valid])[0]
+    kt = key_time[valid]
     tied = np.bincount(kt)[kt] > 1
     h = np.zeros(len(p), dtype=np.uint64)
     if tied.any():  # hashing every row would cost seconds per million; ties are rare

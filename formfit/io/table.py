@@ -259,8 +259,9 @@ def duplicated_rows(frame: pd.DataFrame, seed: np.ndarray[Any, Any] | None = Non
     (pandas' own version held one int64 code per cell: seconds and hundreds of MB per
     million rows). Blanks equal blanks, as in pandas.
 
-    ``seed``, when given, is one integer per row computed from the row's own cells (a parsed
-    key and date): rows that differ in it differ, so only rows sharing a seed are compared."""
+    ``seed``, when given, is one code per row (0..k-1) computed from the row's own cells (a
+    parsed key and date): rows that differ in it differ, so only rows sharing a seed are
+    compared."""
     n = len(frame)
     out = np.zeros(n, dtype=bool)
     if n < 2 or frame.shape[1] == 0:
@@ -268,7 +269,7 @@ def duplicated_rows(frame: pd.DataFrame, seed: np.ndarray[Any, Any] | None = Non
     rows = np.arange(n)
     code = np.zeros(n, dtype=np.int64)
     if seed is not None:
-        code = pd.factorize(np.asarray(seed))[0].astype(np.int64)
+        code = np.asarray(seed, dtype=np.int64)
         shared = np.bincount(code)[code] > 1
         if not shared.any():
             return out
