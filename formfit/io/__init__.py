@@ -152,7 +152,12 @@ def load_inputs(settings: Settings, backend: object = None) -> Inputs:
 def _no_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame's column names without its rows (nor, unlike ``iloc[:0]``, its buffers):
     later checks only ask which columns a file had."""
-    return pd.DataFrame(columns=frame.columns)
+    import pyarrow as pa
+
+    empty = pd.DataFrame(columns=frame.columns)
+    del frame
+    pa.default_memory_pool().release_unused()  # hand the freed Arrow buffers back to the OS
+    return empty
 
 
 def _given(settings: Settings, role: str) -> bool:
