@@ -149,6 +149,17 @@ def load_inputs(settings: Settings, backend: object = None) -> Inputs:
         engine.close()
 
 
+def _no_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame's column names without its rows (nor, unlike ``iloc[:0]``, its buffers):
+    later checks only ask which columns a file had."""
+    import pyarrow as pa
+
+    empty = pd.DataFrame(columns=frame.columns)
+    del frame
+    pa.default_memory_pool().release_unused()  # hand the freed Arrow buffers back to the OS
+    return empty
+
+
 def _given(settings: Settings, role: str) -> bool:
     return getattr(settings, role) is not None or settings.frame(role) is not None
 
@@ -178,6 +189,7 @@ def _load(settings: Settings, forms_file: FormsConfig | None, engine: Engine) ->
     notices: list[Notice] = []
     with stage("Checking submissions"):
         subs = load_submissions(subs_raw, settings, forms_file, key)
+    subs_raw.frame = _no_rows(subs_raw.frame)  # its rows live on in subs: free the raw text
     notices.extend(subs.notices)
     notices.extend(not_form_like(subs.frame, subs.fields, subs_raw.original))
     accounting = {"submissions": subs.accounting}
@@ -197,6 +209,7 @@ def _load(settings: Settings, forms_file: FormsConfig | None, engine: Engine) ->
     if out_raw is not None:
         with stage("Joining outcomes"):
             outcomes = load_outcomes(out_raw, settings, key, subs.frame["lead_key"])
+        out_raw.frame = _no_rows(out_raw.frame)
         deals = outcomes.deals
         accounting["outcomes"] = outcomes.accounting
         notices.extend(outcomes.notices)

@@ -22,6 +22,7 @@ from formfit.inputs import Accounting, Notice
 from formfit.io.columns import require
 from formfit.io.readers import RawTable
 from formfit.io.submissions import normalise_key
+from formfit.io.table import duplicated_rows
 from formfit.io.values import parse_bools, parse_dates, parse_numbers, value_kind
 
 OUTCOMES = ("won", "lost", "open")
@@ -52,7 +53,7 @@ def load_outcomes(table: RawTable, settings: Settings, key: str,
                                 index=df.index))
              for c in ("created_at", "closed_at")}
 
-    dup = df.duplicated(keep="first").to_numpy()
+    dup = duplicated_rows(df)
     acc.exclude("duplicate_row", int(dup.sum()))
     lead_key = normalise_key(df[key], key)
     no_key = ~dup & lead_key.isna().to_numpy()
@@ -120,9 +121,13 @@ def _resolve_outcome(table: RawTable, settings: Settings) -> pd.Series:
 
 def _map_words(table: RawTable, column: str, mapping: Mapping[str, str]) -> pd.Series:
     s = table.frame[column]
+    # each distinct stage once (a million deals hold a handful of stages), then every row
+    codes, uniques = pd.factorize(s, use_na_sentinel=False)
+    words = pd.Series(uniques, dtype="str")
     # blanks are the level "(blank)", so the stage map the hint suggests can place them
-    low = s.str.strip().str.casefold().fillna("(blank)")
-    mapped = low.map(dict(mapping))
+    low = words.str.strip().str.casefold().fillna("(blank)")
+    mapped = pd.Series(low.map(dict(mapping)).to_numpy(dtype=object)[codes], index=s.index,
+                       dtype="str")
     bad = mapped.isna().to_numpy()
     if bad.any():
         values = _distinct(s[bad].fillna("(blank)"))

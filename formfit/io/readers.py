@@ -15,6 +15,7 @@ import re
 import zlib
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -97,11 +98,14 @@ def read_table(path: Path, role: str) -> RawTable:
     check_regular_file(path, role)
     kind, gz = format_of(path)
     data = _read_bytes(path, gz)
-    if not data.strip():
+    if not data or data.isspace():  # (data.strip() would copy the whole file)
         raise InputError(f"{role} file {path.name} is empty.",
                          "Export it again: it needs a header row and at least one data row.")
     if kind in ("csv", "tsv"):
-        table = _read_delimited(data, path, role, tab=kind == "tsv")
+        tbl, table = _read_delimited(data, path, role, tab=kind == "tsv")
+        del data  # the file's bytes are parsed: let them go before the frame is made
+        table.frame = arrow_to_frame(tbl, table.frame.columns.tolist())
+        del tbl
     elif kind == "parquet":
         table = read_parquet(data, path, role)
     elif kind == "xlsx":
@@ -126,7 +130,13 @@ def _read_bytes(path: Path, gz: bool) -> bytes:
     try:
         if not gz and path.stat().st_size > limit:
             raise _too_big(path, limit_mb, compressed=False)
-        opener = gzip.open if gz else open
+        if not gz:  # one read into one buffer (chunks then b"".join held the file twice)
+            with open(path, "rb") as fh:
+                data = fh.read(limit + 1)
+            if len(data) > limit:
+                raise _too_big(path, limit_mb, compressed=False)
+            return data
+        opener = gzip.open
         chunks: list[bytes] = []
         size = 0
         with opener(path, "rb") as fh:
@@ -167,12 +177,16 @@ def sniff_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_delimited(data: bytes, path: Path, role: str, *, tab: bool) -> RawTable:
+def _read_delimited(data: bytes, path: Path, role: str, *,
+                    tab: bool) -> tuple[pa.Table, RawTable]:
+    """The parsed Arrow table, and the RawTable to hold it (its frame has the column names and
+    no rows yet: :func:`arrow_to_frame` fills it once ``data`` can be let go)."""
     text, encoding = decode(data, f"{role} file {path.name}")
     check_text(text, path, role)
     if encoding in ("cp1252", "latin-1"):
         check_one_encoding(data, path, role)
-    if "\n" not in text[:1 << 20] and "\r" in text[:1 << 20]:
+    cr = "\n" not in text[:1 << 20] and "\r" in text[:1 << 20]
+    if cr:
         # old Mac line ends (CR only): read as the line ends they are
         text, encoding = text.replace("\r", "\n"), "cr"
     # blank lines above the header (some exports add them) are not part of the table
@@ -193,6 +207,12 @@ def _read_delimited(data: bytes, path: Path, role: str, *, tab: bool) -> RawTabl
     if utf8.startswith(b"\xef\xbb\xbf"):
         utf8 = utf8[3:]
     utf8 = utf8[lead:]  # the blank lines are ASCII: as many bytes as characters
+    del text  # a second copy of the file: rebuilt only to locate a parse error
+
+    def full_text() -> str:
+        again = decode(data, f"{role} file {path.name}")[0]
+        return (again.replace("\r", "\n") if cr else again)[lead:]
+
     from formfit.io.presets import strip_footer_bytes  # report footers are not rows
 
     utf8 = strip_footer_bytes(utf8)
@@ -213,12 +233,11 @@ def _read_delimited(data: bytes, path: Path, role: str, *, tab: bool) -> RawTabl
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         # pyarrow's message quotes the offending row (personal data): locate it ourselves
-        raise _csv_shape_error(text[lead:], path, role, delimiter, names) from exc
+        raise _csv_shape_error(full_text(), path, role, delimiter, names) from exc
     check_cells(tbl, names, path, role, first_number=header_lines + 1)
-    frame = arrow_to_frame(tbl, names)
     decimal_comma = delimiter == ";"
-    return RawTable(frame, path, role, decimal_comma=decimal_comma,
-                    header_looks_like_data=looks_like_data(header))
+    return tbl, RawTable(pd.DataFrame(columns=names), path, role, decimal_comma=decimal_comma,
+                         header_looks_like_data=looks_like_data(header))
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")

@@ -29,6 +29,7 @@ from formfit.io.columns import (
 )
 from formfit.io.forms import infer_forms
 from formfit.io.readers import REPEAT_MARK, RawTable
+from formfit.io.table import duplicated_rows
 from formfit.io.values import blank_to_na, parse_dates, redacted, value_kind
 from formfit.limits import current, how_to_raise
 
@@ -85,8 +86,6 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
     acc = Accounting(rows_read=len(df))
     notices: list[Notice] = []
 
-    dup = df.duplicated(keep="first").to_numpy()
-    acc.exclude("duplicate_row", int(dup.sum()))
     lead_key = normalise_key(df[key], key)
     form_id = blank_to_na(df["form_id"])
     has_dates = "submitted_at" in df.columns
@@ -99,6 +98,15 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
                               f"{table.name} has no submitted_at column, so no maturity window "
                               "can be applied: every lead is judged on all its deals so far.",
                               {"input": "submissions"}))
+    # (key, time) as one integer per row: equal exactly when both are. It finds the exact
+    # copies (only rows sharing it can be) and orders a lead's submissions below, so the
+    # text of the keys is hashed once.
+    key_codes = pd.factorize(lead_key)[0].astype(np.int64)
+    time_codes = pd.factorize(submitted_at.to_numpy().view(np.int64))[0].astype(np.int64)
+    key_time = pd.factorize((key_codes + 1) * (int(time_codes.max(initial=0)) + 1)
+                            + time_codes)[0].astype(np.int64)
+    dup = duplicated_rows(df, seed=key_time)
+    acc.exclude("duplicate_row", int(dup.sum()))
 
     no_key = ~dup & lead_key.isna().to_numpy()
     acc.exclude("missing_lead_key", int(no_key.sum()))
@@ -157,15 +165,19 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
     pos = np.arange(len(df))
     # ties in time (two submissions in one second, or no dates) go to the row's content, not
     # its place in the file: any row order gives the same first submission
-    order = pd.DataFrame({"k": lead_key.to_numpy(), "t": submitted_at.to_numpy(), "p": pos})[valid]
-    tied = order.duplicated(subset=["k", "t"], keep=False).to_numpy()
-    order["h"] = np.uint64(0)
+    p = pos[valid]
+    kt = key_time[valid]
+    tied = np.bincount(kt)[kt] > 1
+    h = np.zeros(len(p), dtype=np.uint64)
     if tied.any():  # hashing every row would cost seconds per million; ties are rare
-        order.loc[tied, "h"] = pd.util.hash_pandas_object(
-            df.iloc[order["p"].to_numpy()[tied]], index=False).to_numpy()
-    order = order.sort_values(["t", "h", "p"], na_position="last", kind="stable")
-    first = ~order.duplicated(subset="k", keep="first")
-    repeat_pos = order.loc[~first, "p"].to_numpy()
+        h[tied] = pd.util.hash_pandas_object(df.iloc[p[tied]], index=False).to_numpy()
+    t = submitted_at.to_numpy()[valid]
+    nat = np.isnat(t)
+    # by time (blank last), then the row's content, then its place: np.lexsort's last key
+    # is the first compared
+    ranked = np.lexsort((p, h, t.view(np.int64), nat))
+    first = ~pd.Series(key_codes[p[ranked]]).duplicated(keep="first").to_numpy()
+    repeat_pos = p[ranked][~first]
     acc.exclude("repeat_submission", len(repeat_pos))
     keep = valid.copy()
     keep[repeat_pos] = False

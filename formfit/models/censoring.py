@@ -38,6 +38,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from formfit.cells.groups import group_index
 from formfit.inputs import FieldSpec, FormsConfig, FormSpec, FormVersion, Inputs
 from formfit.models.stats import Z95
 
@@ -99,12 +100,18 @@ def cumulative_incidence_table(
     rows: list[dict[str, object]] = []
     if data.empty:
         return pd.DataFrame(columns=cols)
-    for key, g in data.groupby(list(by), observed=True, sort=True, dropna=False):
-        keys = key if isinstance(key, tuple) else (key,)
-        st = g[status].to_numpy(dtype=np.int64)
-        cif, se = cumulative_incidence(g[time].to_numpy(dtype=float), st, horizon)
+    # groups in groupby(by, sort=True, dropna=False) order, rows in file order within each
+    gid, groups = group_index(data, list(by))
+    order = np.argsort(gid, kind="stable")
+    bounds = np.searchsorted(gid[order], np.arange(len(groups) + 1))
+    times = data[time].to_numpy(dtype=float)
+    codes = data[status].to_numpy(dtype=np.int64)
+    for j in range(len(groups)):
+        rows_j = order[bounds[j]:bounds[j + 1]]
+        st = codes[rows_j]
+        cif, se = cumulative_incidence(times[rows_j], st, horizon)
         rows.append({
-            **dict(zip(by, keys, strict=True)),
+            **{b: groups[b].iloc[j] for b in by},
             "leads": int(st.size), "won": int((st == WON).sum()),
             "lost": int((st == LOST).sum()), "censored": int((st == CENSORED).sum()),
             "cif": cif, "se": se,

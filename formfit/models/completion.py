@@ -137,10 +137,16 @@ def _develop(cum: FloatArray, age: FloatArray, grid: FloatArray, kmax: int) -> F
     """G on grid[:kmax+1] from cohort cumulative wins (chain-ladder, backwards from kmax)."""
     g = np.zeros(grid.size)
     g[kmax] = 1.0
+    # the cohorts old enough for step k are the oldest few: running sums over cohorts from
+    # the oldest give every step's sums at once (the bootstrap calls this 200 times). Win
+    # counts are whole numbers, so these sums are exact, as the masked sums were.
+    oldest = np.argsort(-age, kind="stable")
+    sums = np.cumsum(cum[oldest][:, :kmax + 1], axis=0)
+    old_enough = np.searchsorted(-age[oldest], -grid[1:kmax + 1], side="right")
     for k in range(kmax - 1, -1, -1):
-        ok = age >= grid[k + 1]
-        den = float(cum[ok, k + 1].sum())
-        g[k] = g[k + 1] * (float(cum[ok, k].sum()) / den if den > 0 else 0.0)
+        m = int(old_enough[k])
+        den = float(sums[m - 1, k + 1]) if m else 0.0
+        g[k] = g[k + 1] * (float(sums[m - 1, k]) / den if den > 0 else 0.0)
     g[kmax + 1:] = 1.0
     return g
 

@@ -110,27 +110,42 @@ def drop_footer_rows(table: RawTable) -> int:
     frame = table.frame
     if len(frame) == 0 or len(frame.columns) == 0:
         return 0
-    first = [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v)
-             for v in frame.iloc[:, 0].tolist()]
-    rest_blank = (frame.iloc[:, 1:].isna().all(axis=1).to_numpy() if frame.shape[1] > 1
-                  else np.ones(len(frame), dtype=bool))
     n = len(frame)
-    cut = n
-    seen_footer = False
-    for pos in range(n - 1, -1, -1):
-        cell = first[pos]
-        blank_row = rest_blank[pos] and (cell is None or not cell.strip())
-        if rest_blank[pos] and cell is not None and _FOOTER.match(cell):
-            seen_footer = True
-            cut = pos
-        elif blank_row:
-            cut = pos if seen_footer else cut
-        else:
+    # footers sit at the end: look at a window of the last rows, widened only while every
+    # row in it could still be a footer or a blank (a full scan cost a second per million)
+    width = 64
+    while True:
+        start = max(0, n - width)
+        cut, seen_footer, stopped = _footer_cut(frame.iloc[start:], start, n)
+        if stopped or start == 0:
             break
+        width *= 8
     if not seen_footer or cut == n:
         return 0
     table.frame = frame.iloc[:cut].reset_index(drop=True)
     return n - cut
+
+
+def _footer_cut(tail: pd.DataFrame, start: int, n: int) -> tuple[int, bool, bool]:
+    """Walk ``tail`` (rows ``start``..``n`` of the frame) up from the bottom: the first row of
+    the footer block, whether a footer was seen, and whether a data row ended the walk."""
+    first = [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v)
+             for v in tail.iloc[:, 0].tolist()]
+    rest_blank = (tail.iloc[:, 1:].isna().all(axis=1).to_numpy() if tail.shape[1] > 1
+                  else np.ones(len(tail), dtype=bool))
+    cut = n
+    seen_footer = False
+    for pos in range(len(tail) - 1, -1, -1):
+        cell = first[pos]
+        blank_row = rest_blank[pos] and (cell is None or not cell.strip())
+        if rest_blank[pos] and cell is not None and _FOOTER.match(cell):
+            seen_footer = True
+            cut = start + pos
+        elif blank_row:
+            cut = start + pos if seen_footer else cut
+        else:
+            return cut, seen_footer, True
+    return cut, seen_footer, False
 
 
 _QUOTED_CELL = re.compile(r'^\s*"?(.*?)"?\s*[,;\t|]*\s*$')

@@ -1,0 +1,59 @@
+"""Group numbers for pandas rows, as ``groupby(keys, sort=True, dropna=False)`` orders them.
+
+pandas' multi-key groupby on Arrow-backed text re-hashes every key column on every call; here
+each key column is factorized once (sorted, blanks last) and the codes are combined into one
+integer per row, so a sum is a groupby on one int64 column (the same sums, in the same order,
+as pandas' own) and a loop over groups is a slice of one argsort.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+_LIMIT = 1 << 62
+
+
+def group_index(frame: pd.DataFrame, keys: Sequence[str]
+                ) -> tuple[np.ndarray[Any, np.dtype[np.int64]], pd.DataFrame]:
+    """Per row its group number (0..g-1 in sorted key order, missing keys last, as
+    ``frame.groupby(keys, sort=True, dropna=False)``), and the groups' keys as a frame with
+    one row per group and the key columns' dtypes."""
+    n = len(frame)
+    codes: list[np.ndarray[Any, np.dtype[np.int64]]] = []
+    uniques: list[pd.Index] = []
+    flat = np.zeros(n, dtype=np.int64)
+    for key in keys:
+        c, u = pd.factorize(frame[key], sort=True, use_na_sentinel=True)
+        c = np.where(c < 0, len(u), c).astype(np.int64)  # missing sorts last
+        codes.append(c)
+        uniques.append(pd.Index(u))
+        size = len(u) + 1
+        if int(flat.max(initial=0)) + 1 > _LIMIT // size:
+            flat = pd.factorize(flat, sort=True)[0].astype(np.int64)  # same order
+        flat = flat * size + c
+    gid, distinct = pd.factorize(flat, sort=True)  # hashing, then sorting only the groups
+    gid = gid.astype(np.int64)
+    first = np.full(len(distinct), n, dtype=np.int64)
+    np.minimum.at(first, gid, np.arange(n, dtype=np.int64))
+    columns: dict[str, Any] = {}
+    for key, c, u in zip(keys, codes, uniques, strict=True):
+        at = c[first]
+        missing = at == len(u)
+        taken = (u.take(np.where(missing, -1, at), allow_fill=True) if missing.any()
+                 else u.take(at))
+        columns[key] = pd.Series(taken)
+    return np.asarray(gid, dtype=np.int64).reshape(-1), pd.DataFrame(columns, index=range(
+        len(first)))
+
+
+def grouped_sums(frame: pd.DataFrame, keys: Sequence[str], columns: Sequence[str]
+                 ) -> pd.DataFrame:
+    """``frame.groupby(keys, dropna=False, sort=True, observed=True)[columns].sum()
+    .reset_index()`` for non-categorical keys, with one integer key."""
+    gid, key_frame = group_index(frame, keys)
+    sums = frame[list(columns)].groupby(gid, sort=True).sum().reset_index(drop=True)
+    return pd.concat([key_frame, sums], axis=1)
