@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import formfit.cells.groups as groups
-from formfit.cells.groups import group_index, grouped_sums
+from formfit.cells.groups import group_index, grouped_sums, sorted_groups
 from formfit.io.table import duplicated_rows
 
 
@@ -80,3 +80,13 @@ def test_lead_outcomes_still_refuses_two_rows_for_one_lead() -> None:
     deals = inputs.deals
     won_keys = set(deals.loc[deals["outcome"] == "won", "lead_key"])
     assert set(out.leads.loc[out.leads["deal_state"] == "won", "lead_key"]) == won_keys
+
+
+def test_sorted_groups_are_numpys_unique() -> None:
+    """The hashing shortcut the lead cells and the LR test's cells rest on gives exactly
+    np.unique's inverse and first positions (so the fits see the same cells in order)."""
+    key = np.random.default_rng(4).integers(-50, 400, 20_000)
+    gid, first = sorted_groups(key)
+    _, first_np, inv_np = np.unique(key, return_index=True, return_inverse=True)
+    assert gid.tolist() == inv_np.ravel().tolist()
+    assert first.tolist() == first_np.tolist()

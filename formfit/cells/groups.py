@@ -17,6 +17,18 @@ import pandas as pd
 _LIMIT = 1 << 62
 
 
+def sorted_groups(key: np.ndarray) -> tuple[np.ndarray[Any, np.dtype[np.int64]],
+                                             np.ndarray[Any, np.dtype[np.int64]]]:
+    """Per row the number of its key among the distinct keys in sorted order, and per group
+    the position of its first row: what ``np.unique(key, return_index=True,
+    return_inverse=True)`` gives, by hashing the rows and sorting only the distinct keys."""
+    codes, distinct = pd.factorize(key, sort=True)
+    gid = np.asarray(codes, dtype=np.int64)
+    first = np.full(len(distinct), len(key), dtype=np.int64)
+    np.minimum.at(first, gid, np.arange(len(key), dtype=np.int64))
+    return gid, first
+
+
 def group_index(frame: pd.DataFrame, keys: Sequence[str]
                 ) -> tuple[np.ndarray[Any, np.dtype[np.int64]], pd.DataFrame]:
     """Per row its group number (0..g-1 in sorted key order, missing keys last, as
@@ -35,10 +47,7 @@ def group_index(frame: pd.DataFrame, keys: Sequence[str]
         if int(flat.max(initial=0)) + 1 > _LIMIT // size:
             flat = pd.factorize(flat, sort=True)[0].astype(np.int64)  # same order
         flat = flat * size + c
-    gid, distinct = pd.factorize(flat, sort=True)  # hashing, then sorting only the groups
-    gid = gid.astype(np.int64)
-    first = np.full(len(distinct), n, dtype=np.int64)
-    np.minimum.at(first, gid, np.arange(n, dtype=np.int64))
+    gid, first = sorted_groups(flat)
     columns: dict[str, Any] = {}
     for key, c, u in zip(keys, codes, uniques, strict=True):
         at = c[first]

@@ -30,10 +30,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from scipy import linalg
 from scipy import stats as sps
 
+from formfit.cells.groups import sorted_groups
 from formfit.models.firth import LogitFit, fit_logit
 from formfit.models.threads import single_threaded_blas
 from formfit.models.value_levels import Encoded
@@ -88,10 +88,7 @@ def _cells(code_cols: list[np.ndarray], y: np.ndarray) -> tuple[np.ndarray, np.n
             key = key * int(radix[j]) + mat[:, j]
         # hash first (millions of leads, a few thousand cells), then the cells in key order
         # (as np.unique would give them: the fits see the same rows in the same order)
-        codes, keys = pd.factorize(key, sort=True)
-        inv = np.asarray(codes, dtype=np.int64)
-        first = np.full(len(keys), len(key), dtype=np.int64)
-        np.minimum.at(first, inv, np.arange(len(key), dtype=np.int64))
+        inv, first = sorted_groups(key)
         uniq = mat[first]
     else:
         uniq, inv = np.unique(mat, axis=0, return_inverse=True)

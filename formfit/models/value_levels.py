@@ -101,9 +101,7 @@ def encode_field(values: pd.Series, classes: pd.Series, shown: np.ndarray, judge
     """:func:`encode_values` of a column of raw answers and their classes (``classify_series``)."""
     from formfit.models.field_values import CLASS_CODES
 
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    fv = FieldValues(np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object),
-                     np.zeros(1, dtype=np.int8))
+    fv = FieldValues.factorize(values)
     cls = classes.astype(object).map(CLASS_CODES).to_numpy(dtype=np.int8)
     return encode_values(fv, cls, shown, judged, kind)
 
