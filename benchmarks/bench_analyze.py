@@ -9,7 +9,8 @@ as separate processes: a bare pyarrow read of submissions, views and outcomes, a
 `formfit analyze --format json`. Each process is timed from outside: wall time, CPU time
 (user + sys of that child, from os.wait4) and its peak RSS. When `formfit analyze` writes
 per-stage timings to the file named by FORMFIT_STAGE_TIMES (JSON {"stages": [{"stage",
-"wall_s", "cpu_s", "peak_rss_mb"}, ...]}), they are shown under its row.
+"wall_s", "cpu_s", "peak_rss_mb", "rss_mb"}, ...]}), they are shown under its row, with
+the memory each stage leaves held (rss_mb) beside the peak so far.
 
 Also measured: `formfit --help` wall time and which heavy libraries `import formfit` loads.
 Prints a Markdown table and writes the figures as JSON. The targets are issue 8's: analyze
@@ -258,7 +259,9 @@ def markdown(report: dict[str, Any]) -> str:
                 v = s.get(key)
                 return format(v, fmt) if isinstance(v, int | float) else ""
             lines.append(f"| | | | &nbsp;&nbsp;{s.get('stage', '?')} | {num('wall_s', '.2f')} | "
-                         f"{num('cpu_s', '.2f')} | {num('peak_rss_mb', '.0f')} | | |")
+                         f"{num('cpu_s', '.2f')} | {num('peak_rss_mb', '.0f')} | "
+                         f"{'holds ' + num('rss_mb', '.0f') + ' MB after' if 'rss_mb' in s else ''}"
+                         " | |")
     env = report["environment"]
     out = ["\n".join(lines), ""]
     for sc in report["summary"]["scaling"]:

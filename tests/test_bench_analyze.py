@@ -40,6 +40,8 @@ def test_smoke_run_measures_every_stage(tmp_path: Path,
                       ("analyze", "parquet", "rows")]
     for r in report["runs"]:
         assert r["exit_code"] == 0 and r["wall_s"] > 0 and r["peak_rss_mb"] > 50, r
+    for r in report["runs"][2::2]:  # analyze: each stage's memory held after it, and the peak
+        assert r["stages"] and all(50 < s["rss_mb"] <= s["peak_rss_mb"] + 1 for s in r["stages"])
     # the bare read saw every row of the three files the analyze run was given
     truth = json.loads((work / "world_2000" / "truth.json").read_text())["counts"]
     expected_rows = truth["submission_rows"] + truth["views"] + truth["deals"]
@@ -62,7 +64,8 @@ def test_stage_times_from_analyze_are_shown_under_its_row() -> None:
     the analyze row; missing keys leave blank cells rather than failing."""
     bench = _bench()
     run = bench.Run("analyze", 1_000_000, "csv", "rows", 10.0, 12.0, 900.0, 0,
-                    stages=[{"stage": "read", "wall_s": 2.5, "cpu_s": 3.0, "peak_rss_mb": 400},
+                    stages=[{"stage": "read", "wall_s": 2.5, "cpu_s": 3.0, "peak_rss_mb": 400,
+                             "rss_mb": 350.4},
                             {"stage": "cells", "wall_s": 1.25}])
     read = bench.Run("bare read", 1_000_000, "csv", "rows", 2.0, 2.5, 300.0, 0)
     runs = [read, run]
@@ -73,7 +76,7 @@ def test_stage_times_from_analyze_are_shown_under_its_row() -> None:
     text = bench.markdown(report)
     assert ("| 1M | csv | rows | analyze | 10.00 | 12.00 | 900 | "
             "5.0x (target 3x: not met); CPU 4.8x") in text
-    assert "&nbsp;&nbsp;read | 2.50 | 3.00 | 400 |" in text
+    assert "&nbsp;&nbsp;read | 2.50 | 3.00 | 400 | holds 350 MB after |" in text
     assert "&nbsp;&nbsp;cells | 1.25 |  |  |" in text
     assert "scipy of" in text and "not met" in text.split("import formfit")[1]
 
