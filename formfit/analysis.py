@@ -15,6 +15,7 @@ import pandas as pd
 
 from formfit.config import Settings
 from formfit.inputs import Inputs, Notice
+from formfit.memory import release_memory
 from formfit.progress import step
 from formfit.results import (
     AnalysisResult,
@@ -97,6 +98,7 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
     # Qualification: which leads are won within h, and the effects of presence on winning.
     step("Judging leads against their deals")
     outcomes = lead_outcomes(inputs, settings)
+    release_memory()
     notices += outcomes.notices
     wins_effects = None
     if inputs.deals is not None:
@@ -118,6 +120,7 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
     shown = shown_matrix(inputs, leads["version"])
     step("Measuring what field values predict")
     assessed = assess_fields(inputs.submissions, fields, shown, leads["won"])
+    release_memory()
     for assessment in assessed.values():
         notices += assessment.notices
 

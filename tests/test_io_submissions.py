@@ -199,3 +199,26 @@ def test_first_submission_ties_do_not_depend_on_row_order(tmp_path: Path) -> Non
         subs = load_inputs(Settings(submissions=path)).submissions.set_index("lead_key")
         picked.append(subs.loc["7", "budget"])
     assert picked[0] == picked[1]
+
+
+def test_checking_consumes_the_raw_rows_but_keeps_the_column_names(tmp_path: Path) -> None:
+    """The raw text is released as it is copied (the raw rows and their checked copy are never
+    held whole at once): afterwards the raw table keeps its column names, which later checks
+    ask for, and no rows; the checked leads are complete."""
+    from formfit.io.readers import read_table
+    from formfit.io.submissions import load_submissions
+
+    path = tmp_path / "subs.csv"
+    path.write_text("email,form_id,submitted_at,company_size,budget\n"
+                    "a@x.com,f1,2025-01-01,11-50,100\n"
+                    "b@x.com,f1,2025-01-02,,200\n"
+                    "b@x.com,f1,2025-01-03,1-10,300\n")
+    table = read_table(path, "submissions")
+    got = load_submissions(table, Settings(submissions=path), None, "email")
+    assert list(table.frame.columns) == ["email", "form_id", "submitted_at", "company_size",
+                                         "budget"]
+    assert len(table.frame) == 0
+    assert got.frame["company_size"].iloc[0] == "11-50"
+    assert got.frame["company_size"].isna().tolist() == [False, True]
+    assert got.frame["budget"].tolist() == ["100", "200"]
+    assert got.accounting.excluded == {"repeat_submission": 1}

@@ -46,6 +46,7 @@ from formfit.io.readers import RawTable, read_table
 from formfit.io.submissions import apply_constants, load_submissions
 from formfit.io.views import load_views
 from formfit.limits import using
+from formfit.memory import release_memory
 from formfit.progress import stage
 
 if TYPE_CHECKING:
@@ -149,15 +150,12 @@ def load_inputs(settings: Settings, backend: object = None) -> Inputs:
         engine.close()
 
 
-def _no_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame's column names without its rows (nor, unlike ``iloc[:0]``, its buffers):
-    later checks only ask which columns a file had."""
-    import pyarrow as pa
-
-    empty = pd.DataFrame(columns=frame.columns)
-    del frame
-    pa.default_memory_pool().release_unused()  # hand the freed Arrow buffers back to the OS
-    return empty
+def _drop_rows(table: RawTable) -> None:
+    """Keep the table's column names without its rows (nor, unlike ``iloc[:0]``, its buffers):
+    later checks only ask which columns a file had. The rows must be gone, not only out of
+    this function's reach, before the freed memory is handed back to the OS."""
+    table.frame = pd.DataFrame(columns=table.frame.columns)
+    release_memory()
 
 
 def _given(settings: Settings, role: str) -> bool:
@@ -189,10 +187,20 @@ def _load(settings: Settings, forms_file: FormsConfig | None, engine: Engine) ->
     notices: list[Notice] = []
     with stage("Checking submissions"):
         subs = load_submissions(subs_raw, settings, forms_file, key)
-    subs_raw.frame = _no_rows(subs_raw.frame)  # its rows live on in subs: free the raw text
+    _drop_rows(subs_raw)  # its rows live on in subs: free the raw text
     notices.extend(subs.notices)
     notices.extend(not_form_like(subs.frame, subs.fields, subs_raw.original))
     accounting = {"submissions": subs.accounting}
+
+    # the outcomes are joined first, so that their raw rows are gone before the engine
+    # counts the views (the peak memory); notices and accounting keep the inputs' order
+    deals = None
+    outcomes = None
+    if out_raw is not None:
+        with stage("Joining outcomes"):
+            outcomes = load_outcomes(out_raw, settings, key, subs.frame["lead_key"])
+        _drop_rows(out_raw)
+        deals = outcomes.deals
 
     view_counts = None
     view_level = None
@@ -201,16 +209,13 @@ def _load(settings: Settings, forms_file: FormsConfig | None, engine: Engine) ->
         assert views_tab is not None
         with stage("Counting views"):
             views = load_views(views_tab, settings, subs.forms, subs)
+            engine.close()  # every input is read: the engine's memory goes back now
+        release_memory()
         view_counts, view_level = views.counts, views.level
         accounting["views"] = views.accounting
         notices.extend(views.notices)
 
-    deals = None
-    if out_raw is not None:
-        with stage("Joining outcomes"):
-            outcomes = load_outcomes(out_raw, settings, key, subs.frame["lead_key"])
-        out_raw.frame = _no_rows(out_raw.frame)
-        deals = outcomes.deals
+    if outcomes is not None:
         accounting["outcomes"] = outcomes.accounting
         notices.extend(outcomes.notices)
 

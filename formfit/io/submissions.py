@@ -78,7 +78,9 @@ def _segment_text(s: pd.Series) -> pd.Series:
 
 def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfig | None,
                      key: str) -> SubmissionsLoad:
-    """Validate, de-duplicate and account for submissions; decide the field columns."""
+    """Validate, de-duplicate and account for submissions; decide the field columns.
+
+    The raw rows are consumed: afterwards ``table.frame`` keeps only the column names."""
     require(table, [("lead_id", "email"), "form_id"], extra_hint={
         "form_id": "If every row comes from one form, add `constants: {form_id: my-form}` "
                    "to the config file instead."})
@@ -182,6 +184,20 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
     keep = valid.copy()
     keep[repeat_pos] = False
 
+    # every submission of a known form counts as a conversion, keyed or not, repeat or not
+    counted = ~dup & ~form_id.isna().to_numpy()
+    if forms_file is not None:
+        counted &= np.asarray(form_id.isin(list(forms.forms)).to_numpy(), dtype=bool)
+    all_subs = pd.DataFrame({"form_id": form_id[counted], "submitted_at": submitted_at[counted]})
+    if "session_id" in df.columns:
+        all_subs["session_id"] = blank_to_na(df["session_id"])[counted]
+    for seg in settings.segments:
+        if seg in df.columns:
+            all_subs[seg] = _segment_text(df[seg])[counted]
+
+    # the raw text is released column by column as it is copied, so that the raw rows and
+    # their checked copy are never held whole at once (the benchmark's peak memory)
+    names = list(df.columns)
     out = pd.DataFrame({
         "lead_key": lead_key[keep].astype("str"),
         "form_id": form_id[keep].astype("str"),
@@ -198,6 +214,9 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
         col = field_columns.get(f)
         out[f] = (blank_to_na(df[col])[keep] if col is not None
                   else pd.Series(pd.NA, index=out.index, dtype="str"))
+        if col is not None and col not in (key, "form_id", "submitted_at"):
+            del df[col]
+    table.frame = df = pd.DataFrame(columns=names)
     out = out.reset_index(drop=True)
     if out.empty:
         raise _nothing_left(table, acc, form_id[~dup & ~no_key & ~no_form], forms_file)
@@ -209,17 +228,6 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
                 "MISSING_SUBMISSION_DATES",
                 f"{undated:,} analysed leads have a blank submitted_at; no maturity window can "
                 "be applied to them.", {"input": "submissions", "rows": undated}))
-
-    # every submission of a known form counts as a conversion, keyed or not, repeat or not
-    counted = ~dup & ~form_id.isna().to_numpy()
-    if forms_file is not None:
-        counted &= np.asarray(form_id.isin(list(forms.forms)).to_numpy(), dtype=bool)
-    all_subs = pd.DataFrame({"form_id": form_id[counted], "submitted_at": submitted_at[counted]})
-    if "session_id" in df.columns:
-        all_subs["session_id"] = blank_to_na(df["session_id"])[counted]
-    for seg in settings.segments:
-        if seg in df.columns:
-            all_subs[seg] = _segment_text(df[seg])[counted]
 
     return SubmissionsLoad(frame=out, fields=fields, forms=forms, accounting=acc,
                            notices=notices, all_submissions=all_subs)

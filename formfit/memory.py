@@ -1,0 +1,38 @@
+"""Handing memory back to the OS once large intermediate frames are gone.
+
+Peak memory is a target of its own (2 GB at 10M views). Freed memory does not leave the process
+by itself: Arrow's pool keeps buffers for reuse, and glibc keeps freed heap below its mmap
+threshold (pandas and numpy temporaries of a few MB land there). Without this, the 10M-view
+benchmark still held 2.0 GB after judging the leads, 0.75 GB of it freed but kept; with it,
+1.3 GB, and the peak of the stages after fell with it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import sys
+from functools import cache
+from typing import Any
+
+
+def release_memory() -> None:
+    """Return freed Arrow buffers and freed C heap to the OS: call it where big frames have
+    just died (a few milliseconds)."""
+    pa = sys.modules.get("pyarrow")  # not imported: nothing of Arrow's to return
+    if pa is not None:
+        pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@cache
+def _malloc_trim() -> Any:
+    """glibc's malloc_trim, or None (other C libraries and platforms keep no such heap)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # musl has no malloc_trim
+        return None
