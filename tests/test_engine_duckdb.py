@@ -175,3 +175,63 @@ def test_padded_and_blank_cells_of_a_csv_scan_read_as_trimmed(world: Path,
     assert pad["inputs"]["views"] == clean["inputs"]["views"]
     assert clean["inputs"]["views"]["rows_read"] == len(views)
     assert close(clean["fields"], pad["fields"]) == []
+
+
+def test_embedded_duckdb_memory_is_capped_and_can_be_set(monkeypatch: pytest.MonkeyPatch,
+                                                         world: Path) -> None:
+    """The embedded DuckDB spills beyond a cap (150 MB a thread, at least 400 MB) instead of
+    taking DuckDB's default 80% of RAM beside formfit's own frames; FORMFIT_DUCKDB_MEMORY
+    sets another, and a size DuckDB cannot read is a usage error naming the variable."""
+    from formfit.cells.engine import MEMORY_ENV, Engine, duckdb_exec
+
+    def setting(name: str) -> str:
+        engine = Engine()
+        try:
+            return str(duckdb_exec(engine.local(), f"SELECT current_setting('{name}')")[0][0])
+        finally:
+            engine.close()
+
+    monkeypatch.delenv(MEMORY_ENV, raising=False)
+    threads = int(setting("threads"))
+    mib = max(400, 150 * threads) * 1000**2 / 1024**2  # DuckDB shows MiB, cut to 0.1
+    assert setting("memory_limit") == f"{math.floor(mib * 10) / 10:.1f} MiB"
+
+    monkeypatch.setenv(MEMORY_ENV, "1GB")
+    assert setting("memory_limit") == "953.6 MiB"
+
+    monkeypatch.setenv(MEMORY_ENV, "lots")
+    code, out, err = run("analyze", "--submissions", str(world / "submissions.csv"),
+                         "--views", str(world / "views.csv"), "-q")
+    assert code == 2, err
+    assert "FORMFIT_DUCKDB_MEMORY='lots' is not a memory size" in err
+    assert "Traceback" not in err
+
+
+def test_counting_views_leaves_no_table_behind_and_close_is_repeatable(world: Path) -> None:
+    """The grouped views are a temporary table only while their queries run: dropped once
+    the cells are out (they held a gigabyte at 10M views), whatever the engine. Closing the
+    engine twice is harmless, and a query after closing connects again."""
+    from formfit.cells.engine import Engine, duckdb_exec
+    from formfit.cells.views import row_view_cells
+
+    db = world / "world.db"
+    engine = Engine(f"duckdb:///{db}")
+    table = _views_table(engine, "table:views")
+    got = row_view_cells(table, segments=["device", "channel"],
+                         known_forms=["demo-a", "demo-b", "demo-c", "demo-d", "pricing",
+                                      "newsletter"], inferred=False, session_pairs=None)
+    assert int(got.counts["views"].sum()) > 0
+    temp = duckdb_exec(engine.remote(), "SELECT table_name FROM duckdb_tables() "
+                                        "WHERE temporary")
+    assert temp == []
+    engine.close()
+    engine.close()
+    assert duckdb_exec(engine.remote(), "SELECT 1") == [(1,)]
+    engine.close()
+
+
+def _views_table(engine: Any, ref_text: str) -> Any:
+    from formfit.cells.files import engine_table
+    from formfit.cells.url import parse_input
+
+    return engine_table(engine, parse_input(ref_text, "views"), "views")

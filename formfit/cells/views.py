@@ -236,6 +236,16 @@ def row_view_cells(table: EngineTable, *, segments: Sequence[str], known_forms: 
     ``session_pairs`` holds the distinct (form_id, session_id) of every counted submission
     (None when the submissions carry no session ids).
     """
+    try:
+        return _row_view_cells(table, segments=segments, known_forms=known_forms,
+                               inferred=inferred, session_pairs=session_pairs)
+    finally:
+        table.engine.drop_temporary()
+
+
+def _row_view_cells(table: EngineTable, *, segments: Sequence[str],
+                    known_forms: Sequence[str], inferred: bool,
+                    session_pairs: pd.DataFrame | None) -> RowViewCells:
     import ibis
 
     engine, role, ref = table.engine, table.raw.role, table.ref
