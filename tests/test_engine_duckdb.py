@@ -235,3 +235,64 @@ def _views_table(engine: Any, ref_text: str) -> Any:
     from formfit.cells.url import parse_input
 
     return engine_table(engine, parse_input(ref_text, "views"), "views")
+
+
+def _big_views(world: Path, path: Path, late_row: str | None = None,
+               encoding: str = "utf-8") -> int:
+    """The world's views ten times over with a padding column (past DuckDB's first buffers,
+    about 30 MB), ``late_row`` put in near the end; returns its row number in the file."""
+    lines = (world / "views.csv").read_text().splitlines()
+    pad = "x" * 120
+    rows = [f"{r},{pad}" for r in lines[1:]] * 10
+    at = len(rows) - 5
+    if late_row is not None:
+        rows.insert(at, late_row)
+    path.write_bytes((f"{lines[0]},note\n" + "\n".join(rows) + "\n").encode(encoding))
+    assert path.stat().st_size > 30_000_000
+    return at + 2  # the header is row 1
+
+
+def test_a_ragged_row_far_into_a_scanned_csv_is_named_by_the_reader(world: Path,
+                                                                     tmp_path: Path) -> None:
+    """The embedded DuckDB checks only a CSV's first rows before scanning it (a full count was
+    a whole extra pass); a bad row further in fails the scan, and formfit's reader reads the
+    file again to name the row, as it would have from the start."""
+    first = (world / "views.csv").read_text().splitlines()[1]
+    row = _big_views(world, tmp_path / "views.csv", late_row=f"{first},pad,one too many")
+    code, out, err = run("analyze", "--submissions", str(world / "submissions.csv"),
+                         "--views", str(tmp_path / "views.csv"), "-q")
+    assert code == 2, err
+    assert (f"views file views.csv row {row:,} (the header is row 1) has 7 values but the "
+            "header names 6 columns") in err
+    assert "Traceback" not in err
+
+
+def test_a_late_cp1252_byte_in_a_scanned_csv_is_read_by_the_reader(world: Path,
+                                                                   tmp_path: Path) -> None:
+    """A byte that is not UTF-8 past the first rows fails DuckDB's scan; the reader reads the
+    file as cp1252, and the analysis equals that of the same file with the byte spelled in
+    UTF-8."""
+    first = (world / "views.csv").read_text().splitlines()[1]
+    runs = []
+    for name, encoding in (("utf8.csv", "utf-8"), ("cp1252.csv", "cp1252")):
+        _big_views(world, tmp_path / name, late_row=f"{first},caf\u00e9", encoding=encoding)
+        code, out, err = run("analyze", "--submissions", str(world / "submissions.csv"),
+                             "--views", str(tmp_path / name), "--outcomes",
+                             str(world / "outcomes.csv"), "--forms", str(world / "forms.yaml"),
+                             *SEGMENTS, "--format", "json", "-q")
+        assert code == 0, err
+        runs.append(json.loads(out))
+    assert not close(runs[0]["fields"], runs[1]["fields"])
+    assert runs[0]["inputs"] == runs[1]["inputs"]
+    # and the scan did fail, past the rows checked first: the reader's path was taken
+    from formfit.cells.engine import Engine, ScanFailed
+    from formfit.cells.files import scan_file
+    from formfit.cells.url import parse_input
+
+    engine = Engine()
+    ref = parse_input(str(tmp_path / "cp1252.csv"), "views")
+    table = scan_file(engine, ref, "views")
+    assert ref in engine.unchecked
+    with pytest.raises(ScanFailed):
+        engine.run(lambda: table.expr.distinct().count().execute(), "views", ref)
+    engine.close()

@@ -27,6 +27,16 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+class ScanFailed(Exception):
+    """DuckDB could not read a file it scanned unchecked (a ragged row or a byte that is not
+    UTF-8 far into it): the file must be read again by formfit's reader, whose messages name
+    the row and the fix."""
+
+    def __init__(self, ref: InputRef) -> None:
+        super().__init__(ref.label)
+        self.ref = ref
+
+
 class Engine:
     """One ibis connection (opened on first use) plus the embedded DuckDB for files."""
 
@@ -40,6 +50,9 @@ class Engine:
         self._spark_dir: Path | None = None  # the JVM log and warehouse of a Spark we started
         self._failed = False  # an engine error was reported: keep the JVM log for the user
         self._temporary: list[tuple[Any, str]] = []  # (backend, name) made by materialize
+        # files scanned without a full pass to check them: a failure reading one is raised as
+        # ScanFailed, so that formfit's reader can read it again and say exactly what is wrong
+        self.unchecked: set[InputRef] = set()
 
     # --- naming -------------------------------------------------------------------------
     @property
@@ -174,6 +187,8 @@ class Engine:
         except (InputError, UsageError):
             raise
         except Exception as exc:
+            if ref is not None and ref in self.unchecked:
+                raise ScanFailed(ref) from exc
             where = f"{role} {ref.label}" if ref is not None else role
             self._failed = True
             jvm = (f" Spark's own log: {self._spark_dir / 'jvm.log'}."

@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from formfit.cells.engine import Engine
-from formfit.cells.url import parse_input
+from formfit.cells.engine import Engine, ScanFailed
+from formfit.cells.url import InputRef, parse_input
 from formfit.config import Settings
 from formfit.errors import UsageError
 from formfit.inputs import FormsConfig, Inputs, Notice
@@ -73,7 +73,8 @@ def _read(ref: Path | str | None, role: str, settings: Settings, engine: Engine)
         return engine_table(engine, source, role).to_raw_table()
 
 
-def _scan_views(ref: Path | str | None, settings: Settings, engine: Engine) -> EngineTable:
+def _scan_views(ref: Path | str | None, settings: Settings, engine: Engine,
+                read_whole: InputRef | None = None) -> EngineTable:
     """Views stay where they are: a file is scanned by the embedded DuckDB, an engine input is
     queried in its engine; only cells come back (formfit.cells.views)."""
     from formfit.cells.files import engine_table, from_raw_table, scan_file
@@ -88,7 +89,7 @@ def _scan_views(ref: Path | str | None, settings: Settings, engine: Engine) -> E
     source = parse_input(ref, "views")
     with stage(f"Scanning views ({source.label})"):
         if source.kind == "file":
-            return scan_file(engine, source, "views")
+            return scan_file(engine, source, "views", scan=source != read_whole)
         return engine_table(engine, source, "views")
 
 
@@ -141,11 +142,18 @@ def load_inputs(settings: Settings, backend: object = None) -> Inputs:
         forms_file = read_forms_file(settings.forms) if settings.forms is not None else None
     if backend is None and settings.engine is not None and not isinstance(settings.engine, str):
         backend = settings.engine  # an ibis backend handed to the library
-    engine = Engine(settings.engine if isinstance(settings.engine, str) else None,
-                    backend=backend)
+    url = settings.engine if isinstance(settings.engine, str) else None
+    engine = Engine(url, backend=backend)
     try:
         with using(settings.limits):
-            return _load(settings, forms_file, engine)
+            try:
+                return _load(settings, forms_file, engine)
+            except ScanFailed as failed:
+                # rare: DuckDB met a bad row far into a file it scanned; read everything
+                # again, that file by formfit's reader (which names the row, or reads it)
+                engine.close()
+                engine = Engine(url, backend=backend)
+                return _load(settings, forms_file, engine, read_whole=failed.ref)
     finally:
         engine.close()
 
@@ -162,10 +170,11 @@ def _given(settings: Settings, role: str) -> bool:
     return getattr(settings, role) is not None or settings.frame(role) is not None
 
 
-def _load(settings: Settings, forms_file: FormsConfig | None, engine: Engine) -> Inputs:
+def _load(settings: Settings, forms_file: FormsConfig | None, engine: Engine,
+          read_whole: InputRef | None = None) -> Inputs:
     subs_raw = _read(settings.submissions, "submissions", settings, engine)
-    views_tab = _scan_views(settings.views, settings, engine) if _given(settings, "views") \
-        else None
+    views_tab = (_scan_views(settings.views, settings, engine, read_whole)
+                 if _given(settings, "views") else None)
     views_raw = views_tab.raw if views_tab is not None else None
     out_raw = (_read(settings.outcomes, "outcomes", settings, engine)
                if _given(settings, "outcomes") else None)
