@@ -38,7 +38,10 @@ def test_dataframe_and_arrow_inputs_give_the_file_result(result: formfit.Analysi
     subs = pd.read_csv(SUBS, dtype=str)
     views = pd.read_csv(DATA / "views_rows.csv")  # typed columns (ints) as pandas reads them
     deals = pa.table(pd.read_csv(DATA / "outcomes.csv", dtype=str))
+    before = subs.copy()
     from_frames = formfit.analyze(subs, views, deals, DATA / "forms.yaml", columns=COLS)
+    # checking consumes formfit's own copy of the rows, never the caller's frame
+    pd.testing.assert_frame_equal(subs, before)
     a, b = result.to_dict(), from_frames.to_dict()
     assert a["fields"] == b["fields"]
     assert a["inputs"]["submissions"] == b["inputs"]["submissions"]
