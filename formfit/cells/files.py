@@ -87,11 +87,9 @@ def scan_file(engine: Engine, ref: InputRef, role: str, *, scan: bool = True) ->
     kind, gz = format_of(path)
     con = engine.local()
     scanned: EngineTable | None = None
-    if not scan:
-        pass
-    elif kind in ("csv", "tsv"):
+    if scan and kind in ("csv", "tsv"):
         scanned = _scan_csv(engine, con, ref, role, tab=kind == "tsv", gz=gz)
-    elif kind == "parquet" and not gz:
+    elif scan and kind == "parquet" and not gz:
         scanned = _scan_parquet(engine, con, ref, role)
     if scanned is not None:
         return scanned
