@@ -158,14 +158,6 @@ def load_inputs(settings: Settings, backend: object = None) -> Inputs:
         engine.close()
 
 
-def _drop_rows(table: RawTable) -> None:
-    """Keep the table's column names without its rows (nor, unlike ``iloc[:0]``, its buffers):
-    later checks only ask which columns a file had. The rows must be gone, not only out of
-    this function's reach, before the freed memory is handed back to the OS."""
-    table.frame = pd.DataFrame(columns=table.frame.columns)
-    release_memory()
-
-
 def _given(settings: Settings, role: str) -> bool:
     return getattr(settings, role) is not None or settings.frame(role) is not None
 
@@ -196,7 +188,6 @@ def _load(settings: Settings, forms_file: FormsConfig | None, engine: Engine,
     notices: list[Notice] = []
     with stage("Checking submissions"):
         subs = load_submissions(subs_raw, settings, forms_file, key)
-    _drop_rows(subs_raw)  # its rows live on in subs: free the raw text
     notices.extend(subs.notices)
     notices.extend(not_form_like(subs.frame, subs.fields, subs_raw.original))
     accounting = {"submissions": subs.accounting}
@@ -208,7 +199,7 @@ def _load(settings: Settings, forms_file: FormsConfig | None, engine: Engine,
     if out_raw is not None:
         with stage("Joining outcomes"):
             outcomes = load_outcomes(out_raw, settings, key, subs.frame["lead_key"])
-        _drop_rows(out_raw)
+        out_raw.drop_rows()
         deals = outcomes.deals
 
     view_counts = None

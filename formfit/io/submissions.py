@@ -216,7 +216,8 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
                   else pd.Series(pd.NA, index=out.index, dtype="str"))
         if col is not None and col not in (key, "form_id", "submitted_at"):
             del df[col]
-    table.frame = df = pd.DataFrame(columns=names)
+    del df  # the last reference to the raw rows besides the table's own
+    table.drop_rows(names)
     out = out.reset_index(drop=True)
     if out.empty:
         raise _nothing_left(table, acc, form_id[~dup & ~no_key & ~no_form], forms_file)

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from formfit.errors import InputError
+from formfit.memory import release_memory
 from formfit.personal import EMAIL, PHONE, value_kind
 
 
@@ -46,6 +47,14 @@ class RawTable:
     @property
     def name(self) -> str:
         return self.engine_label or self.path.name
+
+    def drop_rows(self, columns: Sequence[str] | None = None) -> None:
+        """Keep the column names (``columns``, else the frame's own) without the rows, nor,
+        unlike ``iloc[:0]``, their buffers, and hand the freed memory back to the OS: once
+        the rows live on in checked frames, later checks only ask which columns a file had."""
+        names = list(self.frame.columns) if columns is None else list(columns)
+        self.frame = pd.DataFrame(columns=names)
+        release_memory()
 
     def number(self, pos: int) -> int:
         """The user-visible record number of the frame's positional row ``pos``."""
