@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from formfit.memory import release_memory
+
 TIMES_ENV = "FORMFIT_STAGE_TIMES"
 
 
@@ -109,7 +111,10 @@ def stage(name: str) -> Iterator[None]:
     """Mark a stage of the work (shown and timed only inside :func:`tracking`)."""
     tracker = _CURRENT.get()
     if tracker is None:
-        yield
+        try:
+            yield
+        finally:
+            release_memory()
         return
     tracker.close_step()
     if tracker.status is not None:
@@ -118,6 +123,7 @@ def stage(name: str) -> Iterator[None]:
     try:
         yield
     finally:
+        release_memory()
         tracker.record(name, wall, cpu)
 
 
