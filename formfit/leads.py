@@ -43,6 +43,7 @@ import pyarrow.compute as pc
 from formfit.cells.leads import LeadCells, lead_cells
 from formfit.config import Settings
 from formfit.inputs import Inputs, Notice
+from formfit.memory import release_memory
 from formfit.models.censoring import CENSORED, LOST, WON, cumulative_incidence_table
 from formfit.models.completion import WinTiming, win_timing
 
@@ -227,17 +228,16 @@ def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
 
     deals = _deals_at(inputs.deals, as_of, dated)
     # Per-lead aggregates by integer position (str-keyed map/groupby is slow on pandas 3).
-    # One Arrow dictionary over the leads' keys then the deals': codes number the keys in
-    # order of first appearance, so unique lead keys get codes 0..n-1 (their positions) and a
-    # deal's code is its lead's position, or >= n when it has none (pandas' str Index took
-    # half a second per million for is_unique + get_indexer).
-    both = pa.concat_arrays([_arrow_text(leads["lead_key"]), _arrow_text(deals["lead_key"])])
-    codes = np.asarray(pc.dictionary_encode(both, null_encoding="encode").indices
-                       .to_numpy(zero_copy_only=False), dtype=np.int64)
-    del both
-    if n and int(codes[:n].max()) != n - 1:
+    # Arrow's hash lookup gives each deal its lead's position (pandas' str Index took half a
+    # second per million for is_unique + get_indexer; one Arrow dictionary over both key
+    # columns held 0.7 GB at 2.3M leads, this 0.4 GB). Looking the leads up in themselves
+    # proves each key is one lead's.
+    lead_keys = _arrow_text(leads["lead_key"])
+    if n and not np.array_equal(_positions(lead_keys, lead_keys), np.arange(n)):
         raise ValueError("inputs.submissions must hold one row per lead_key")
-    pos_all = np.where(codes[n:] < n, codes[n:], -1)
+    pos_all = _positions(_arrow_text(deals["lead_key"]), lead_keys)
+    del lead_keys
+    release_memory()  # the lookup's hash table
     deals = deals.loc[pos_all >= 0].copy()
     pos = pos_all[pos_all >= 0]
     sub_days = leads["date"].to_numpy(dtype="datetime64[ns]")[pos]
@@ -373,7 +373,13 @@ def _arrow_text(s: pd.Series) -> pa.Array:
     """A text column as one Arrow array (no copy when it is Arrow-backed already)."""
     arr = pa.array(s.astype("str"), from_pandas=True)
     arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-    return arr.cast(pa.large_string())  # one type, so that two columns concatenate
+    return arr.cast(pa.large_string())  # one type, so that two columns compare
+
+
+def _positions(values: pa.Array, among: pa.Array) -> np.ndarray:
+    """Per value, the position of its first occurrence in ``among``, or -1."""
+    found = pc.index_in(values, value_set=among)
+    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _won_undated_notice(count: int, h: int | None) -> Notice:
