@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import formfit.cells.groups as groups
-from formfit.cells.groups import group_index, grouped_sums, sorted_groups
+from formfit.cells.groups import group_index, sorted_groups
+from formfit.cells.leads import lead_cells
 from formfit.io.table import duplicated_rows
 
 
@@ -26,17 +29,57 @@ def _frame(rng: np.random.Generator, n: int) -> pd.DataFrame:
     return df
 
 
+def _leads(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """Per-lead outcomes as lead_outcomes hands them to lead_cells."""
+    df = _frame(rng, n).drop(columns=["leads", "revenue"])
+    df["form_id"] = df["form_id"].fillna("c")
+    df["deal_state"] = pd.Series(rng.choice(["won", "open", "lost", "none"], n), dtype="str")
+    rev = rng.lognormal(8, 2, n)
+    rev[rng.random(n) < 0.3] = np.nan
+    df["win_revenue"] = np.where(df["deal_state"] == "won", rev, np.nan)
+    event = pd.Series(rng.integers(0, 3, n), dtype="Int64")
+    event[rng.random(n) < 0.2] = pd.NA
+    df["event"] = event
+    df["event_days"] = np.where(event.isna(), np.nan, rng.integers(0, 40, n) + rng.random(n))
+    return df
+
+
 @pytest.mark.parametrize("limit", [1 << 62, 16])  # 16: the codes are re-packed on the way
-def test_grouped_sums_equal_pandas_groupby(monkeypatch: pytest.MonkeyPatch, limit: int) -> None:
+def test_lead_cells_equal_pandas_groupby(monkeypatch: pytest.MonkeyPatch, limit: int) -> None:
+    """Counts by bincount and events numbered by (cell, day) are pandas' groupby sums, in its
+    order, to the last bit (revenue sums included)."""
     monkeypatch.setattr(groups, "_LIMIT", limit)
     rng = np.random.default_rng(3)
-    for trial in range(150):
-        df = _frame(rng, int(rng.integers(1, 60)))
-        keys = ["form_id", "version", "date", "device"] if trial % 3 else ["form_id"]
-        want = df.groupby(keys, dropna=False, sort=True, observed=True)[
-            ["leads", "revenue"]].sum().reset_index()
-        pd.testing.assert_frame_equal(grouped_sums(df, keys, ["leads", "revenue"]), want,
-                                      check_exact=True)
+    for trial in range(120):
+        df = _leads(rng, int(rng.integers(1, 60)))
+        segs = ["device"] if trial % 2 else []
+        keys = ["form_id", "version", "date", *segs]
+        got = lead_cells(df, segs, date(2025, 3, 1))
+        ref = df[keys].copy()
+        for s in ("won", "open", "lost"):
+            ref[s] = (df["deal_state"] == s).astype("int64")
+        ref["no_deal"] = (df["deal_state"] == "none").astype("int64")
+        ref["leads"] = 1
+        has = df["win_revenue"].notna() & (df["deal_state"] == "won")
+        ref["rev_n"] = has.astype("int64")
+        ref["rev_sum"] = df["win_revenue"].where(has, 0.0)
+        ref["rev_sumsq"] = ref["rev_sum"] ** 2
+        counts = ["leads", "won", "open", "lost", "no_deal", "rev_n", "rev_sum", "rev_sumsq"]
+        want = ref.groupby(keys, dropna=False, sort=True)[counts].sum().reset_index()
+        want["age_days"] = (pd.Timestamp("2025-03-01") - want["date"]).dt.days.astype(float)
+        pd.testing.assert_frame_equal(got.cells, want, check_exact=True)
+
+        ok = df["event"].notna() & df["date"].notna()
+        ev = df.loc[ok, keys].assign(t=np.floor(df.loc[ok, "event_days"]).astype("int64"))
+        code = df.loc[ok, "event"].astype("int64")
+        for name, value in (("won", 1), ("lost", 2), ("censored", 0)):
+            ev[name] = (code == value).astype("int64")
+        if ev.empty:
+            assert got.events.empty
+            continue
+        want_ev = ev.groupby([*keys, "t"], dropna=False, sort=True)[
+            ["won", "lost", "censored"]].sum().reset_index()
+        pd.testing.assert_frame_equal(got.events, want_ev, check_exact=True)
 
 
 def test_group_index_orders_groups_as_groupby_iterates() -> None:

@@ -2,8 +2,8 @@
 
 pandas' multi-key groupby on Arrow-backed text re-hashes every key column on every call; here
 each key column is factorized once (sorted, blanks last) and the codes are combined into one
-integer per row, so a sum is a groupby on one int64 column (the same sums, in the same order,
-as pandas' own) and a loop over groups is a slice of one argsort.
+integer per row, so a count is a ``bincount`` of group numbers and a sum a groupby on one
+int64 column (the same sums, in the same order, as pandas' own).
 """
 
 from __future__ import annotations
@@ -57,12 +57,3 @@ def group_index(frame: pd.DataFrame, keys: Sequence[str]
         columns[key] = pd.Series(taken)
     return np.asarray(gid, dtype=np.int64).reshape(-1), pd.DataFrame(columns, index=range(
         len(first)))
-
-
-def grouped_sums(frame: pd.DataFrame, keys: Sequence[str], columns: Sequence[str]
-                 ) -> pd.DataFrame:
-    """``frame.groupby(keys, dropna=False, sort=True, observed=True)[columns].sum()
-    .reset_index()`` for non-categorical keys, with one integer key."""
-    gid, key_frame = group_index(frame, keys)
-    sums = frame[list(columns)].groupby(gid, sort=True).sum().reset_index(drop=True)
-    return pd.concat([key_frame, sums], axis=1)

@@ -27,7 +27,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from formfit.cells.groups import grouped_sums
+from formfit.cells.groups import group_index, sorted_groups
 
 KEYS = ("form_id", "version", "date")
 STATES = ("won", "open", "lost", "no_deal")
@@ -71,10 +71,26 @@ def lead_cells(leads: pd.DataFrame, segments: Sequence[str], as_of: date | None)
     ("won", "open", "lost", "none"), ``win_revenue`` (winsorised revenue of a won lead, NaN when
     not won or of unknown amount), and for dated leads ``event`` (0 censored, 1 won, 2 lost)
     and ``event_days``. Leads submitted after ``as_of`` must already be left out.
+
+    The keys are grouped once; every count is a ``bincount`` of the group numbers, and the
+    events are grouped on (cell, day) as one integer: no per-lead column is built per count
+    (at 2.3M leads those columns were 0.4 GB of the peak memory).
     """
     segs = tuple(s for s in segments if s in leads.columns)
     keys = [*KEYS, *segs]
-    base = _norm(leads[[*keys]], segs)
+    counts = ["leads", *STATES, "rev_n", "rev_sum", "rev_sumsq"]
+    if leads.empty:
+        cells = pd.DataFrame({c: pd.Series(dtype="float64") for c in [*keys, *counts,
+                                                                       "age_days"]})
+        events = pd.DataFrame({c: pd.Series(dtype="float64")
+                               for c in [*keys, "t", "won", "lost", "censored"]})
+        return LeadCells(cells=cells, events=events, segments=segs, as_of=as_of)
+    gid, cells = group_index(_norm(leads[keys], segs), keys)
+    g = len(cells)
+
+    def count(mask: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(gid if mask is None else gid[mask], minlength=g).astype(np.int64)
+
     # integer codes: comparing a million Python strings four times took a quarter second
     state_codes, state_names = pd.factorize(leads["deal_state"].astype("str"))
     where = {str(v): i for i, v in enumerate(state_names)}
@@ -82,36 +98,45 @@ def lead_cells(leads: pd.DataFrame, segments: Sequence[str], as_of: date | None)
     def is_state(name: str) -> np.ndarray:
         return np.asarray(state_codes == where.get(name, -2), dtype=bool)
 
+    cells["leads"] = count()
     for s in STATES:
-        base[s] = is_state("none" if s == "no_deal" else s).astype("int64")
-    base["leads"] = 1
+        cells[s] = count(is_state("none" if s == "no_deal" else s))
     rev = pd.to_numeric(leads["win_revenue"], errors="coerce").to_numpy(dtype=float)
     has = np.isfinite(rev) & is_state("won")
-    base["rev_n"] = has.astype("int64")
-    base["rev_sum"] = np.where(has, rev, 0.0)
-    base["rev_sumsq"] = np.where(has, rev * rev, 0.0)
-    counts = ["leads", *STATES, "rev_n", "rev_sum", "rev_sumsq"]
-    if base.empty:
-        cells = pd.DataFrame({c: pd.Series(dtype="float64") for c in [*keys, *counts,
-                                                                       "age_days"]})
-    else:
-        cells = grouped_sums(base, keys, counts)
-        cells["age_days"] = ((pd.Timestamp(as_of) - cells["date"]).dt.days.astype(float)
-                             if as_of is not None else np.nan)
+    cells["rev_n"] = count(has)
+    rev = np.where(has, rev, 0.0)
+    # pandas' grouped sum (compensated): the same totals, to the last bit, as before
+    sums = pd.DataFrame({"rev_sum": rev, "rev_sumsq": rev * rev}).groupby(gid, sort=True).sum()
+    del rev
+    cells["rev_sum"] = sums["rev_sum"].to_numpy()
+    cells["rev_sumsq"] = sums["rev_sumsq"].to_numpy()
+    cells["age_days"] = ((pd.Timestamp(as_of) - cells["date"]).dt.days.astype(float)
+                         if as_of is not None else np.nan)
+    return LeadCells(cells=cells, events=_events(leads, gid, cells[keys]), segments=segs,
+                     as_of=as_of)
+
+
+def _events(leads: pd.DataFrame, gid: np.ndarray, cell_keys: pd.DataFrame) -> pd.DataFrame:
+    """Per (cell, follow-up day t): leads whose first win, final loss or censoring falls on
+    t. Cells come numbered in key order, so numbering (cell, t) in order sorts the events by
+    (keys..., t), as a grouping on the key columns and t would."""
+    keys = list(cell_keys.columns)
     ev = leads["event"] if "event" in leads.columns else pd.Series(pd.NA, index=leads.index)
-    ok = ev.notna().to_numpy(dtype=bool) & base["date"].notna().to_numpy(dtype=bool)
-    e = base.loc[ok, keys].copy()
-    e["t"] = np.floor(leads.loc[ok, "event_days"].to_numpy(dtype=float)).astype("int64")
-    code = ev[ok].to_numpy(dtype="int64")
-    e["won"] = (code == 1).astype("int64")
-    e["lost"] = (code == 2).astype("int64")
-    e["censored"] = (code == 0).astype("int64")
-    if e.empty:
-        events = pd.DataFrame({c: pd.Series(dtype="float64")
-                               for c in [*keys, "t", "won", "lost", "censored"]})
-    else:
-        events = grouped_sums(e, [*keys, "t"], ["won", "lost", "censored"])
-    return LeadCells(cells=cells, events=events, segments=segs, as_of=as_of)
+    ok = ev.notna().to_numpy(dtype=bool) & leads["date"].notna().to_numpy(dtype=bool)
+    if not ok.any():
+        return pd.DataFrame({c: pd.Series(dtype="float64")
+                             for c in [*keys, "t", "won", "lost", "censored"]})
+    t = np.floor(leads["event_days"].to_numpy(dtype=float)[ok]).astype(np.int64)
+    code = ev.to_numpy(dtype="float64", na_value=np.nan)[ok]
+    t0 = int(t.min())
+    span = int(t.max()) - t0 + 1
+    pair_codes, first = sorted_groups(gid[ok] * span + (t - t0))
+    n = len(first)
+    out: pd.DataFrame = cell_keys.iloc[gid[ok][first]].reset_index(drop=True)
+    out["t"] = t[first]
+    for name, value in (("won", 1), ("lost", 2), ("censored", 0)):
+        out[name] = np.bincount(pair_codes[code == value], minlength=n).astype(np.int64)
+    return out
 
 
 def cohort_wins(lc: LeadCells, grid: Sequence[int]) -> tuple[np.ndarray, np.ndarray,
