@@ -233,8 +233,9 @@ def row_view_cells(table: EngineTable, *, segments: Sequence[str], known_forms: 
                    inferred: bool, session_pairs: pd.DataFrame | None) -> RowViewCells:
     """Group row-level views into cells (see the module docstring).
 
-    ``session_pairs`` holds the distinct (form_id, session_id) of every counted submission
-    (None when the submissions carry no session ids).
+    ``session_pairs`` holds the (form_id, session_id) of every counted submission, repeats
+    allowed: the engine takes the distinct pairs (None when the submissions carry no session
+    ids).
     """
     try:
         return _row_view_cells(table, segments=segments, known_forms=known_forms,

@@ -128,8 +128,10 @@ def _row_level(table: EngineTable | None, header: RawTable, settings: Settings,
     all_subs = subs.all_submissions
     pairs = None
     if "session_id" in all_subs.columns:
-        pairs = (all_subs[["form_id", "session_id"]].dropna().astype("str")
-                 .drop_duplicates().reset_index(drop=True))
+        # copies stay: the engine takes the distinct pairs (pandas' drop_duplicates held
+        # 0.4 GB at 2.3M submissions, just before the engine's own peak)
+        pairs = all_subs[["form_id", "session_id"]].dropna().astype("str").reset_index(
+            drop=True)
     got = row_view_cells(table, segments=list(settings.segments), known_forms=list(forms.forms),
                          inferred=forms.inferred, session_pairs=pairs)
     counts = got.counts
