@@ -54,7 +54,7 @@ class Encoded:
         """``codes`` with small levels merged as ``model_level`` says (-1 stays -1)."""
         if not self.model_level:
             return self.codes
-        lut = np.array([*self.model_level, -1], dtype=np.int64)
+        lut = np.array([*self.model_level, -1], dtype=self.codes.dtype)
         out: np.ndarray = lut[self.codes]
         return out
 
@@ -211,5 +211,6 @@ def encode_values(fv: FieldValues, cls: np.ndarray, shown: np.ndarray, judged: n
         for i, name in enumerate(levels):
             if name in SPECIAL_LEVELS and counts[i] < limit and i != largest:
                 model[i] = largest
-    return Encoded(kind=kind, codes=codes, levels=tuple(levels), display=tuple(display),
-                   model_level=tuple(model))
+    # a few dozen levels at most: 2 bytes a lead, not 8 (every field's codes are held at once)
+    return Encoded(kind=kind, codes=codes.astype(np.int16), levels=tuple(levels),
+                   display=tuple(display), model_level=tuple(model))
