@@ -575,6 +575,9 @@ def _root(
 
 def main() -> None:
     """Console-script entry point. Never shows a traceback with locals."""
+    from formfit.memory import share_heap_with_arrow
+
+    share_heap_with_arrow()
     if not sys.warnoptions:  # PYTHONWARNINGS / -W still show everything, for debugging
         import warnings
 

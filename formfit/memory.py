@@ -11,9 +11,28 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import sys
 from functools import cache
 from typing import Any
+
+ARROW_POOL_ENV = "ARROW_DEFAULT_MEMORY_POOL"
+
+
+def share_heap_with_arrow() -> None:
+    """Let Arrow allocate from the C heap that numpy and pandas use (the command line calls
+    this first; a library caller may too: it changes the process's Arrow pool).
+
+    Arrow's default pool (mimalloc) keeps what it frees for Arrow alone, so a hash table of a
+    few million lead keys, once freed, could not hold the numpy arrays that came next: at 10M
+    views the peak was 1.94 GB with Arrow's pool and 1.81 GB with the system allocator, at
+    the same speed. ``ARROW_DEFAULT_MEMORY_POOL`` set by the user wins."""
+    if ARROW_POOL_ENV in os.environ:
+        return
+    os.environ[ARROW_POOL_ENV] = "system"  # read when pyarrow is first imported
+    pa = sys.modules.get("pyarrow")
+    if pa is not None:  # imported already: new buffers come from the system pool from now
+        pa.set_memory_pool(pa.system_memory_pool())
 
 
 def release_memory() -> None:
