@@ -108,7 +108,9 @@ def _line(name: str) -> Any:
 
 @contextmanager
 def stage(name: str) -> Iterator[None]:
-    """Mark a stage of the work (shown and timed only inside :func:`tracking`)."""
+    """Mark a stage of the work (shown and timed only inside :func:`tracking`). When it ends,
+    the memory it freed goes back to the OS (:func:`formfit.memory.release_memory`), so that
+    the next stage's peak does not stand on the last one's garbage."""
     tracker = _CURRENT.get()
     if tracker is None:
         try:
