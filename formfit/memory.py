@@ -9,8 +9,6 @@ benchmark still held 2.0 GB after judging the leads, 0.75 GB of it freed but kep
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import sys
 from functools import cache
@@ -51,6 +49,9 @@ def _malloc_trim() -> Any:
     """glibc's malloc_trim, or None (other C libraries and platforms keep no such heap)."""
     if not sys.platform.startswith("linux"):
         return None
+    import ctypes  # here, not at the top: the command line's start-up does not need it
+    import ctypes.util
+
     try:
         return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
     except (OSError, AttributeError):  # musl has no malloc_trim
