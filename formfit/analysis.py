@@ -16,7 +16,6 @@ import pandas as pd
 
 from formfit.config import Settings
 from formfit.inputs import Inputs, Notice
-from formfit.memory import release_memory
 from formfit.progress import step
 from formfit.results import (
     AnalysisResult,
@@ -99,7 +98,6 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
     # Qualification: which leads are won within h, and the effects of presence on winning.
     step("Judging leads against their deals")
     outcomes = lead_outcomes(inputs, settings)
-    release_memory()
     notices += outcomes.notices
     wins_effects = None
     if inputs.deals is not None:
@@ -123,7 +121,6 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
     shown = shown_matrix(inputs, versions)
     step("Measuring what field values predict")
     assessed = assess_fields(inputs.submissions, fields, shown, won)
-    release_memory()
     for assessment in assessed.values():
         notices += assessment.notices
 

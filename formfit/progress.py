@@ -131,7 +131,9 @@ def stage(name: str) -> Iterator[None]:
 
 def step(name: str) -> None:
     """Start the next step of a sequence (it ends where the next step or stage starts): one
-    line where a ``with stage(...)`` block would re-indent a long function."""
+    line where a ``with stage(...)`` block would re-indent a long function. The step before
+    ends as a stage does, by handing back the memory it freed."""
+    release_memory()
     tracker = _CURRENT.get()
     if tracker is None:
         return
