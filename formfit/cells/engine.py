@@ -258,10 +258,10 @@ DUCKDB_MIN_MB = 400
 def _limit_memory(con: Any) -> None:
     """Cap the embedded DuckDB's memory, so that it spills to disk instead of growing beside
     the lead frames formfit holds in Python. DuckDB's own default, 80% of RAM, let it take
-    1.3 GB at 10M views (a 3.3-3.4 GB peak for the whole run; 2.2 GB with this cap, and 1.74
-    GB once formfit's own frames shrank). On 2 cores the cap makes it spill while it groups
+    1.3 GB at 10M views (a 3.3-3.4 GB peak for the whole run; 2.2 GB with this cap, and 1,740
+    MB once formfit's own frames shrank). On 2 cores the cap makes it spill while it groups
     those views: counting them took 21.8 s against 17.8 s with 800 MB, whose run peaked at
-    1.92 GB (README, "Bigger data")."""
+    1,921 MB (README, "Bigger data")."""
     import os
 
     limit = os.environ.get(MEMORY_ENV, "").strip()
