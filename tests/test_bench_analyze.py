@@ -89,3 +89,39 @@ def test_sizes_parse_like_the_docs_say() -> None:
         bench.parse_sizes("10")
     with pytest.raises(SystemExit, match="give sizes like"):
         bench.parse_sizes("lots")
+
+
+def test_repeated_runs_report_median_times_and_the_highest_peak() -> None:
+    bench = _bench()
+    runs = [bench.Run("analyze", 1000, "csv", "rows", wall, cpu, rss, code,
+                      stages=[{"stage": "read", "wall_s": wall}])
+            for wall, cpu, rss, code in [(30.0, 40.0, 900.0, 0), (10.0, 14.0, 1200.0, 0),
+                                         (20.0, 25.0, 800.0, 0), (50.0, 60.0, 700.0, 0)]]
+    one = bench.repeated(runs)
+    assert one.wall_s == 20.0  # the lower median of four is a run that happened
+    assert one.stages == [{"stage": "read", "wall_s": 20.0}]  # and its stages are shown
+    assert one.cpu_s == 32.5 and one.peak_rss_mb == 1200.0 and one.exit_code == 0
+    assert [r["wall_s"] for r in one.inner["repeats"]] == [30.0, 10.0, 20.0, 50.0]
+    failed = bench.repeated([*runs[:2], bench.Run("analyze", 1000, "csv", "rows", 5.0, 5.0,
+                                                  100.0, 1)])
+    assert failed.exit_code == 1  # a failure in any repeat is not hidden by the median
+    assert bench.repeated(runs[:1]) is runs[0]
+
+
+def test_repeat_runs_each_pair_n_times(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "bench.json"
+    code = _bench().main(["--views", "2000", "--formats", "csv", "--shapes", "daily",
+                          "--repeat", "2", "--workdir", str(tmp_path / "w"),
+                          "--json", str(out)])
+    assert code == 0
+    report = json.loads(out.read_text())
+    assert report["repeat"] == 2
+    read, analyze = report["runs"][1:]
+    for r in (read, analyze):
+        walls = [x["wall_s"] for x in r["inner"]["repeats"]]
+        assert len(walls) == 2 and r["wall_s"] == min(walls)  # lower median of two
+        assert r["peak_rss_mb"] == max(x["peak_rss_mb"] for x in r["inner"]["repeats"])
+    assert "ran 2 times: median wall" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="--repeat: at least 1"):
+        _bench().main(["--views", "2000", "--repeat", "0", "--json", str(out)])
