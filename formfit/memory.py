@@ -5,6 +5,10 @@ by itself: Arrow's pool keeps buffers for reuse, and glibc keeps freed heap belo
 threshold (pandas and numpy temporaries of a few MB land there). Without this, the 10M-view
 benchmark still held 2.0 GB after judging the leads, 0.75 GB of it freed but kept; with it,
 1.3 GB, and the peak of the stages after fell with it.
+
+Every stage and step of :mod:`formfit.progress` ends with :func:`release_memory`; other calls
+stand where a big temporary dies in the middle of a stage. :func:`share_heap_with_arrow` (the
+command line's first call) lets memory Arrow frees serve numpy too.
 """
 
 from __future__ import annotations

@@ -46,7 +46,6 @@ from formfit.io.readers import RawTable, read_table
 from formfit.io.submissions import apply_constants, load_submissions
 from formfit.io.views import load_views
 from formfit.limits import using
-from formfit.memory import release_memory
 from formfit.progress import stage
 
 if TYPE_CHECKING:
@@ -210,7 +209,6 @@ def _load(settings: Settings, forms_file: FormsConfig | None, engine: Engine,
         with stage("Counting views"):
             views = load_views(views_tab, settings, subs.forms, subs)
             engine.close()  # every input is read: the engine's memory goes back now
-        release_memory()
         view_counts, view_level = views.counts, views.level
         accounting["views"] = views.accounting
         notices.extend(views.notices)
