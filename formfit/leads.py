@@ -38,8 +38,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from formfit.cells.keys import positions_in
 from formfit.cells.leads import LeadCells, lead_cells
 from formfit.config import Settings
 from formfit.inputs import Inputs, Notice
@@ -227,17 +227,14 @@ def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
         return finish(h, "set by maturity_days" if h else "no outcomes", dated and h is not None)
 
     deals = _deals_at(inputs.deals, as_of, dated)
-    # Per-lead aggregates by integer position (str-keyed map/groupby is slow on pandas 3).
-    # Arrow's hash lookup gives each deal its lead's position (pandas' str Index took half a
-    # second per million for is_unique + get_indexer; one Arrow dictionary over both key
-    # columns held 0.7 GB at 2.3M leads, this 0.4 GB). Looking the leads up in themselves
-    # proves each key is one lead's.
-    lead_keys = _arrow_text(leads["lead_key"])
-    if n and not np.array_equal(_positions(lead_keys, lead_keys), np.arange(n)):
-        raise ValueError("inputs.submissions must hold one row per lead_key")
-    pos_all = _positions(_arrow_text(deals["lead_key"]), lead_keys)
-    del lead_keys
-    release_memory()  # the lookup's hash table
+    # Per-lead aggregates by integer position (str-keyed map/groupby is slow on pandas 3):
+    # each deal's lead found by hashing the keys on every core (formfit.cells.keys), which
+    # also proves that each key is one lead's
+    try:
+        pos_all = positions_in(deals["lead_key"], leads["lead_key"])
+    except ValueError:
+        raise ValueError("inputs.submissions must hold one row per lead_key") from None
+    release_memory()  # the look-up's hash tables
     deals = deals.loc[pos_all >= 0].copy()
     pos = pos_all[pos_all >= 0]
     sub_days = leads["date"].to_numpy(dtype="datetime64[ns]")[pos]
@@ -367,19 +364,6 @@ def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
     cif = _cif_table(leads[["form_id", "version"]].assign(
         event=event, event_days=event_days, won=won, reason=reason), h)
     return finish(h, basis, True, cif=cif, cap=cap, cells=clock_cells, timing=timing)
-
-
-def _arrow_text(s: pd.Series) -> pa.Array:
-    """A text column as one Arrow array (no copy when it is Arrow-backed already)."""
-    arr = pa.array(s.astype("str"), from_pandas=True)
-    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-    return arr.cast(pa.large_string())  # one type, so that two columns compare
-
-
-def _positions(values: pa.Array, among: pa.Array) -> np.ndarray:
-    """Per value, the position of its first occurrence in ``among``, or -1."""
-    found = pc.index_in(values, value_set=among)
-    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _won_undated_notice(count: int, h: int | None) -> Notice:

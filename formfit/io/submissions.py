@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from formfit.cells.keys import factorize_text
 from formfit.config import Settings
 from formfit.errors import InputError
 from formfit.inputs import Accounting, FormsConfig, Notice
@@ -103,8 +104,8 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
                               {"input": "submissions"}))
     # (key, time) as one integer per row: equal exactly when both are. It finds the exact
     # copies (only rows sharing it can be) and orders a lead's submissions below, so the
-    # text of the keys is hashed once.
-    key_codes = pd.factorize(lead_key)[0].astype(np.int64)
+    # text of the keys is hashed once (on every core: formfit.cells.keys).
+    key_codes = factorize_text(lead_key)[0]
     time_codes = pd.factorize(submitted_at.to_numpy().view(np.int64))[0].astype(np.int64)
     key_time = pd.factorize((key_codes + 1) * (int(time_codes.max(initial=0)) + 1)
                             + time_codes)[0].astype(np.int64)
