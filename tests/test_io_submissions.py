@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -222,3 +223,19 @@ def test_checking_consumes_the_raw_rows_but_keeps_the_column_names(tmp_path: Pat
     assert got.frame["company_size"].isna().tolist() == [False, True]
     assert got.frame["budget"].tolist() == ["100", "200"]
     assert got.accounting.excluded == {"repeat_submission": 1}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_key_time_codes_equal_exactly_when_key_and_time_are(seed: int) -> None:
+    from formfit.io.submissions import _key_time
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 400))
+    keys = rng.integers(-1, 60, n)  # -1: no key
+    times = rng.choice(np.array([0, 5, 7, np.iinfo(np.int64).min]), n)  # the last is NaT
+    got = _key_time(keys, times)
+    assert sorted(set(got.tolist())) == list(range(len(set(got.tolist()))))  # dense 0..k-1
+    pairs = list(zip(keys.tolist(), times.tolist(), strict=True))
+    for i in range(0, n, 7):
+        same = np.array([p == pairs[i] for p in pairs], dtype=bool)
+        np.testing.assert_array_equal(got == got[i], same)

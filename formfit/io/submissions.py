@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from formfit.cells.keys import factorize_text
+from formfit.cells.keys import text_codes
 from formfit.config import Settings
 from formfit.errors import InputError
 from formfit.inputs import Accounting, FormsConfig, Notice
@@ -105,10 +105,8 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
     # (key, time) as one integer per row: equal exactly when both are. It finds the exact
     # copies (only rows sharing it can be) and orders a lead's submissions below, so the
     # text of the keys is hashed once (on every core: formfit.cells.keys).
-    key_codes = factorize_text(lead_key)[0]
-    time_codes = pd.factorize(submitted_at.to_numpy().view(np.int64))[0].astype(np.int64)
-    key_time = pd.factorize((key_codes + 1) * (int(time_codes.max(initial=0)) + 1)
-                            + time_codes)[0].astype(np.int64)
+    key_codes = text_codes(lead_key)[0]
+    key_time = _key_time(key_codes, submitted_at.to_numpy().view(np.int64))
     dup = duplicated_rows(df, seed=key_time)
     acc.exclude("duplicate_row", int(dup.sum()))
 
@@ -237,6 +235,22 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
 
     return SubmissionsLoad(frame=out, fields=fields, forms=forms, accounting=acc,
                            notices=notices, all_submissions=all_subs)
+
+
+def _key_time(key_codes: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """One code per row (0..k-1), equal exactly when both the key code (-1: no key) and the
+    time are. Only rows whose key another row shares need their time looked at: most leads
+    submit once, so the times of millions of rows are never factorized."""
+    kc = np.asarray(key_codes, dtype=np.int64) + 1  # 0: no key
+    shared = np.bincount(kc)[kc] > 1 if len(kc) else np.zeros(0, dtype=bool)
+    out = np.empty(len(kc), dtype=np.int64)
+    alone = int((~shared).sum())
+    out[~shared] = np.arange(alone)
+    if shared.any():
+        t = pd.factorize(times[shared])[0].astype(np.int64)
+        pair = kc[shared] * (int(t.max(initial=0)) + 1) + t
+        out[shared] = alone + pd.factorize(pair)[0].astype(np.int64)
+    return out
 
 
 def _unknown_forms(form_id: pd.Series, rows: np.ndarray, acc: Accounting,
