@@ -16,11 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from formfit.cells.keys import factorize_text
 from formfit.models.values import classify_uniques, take_values
 
 #: value classes as small integers (``classify_value``'s "blank", "junk", "usable")
 BLANK_CLASS, JUNK_CLASS, USABLE_CLASS = 0, 1, 2
 CLASS_CODES: dict[str, int] = {"blank": BLANK_CLASS, "junk": JUNK_CLASS, "usable": USABLE_CLASS}
+_PROBE = 20_000  # leading values that tell a mostly-distinct column from a few-level one
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,15 @@ class FieldValues:
         distinct value once."""
         import pyarrow as pa
 
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        uniq = pa.array(uniques, type=pa.large_string())  # zero-copy from Arrow strings
+        head = values.iloc[:_PROBE]
+        if len(head) and head.nunique() > len(head) // 2:
+            # mostly distinct (an e-mail or phone column): hashed on every core instead of
+            # Arrow's one-thread text hash table, the same codes (formfit.cells.keys)
+            codes, distinct = factorize_text(values)
+            uniq = distinct.combine_chunks()
+        else:
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            uniq = pa.array(uniques, type=pa.large_string())  # zero-copy from Arrow strings
         labels = classify_uniques(uniq)
         unique_class = np.append(
             np.where(labels == "usable", USABLE_CLASS,

@@ -129,9 +129,9 @@ def encode_values(fv: FieldValues, cls: np.ndarray, shown: np.ndarray, judged: n
     levels: list[str] = []
     display: list[str] = []
     raw_codes = np.full(n, -1, dtype=np.int64)  # regular levels, before specials
-    uniq = fv.uniques
 
     if kind in ("categorical", "constant"):
+        uniq = fv.uniques  # as Python strings: not for personal fields (millions of e-mails)
         # a key per distinct value (its normalised spelling), and leads per key
         keys = [normalise(str(u)) for u in uniq]
         key_of, key_names = pd.factorize(pd.Series(keys, dtype=object))
@@ -166,7 +166,7 @@ def encode_values(fv: FieldValues, cls: np.ndarray, shown: np.ndarray, judged: n
         display = list(levels)
     elif kind == "numeric":
         per_value = np.array([np.nan if (p := parse_number(str(u))) is None else p
-                              for u in uniq], dtype=float)
+                              for u in fv.uniques], dtype=float)
         nums = fv.per_lead(per_value, usable, np.nan)
         ok = usable & np.isfinite(nums)
         if ok.any():
@@ -175,7 +175,7 @@ def encode_values(fv: FieldValues, cls: np.ndarray, shown: np.ndarray, judged: n
             levels, display = list(labels), list(labels)
         raw_codes[usable & ~ok] = -2  # a word in a numeric field: "other"
     elif kind == "text":
-        per_value = np.array([len(str(u)) for u in uniq], dtype=float)
+        per_value = np.array([len(str(u)) for u in fv.uniques], dtype=float)
         lengths = fv.per_lead(per_value, usable, np.nan)
         ref_len = lengths[usable & ref]
         cuts = np.unique(np.quantile(ref_len, [1 / 3, 2 / 3], method="lower")) \
