@@ -14,7 +14,6 @@ give, only sooner.
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,18 +22,12 @@ import pandas as pd
 if TYPE_CHECKING:
     import pyarrow as pa
 
-_lock = threading.Lock()
-_con: Any = None
-
-
 def _duckdb() -> Any:
-    """A private in-memory DuckDB, opened once (not the user's default connection)."""
-    global _con
-    if _con is None:
-        import duckdb
+    """A private in-memory DuckDB for one query (not the user's default connection; closed
+    after it, so that its buffers do not outlive the query: 40 MB held at 10M views)."""
+    import duckdb
 
-        _con = duckdb.connect(":memory:")
-    return _con
+    return duckdb.connect(":memory:")
 
 
 def arrow_text(values: pd.Series | pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
@@ -60,9 +53,11 @@ def text_hashes(values: pa.ChunkedArray) -> np.ndarray:
     if len(values) == 0:
         return np.zeros(0, dtype=np.uint64)
     table = pa.table({"k": values})
-    with _lock:
-        rel = _duckdb().from_arrow(table).project("hash(k) AS h")
-        out = rel.to_arrow_table().column("h")
+    con = _duckdb()
+    try:
+        out = con.from_arrow(table).project("hash(k) AS h").to_arrow_table().column("h")
+    finally:
+        con.close()
     return np.asarray(out.to_numpy(), dtype=np.uint64)
 
 
