@@ -296,3 +296,25 @@ def test_a_late_cp1252_byte_in_a_scanned_csv_is_read_by_the_reader(world: Path,
     with pytest.raises(ScanFailed):
         engine.run(lambda: table.expr.distinct().count().execute(), "views", ref)
     engine.close()
+
+
+def test_plain_iso_shortcut_reads_every_value_as_the_zone_aware_cast() -> None:
+    """DuckDB reads offset-free ISO date-times as plain TIMESTAMPs (ICU's zone-aware cast is
+    5x slower); every value must come out as the zone-aware cast in a UTC session gives it."""
+    import ibis
+    import pandas as pd
+
+    from formfit.cells.views import parse_timestamp
+
+    values = ["2025-01-01", "2025-01-01 10:00", "2025-01-01T10:00:00.123456789",
+              "2025-01-01 24:00", "2025-02-29", "2024-02-29 23:59:59", "2025-01-01 10:60",
+              "2025-01-01T10:00:00+02:00", "2025-01-01 10:00:00Z", "2025-01-01 10:00:00-0500",
+              "2025-01-01T10:00:00+02:30", "1582-10-10 12:00", "x", "", None]
+    con = ibis.duckdb.connect()
+    con.raw_sql("SET TimeZone = 'UTC'")
+    t = con.create_table("v", pd.DataFrame({"s": pd.Series(values, dtype="object")}))
+    got = t.select(fast=parse_timestamp(t.s, "duckdb"),
+                   tz=parse_timestamp(t.s, "zone-aware")).to_pandas()
+    assert got["fast"].notna().sum() == 10  # all but 02-29 in 2025, minute 60 and the non-dates
+    pd.testing.assert_series_equal(got["fast"], got["tz"], check_names=False)
+    assert "REGEXP" in ibis.to_sql(t.select(x=parse_timestamp(t.s, "duckdb")), dialect="duckdb")

@@ -44,6 +44,8 @@ MAX_NAMES = 20
 # ISO 8601 dates and date-times, the forms a cast to timestamp reads in every engine
 ISO_RE = (r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?"
           r"( ?(Z|[+-]\d{2}(:?\d{2})?))?$")
+# ISO 8601 without an offset or a zone: the same instant whether read as local or UTC
+PLAIN_ISO_RE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?$"
 _NO_TRY_CAST = {"postgres"}  # engines whose try_cast compiles to a plain, failing CAST
 
 
@@ -76,6 +78,12 @@ def parse_timestamp(col: ir.Column, engine_kind: str) -> ir.TimestampValue:
         parsed = ibis.ifelse(text.re_search(ISO_RE), text.cast(utc), ibis.null(utc))
     else:
         parsed = text.try_cast(utc)
+    if engine_kind == "duckdb":
+        # without an offset, a date-time reads the same as a plain TIMESTAMP (the session is
+        # UTC), and DuckDB's time-zone-aware cast goes through ICU: 5x slower, 2 s of CPU in
+        # grouping 10M views
+        return ibis.ifelse(text.re_search(PLAIN_ISO_RE), text.try_cast(naive),
+                           parsed.cast(naive))
     return parsed.cast(naive)
 
 
