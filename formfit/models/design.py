@@ -26,8 +26,8 @@ computed on the distinct design rows through Gram matrices, whose Schur compleme
 - removing a whole group is estimable when every cell's presence pattern of the group's fields
   is orthogonal to the null space (fields that always appear together: yes; variants that swap
   one field for another, so that only differences are identified: no);
-- the fitted design keeps a maximal independent set of columns (``scipy.linalg.qr`` with
-  pivoting on a square root of the Gram matrix), so it has full rank (statsmodels on a
+- the fitted design keeps a maximal independent set of columns (each column in order unless
+  it is a combination of those kept before it), so it has full rank (statsmodels on a
   rank-deficient design returns arbitrary, finite, meaningless errors).
 """
 
@@ -261,15 +261,59 @@ def _sqrt_psd(G: FloatArray) -> FloatArray:
 
 
 def _independent(G: FloatArray) -> NDArray[np.int64]:
-    """Indices of a maximal set of linearly independent columns of A, given G = A'A."""
-    if G.shape[0] == 0:
+    """Indices of a maximal set of linearly independent columns of A, given G = A'A: the
+    first column that is not a combination of the columns kept before it, in column order.
+
+    The order decides, not rounding: of two aliased fields the first is kept, on every BLAS
+    build (pivoted QR broke the tie between equal columns by rounding noise, so which of two
+    aliased fields was dropped, and so the JSON, changed with the LAPACK build). A column is
+    kept when its squared distance from the span of the kept ones exceeds ``RANK_TOL**2``
+    times the largest squared column norm (the scale of pivoted QR's first diagonal)."""
+    p = G.shape[0]
+    scale = float(np.max(np.diag(G))) if p else 0.0
+    if p == 0 or scale <= 0.0:
         return np.zeros(0, dtype=np.int64)
-    _, r, piv = linalg.qr(_sqrt_psd(G), mode="economic", pivoting=True)
-    d = np.abs(np.diag(r))
-    if d.size == 0 or d[0] == 0:
-        return np.zeros(0, dtype=np.int64)
-    rank = int(np.sum(d > RANK_TOL * d[0]))
-    return np.sort(piv[:rank]).astype(np.int64)
+    tol = RANK_TOL**2 * scale
+    kept: list[int] = []
+    chol = np.zeros((p, p))  # lower Cholesky factor of G[kept, kept], grown one column a time
+    for j in range(p):
+        k = len(kept)
+        row = (linalg.solve_triangular(chol[:k, :k], G[kept, j], lower=True)
+               if k else np.zeros(0))
+        resid = float(G[j, j] - row @ row)
+        if resid > tol:
+            chol[k, :k] = row
+            chol[k, k] = np.sqrt(resid)
+            kept.append(j)
+    return np.asarray(kept, dtype=np.int64)
+
+
+def _canonical_basis(basis: FloatArray) -> FloatArray:
+    """One orthonormal basis of the span of ``basis``'s columns, whatever basis came in: the
+    reduced row echelon form of the span (unique), orthonormalized in order, each vector's
+    first non-zero entry positive. (SVD's null-space basis is unique only up to sign, and up
+    to rotation when singular values tie: its signs changed with the LAPACK build.)"""
+    if basis.shape[1] == 0:
+        return basis
+    m = basis.T.copy()  # rows span the space
+    k, n = m.shape
+    r = 0
+    for c in range(n):
+        if r == k:
+            break
+        piv = r + int(np.argmax(np.abs(m[r:, c])))
+        if abs(m[piv, c]) <= NULL_TOL:
+            m[r:, c] = 0.0
+            continue
+        m[[r, piv]] = m[[piv, r]]
+        m[r] /= m[r, c]
+        others = np.arange(k) != r
+        m[others] -= np.outer(m[others, c], m[r])
+        r += 1
+    q, rr = np.linalg.qr(m[:r].T)
+    out = q * np.where(np.diag(rr) < 0, -1.0, 1.0)
+    out[np.abs(out) < NULL_TOL] = 0.0
+    return np.asarray(out, dtype=np.float64)
 
 
 def build_block(prep: Prepared, spec: BlockSpec) -> BlockDesign:
@@ -345,10 +389,9 @@ def build_block(prep: Prepared, spec: BlockSpec) -> BlockDesign:
     f_keep = np.zeros(0, dtype=np.int64)
     if len(live_idx):
         S_live = S[np.ix_(live_idx, live_idx)]
-        null_live = linalg.null_space(_sqrt_psd(S_live), rcond=RANK_TOL)
-        # coordinates at rounding-noise level are zero: they would otherwise differ between
-        # BLAS builds (1e-16 vs 2e-15) and break byte-identical JSON
-        null_live[np.abs(null_live) < NULL_TOL] = 0.0
+        # coordinates at rounding-noise level are zero (_canonical_basis): they would
+        # otherwise differ between BLAS builds (1e-16 vs 2e-15) and break byte-identical JSON
+        null_live = _canonical_basis(linalg.null_space(_sqrt_psd(S_live), rcond=RANK_TOL))
         null_basis = np.zeros((len(spec.columns), null_live.shape[1]))
         null_basis[live_idx, :] = null_live
         f_keep = live_idx[_independent(S_live)]
