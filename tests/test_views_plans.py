@@ -2,7 +2,8 @@
 exact copies fall together, one (form, session) is one view dated by its first row by
 (time, segments) in binary order, rows without a session are one view each, and a view
 converted when its (form, session) submitted. Ties in time, segments that differ only in case
-or accents, copies and rows without a session are all drawn.
+or accents, copies and rows without a session are all drawn. Both plans for the first row of a
+session (rank every row; rank only the repeated sessions) are held to the same reference.
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from formfit.cells.views import accounting, cells, first_pass, grouped, weighted
+from formfit.cells.views import (
+    accounting,
+    cells,
+    first_pass,
+    grouped,
+    rank_only_repeats,
+    repeated_sessions,
+    weighted,
+)
 
 SEGS = ["device", "channel"]
 KNOWN = ["a", "b"]
@@ -30,7 +39,8 @@ def con() -> Any:
     return ibis.duckdb.connect()
 
 
-def _engine(con: Any, rows: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+def _engine(con: Any, rows: pd.DataFrame, split: bool = False
+            ) -> tuple[pd.DataFrame, dict[str, int]]:
     import ibis
 
     text = {c: "string" for c in rows.columns}
@@ -39,7 +49,8 @@ def _engine(con: Any, rows: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]
     head = first_pass(g).to_pandas().iloc[0]
     p = weighted(g, dedupe=True)
     acc = accounting(p, KNOWN).to_pandas().iloc[0]
-    got = cells(p, KNOWN, SEGS, ibis.memtable(PAIRS)).to_pandas()
+    repeated = repeated_sessions(p, KNOWN) if split else None
+    got = cells(p, KNOWN, SEGS, ibis.memtable(PAIRS), repeated).to_pandas()
     got["date"] = pd.to_datetime(got["date"]).astype("datetime64[ns]")
     figures = {"n": int(head["n"]), "rows": int(acc["rows"]), "valid": int(acc["valid"]),
                "no_date": int(acc["no_date"]), "unknown": int(acc["unknown"])}
@@ -70,7 +81,8 @@ def _reference(rows: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
     return want, figures
 
 
-def test_ties_copies_and_loose_rows(con: Any) -> None:
+@pytest.mark.parametrize("split", [False, True], ids=["rank-all", "rank-repeats"])
+def test_ties_copies_and_loose_rows(con: Any, split: bool) -> None:
     rows = pd.DataFrame({
         "form_id": ["a", "a", "a", "a", "a", "b", "b", "a", "a", "x", None, "b"],
         "session_id": ["s1", "s1", "s1", "s1", "s2", "s2", "s2", None, None, "s9", "s1", "s3"],
@@ -83,7 +95,7 @@ def test_ties_copies_and_loose_rows(con: Any) -> None:
                    "x", "x", "desktop"],
         "channel": ["paid", "paid", "paid", "paid", "email", "z", "z", None, None, "x", "x", "seo"],
     })
-    got, figures = _engine(con, rows)
+    got, figures = _engine(con, rows, split)
     want, want_figures = _reference(rows)
     pd.testing.assert_frame_equal(got, want)
     assert figures == want_figures == {"n": 12, "rows": 10, "valid": 7, "no_date": 1,
@@ -98,11 +110,12 @@ def test_ties_copies_and_loose_rows(con: Any) -> None:
 words = st.sampled_from(["m", "M", "d", "é", "e", ""])
 
 
+@pytest.mark.parametrize("split", [False, True], ids=["rank-all", "rank-repeats"])
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", ""]), st.sampled_from(
     ["s1", "s2", "s3", ""]), st.integers(-1, 5), words, words), min_size=1, max_size=30))
-def test_any_rows_match_the_reference(con: Any, data: list[tuple[str, str, int, str, str]]
-                                      ) -> None:
+def test_any_rows_match_the_reference(con: Any, split: bool,
+                                      data: list[tuple[str, str, int, str, str]]) -> None:
     rows = pd.DataFrame({
         "form_id": [f or None for f, *_ in data],
         "session_id": [s or None for _, s, *_ in data],
@@ -112,7 +125,57 @@ def test_any_rows_match_the_reference(con: Any, data: list[tuple[str, str, int, 
         "device": [d or None for *_, d, _ in data],
         "channel": [c or None for *_, c in data],
     })
-    got, figures = _engine(con, rows)
+    got, figures = _engine(con, rows, split)
     want, want_figures = _reference(rows)
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
     assert figures == want_figures
+
+
+def _weighted(con: Any, rows: pd.DataFrame) -> Any:
+    import ibis
+
+    text = {c: "string" for c in rows.columns}
+    v = con.create_table("views", ibis.memtable(rows, schema=text), overwrite=True)
+    return weighted(grouped(v, "duckdb", SEGS), dedupe=True)
+
+
+def _sessions(ids: list[str], forms: list[str | None]) -> pd.DataFrame:
+    n = len(ids)
+    return pd.DataFrame({
+        "form_id": forms, "session_id": ids,
+        "viewed_at": [(T0 + dt.timedelta(minutes=i)).isoformat() for i in range(n)],
+        "device": ["m"] * n, "channel": ["p"] * n})
+
+
+def test_session_sample_counts_rows_and_sessions_exactly(con: Any, monkeypatch: Any) -> None:
+    """accounting(sessions=True): valid rows with a session id, and their distinct ids, on
+    the sessions the hash samples (all of them when the sample is one in one)."""
+    import formfit.cells.views as views
+
+    ids = [f"s{i}" for i in range(360)] + ["r"] * 40 + ["s1", "s2"]
+    p = _weighted(con, _sessions(ids, ["a"] * 400 + ["x", None]))
+    monkeypatch.setattr(views, "SESSION_SAMPLE", 1)
+    acc = accounting(p, KNOWN, sessions=True).to_pandas().iloc[0]
+    # the unknown form's row and the blank form's are not valid
+    assert (int(acc["sampled"]), int(acc["sampled_sessions"])) == (400, 361)
+    assert repeated_sessions(p, KNOWN).to_pandas().values.tolist() == [["a", "r"]]
+
+
+def test_session_sample_keeps_whole_sessions(con: Any) -> None:
+    """One id in 64 is sampled with all its rows: every session twice gives exactly half as
+    many sampled sessions as sampled rows, and the plan ranks every row."""
+    ids = [f"s{i}" for i in range(20_000)]
+    alone = accounting(_weighted(con, _sessions(ids, ["a"] * len(ids))), KNOWN,
+                       sessions=True).to_pandas().iloc[0]
+    twice = accounting(_weighted(con, _sessions(ids + ids, ["b"] * len(ids) * 2)), KNOWN,
+                       sessions=True).to_pandas().iloc[0]
+    assert 200 < int(alone["sampled"]) < 450  # about 20,000 / 64
+    assert int(alone["sampled_sessions"]) == int(alone["sampled"])
+    assert int(twice["sampled_sessions"]) == int(alone["sampled"])
+    assert int(twice["sampled"]) == 2 * int(alone["sampled"])
+
+
+def test_only_repeats_are_ranked_when_nearly_every_row_is_its_own_session() -> None:
+    assert rank_only_repeats(1000, 1000) and rank_only_repeats(1000, 930)
+    assert not rank_only_repeats(1000, 920)
+    assert not rank_only_repeats(999, 999)  # too few sampled rows to tell: rank every row
