@@ -200,13 +200,13 @@ def accounting(p: ir.Table, known_forms: Sequence[str], sessions: bool = False) 
     lack a date, or name an unknown form; ``valid`` rows go on to the cells. ``sessions``:
     also ``sampled``, the valid rows of one session id in ``SESSION_SAMPLE`` (by its hash),
     and ``sampled_sessions``, their distinct session ids (for :func:`rank_only_repeats`)."""
-    known = _known(p, known_forms)
-    valid = _is_valid(p, known_forms)
+    known, placed = _known(p, known_forms), _placed(p)
+    valid = placed & known
     figures = {
         "rows": _total(p._w),
         "no_form": _total(p._w, p.form_id.isnull()),
         "no_date": _total(p._w, p.form_id.notnull() & p.ts.isnull()),
-        "unknown": _total(p._w, p.form_id.notnull() & p.ts.notnull() & ~known),
+        "unknown": _total(p._w, placed & ~known),
         "valid": _total(p._w, valid),
     }
     if sessions:
@@ -220,13 +220,14 @@ def accounting(p: ir.Table, known_forms: Sequence[str], sessions: bool = False) 
     return p.aggregate(**figures)
 
 
-def _is_valid(p: ir.Table, known_forms: Sequence[str]) -> ir.BooleanValue:
-    """A row that goes on to the cells: a form id, a date, and a known form."""
-    return p.form_id.notnull() & p.ts.notnull() & _known(p, known_forms)
+def _placed(p: ir.Table) -> ir.BooleanValue:
+    """A row with a form id and a date: valid if its form is known, else an unknown form's."""
+    return p.form_id.notnull() & p.ts.notnull()
 
 
 def _valid(p: ir.Table, known_forms: Sequence[str]) -> ir.Table:
-    return p.filter(_is_valid(p, known_forms))
+    """The rows that go on to the cells."""
+    return p.filter(_placed(p) & _known(p, known_forms))
 
 
 def repeated_sessions(p: ir.Table, known_forms: Sequence[str]) -> ir.Table:
@@ -387,7 +388,7 @@ def _row_view_cells(table: EngineTable, *, segments: Sequence[str],
     if n_unknown:
         acc.exclude("unknown_form", n_unknown)
         known = _known(p, known_forms)
-        ids_q = p.filter(p.form_id.notnull() & p.ts.notnull() & ~known).form_id.name(
+        ids_q = p.filter(_placed(p) & ~known).form_id.name(
             "form_id").as_table().distinct().order_by("form_id").limit(MAX_NAMES * 5)
         ids = redacted(engine.to_pandas(ids_q, role, ref)["form_id"].astype(str).tolist())
         why = ("have no submissions, so their fields are unknown (pass --forms to state them)"
