@@ -177,6 +177,52 @@ def test_padded_and_blank_cells_of_a_csv_scan_read_as_trimmed(world: Path,
     assert close(clean["fields"], pad["fields"]) == []
 
 
+PADDED = ["x", " x", "x ", "\tx\t", "\u00a0x\u00a0", "\u3000x", "\u2003x\u2029", "\u0085x",
+          " ", "\t", "\u2003\u2003", "", "a b", "é", "x\u200b", "\u00a0é\t"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "parquet", "duckdb table"])
+def test_every_path_into_duckdb_trims_what_the_readers_trim(fmt: str, tmp_path: Path) -> None:
+    """Tab, no-break space, ideographic space and the other characters Python calls white
+    space are stripped from either end, and a cell of them is blank, whichever way a value
+    reaches DuckDB: as formfit's readers do (a form id exported as "pricing\u00a0" is form
+    pricing). Inner spaces and zero-width characters (not white space) stay."""
+    import pandas as pd
+
+    from formfit.cells.engine import Engine
+    from formfit.cells.files import engine_table, scan_file
+    from formfit.cells.url import parse_input
+    from formfit.io.readers import read_table
+
+    frame = pd.DataFrame({"id": [str(i) for i in range(len(PADDED))], "v": PADDED})
+    text = tmp_path / "t.csv"
+    text.write_text("id,v\n" + "".join(f'{i},"{v}"\n' for i, v in enumerate(PADDED)),
+                    encoding="utf-8")
+    want = read_table(text, "views").frame["v"].tolist()
+    assert want[:8] == ["x"] * 8 and want[12:] == ["a b", "é", "x\u200b", "é"]
+    assert all(pd.isna(w) for w in want[8:12])
+    if fmt == "duckdb table":
+        db = tmp_path / "t.db"
+        with duckdb.connect(str(db)) as con:
+            con.register("f", frame)
+            con.execute("CREATE TABLE t AS SELECT * FROM f")
+        engine = Engine(f"duckdb:///{db}")
+        table = engine_table(engine, parse_input("table:t", "views"), "views")
+    else:
+        path = tmp_path / f"t.{fmt}"
+        if fmt == "parquet":
+            frame.to_parquet(path)
+        elif fmt == "tsv":
+            path.write_text("id\tv\n" + "".join(f'{i}\t"{v}"\n'
+                                                for i, v in enumerate(PADDED)))
+        engine = Engine(None)
+        table = scan_file(engine, parse_input(str(path), "views"), "views")
+    got = engine.to_pandas(table.mapped(), "views", table.ref)["v"]
+    engine.close()
+    assert [None if pd.isna(g) else g for g in got] == [None if pd.isna(w) else w
+                                                        for w in want]
+
+
 def test_embedded_duckdb_memory_is_capped_and_can_be_set(monkeypatch: pytest.MonkeyPatch,
                                                          world: Path) -> None:
     """The embedded DuckDB spills beyond a cap (150 MB a thread, at least 400 MB) instead of

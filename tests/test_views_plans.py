@@ -10,7 +10,6 @@ are held to the same reference, the second also with a hash that collides on pur
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
