@@ -62,6 +62,7 @@ from formfit.inputs import Notice
 from formfit.models.field_values import JUNK_CLASS, USABLE_CLASS, FieldValues
 from formfit.models.predictive_lr import SMALL, lr_tests
 from formfit.models.stats import benjamini_hochberg, wilson
+from formfit.models.threads import in_threads
 from formfit.models.value_levels import BLANK, JUNK, OTHER, Encoded, encode_values
 from formfit.models.values import KINDS, detect_kind_codes
 from formfit.results import Predictive, ValueRate
@@ -220,10 +221,7 @@ def assess_fields(submissions: pd.DataFrame, fields: Sequence[str], shown: pd.Da
         fc, _ = pd.factorize(submissions["form_id"].astype("str").fillna(""), sort=True)
         forms = np.asarray(fc, dtype=np.int64)
 
-    encoded: dict[str, Encoded] = {}
-    shown_masks: dict[str, np.ndarray] = {}
-    rates: dict[str, tuple[float | None, float | None]] = {}
-    for f in fields:
+    def prepare(f: str) -> tuple[Encoded, np.ndarray, tuple[float | None, float | None]]:
         # one factorisation per field: every rule below runs per distinct value
         fv = (FieldValues.factorize(submissions[f].astype("str")) if f in submissions.columns
               else FieldValues.missing(n))
@@ -233,17 +231,22 @@ def assess_fields(submissions: pd.DataFrame, fields: Sequence[str], shown: pd.Da
             sh = np.ones(n, dtype=bool)
         cls = fv.classes
         n_shown = int(sh.sum())
-        rates[f] = ((float(np.sum(sh & (cls == USABLE_CLASS)) / n_shown),
-                     float(np.sum(sh & (cls == JUNK_CLASS)) / n_shown)) if n_shown
-                    else (None, None))
+        rate = ((float(np.sum(sh & (cls == USABLE_CLASS)) / n_shown),
+                 float(np.sum(sh & (cls == JUNK_CLASS)) / n_shown)) if n_shown
+                else (None, None))
         kind = (kinds or {}).get(f)
         if kind is None:
             kind = detect_kind_codes(f, fv.distinct, fv.codes[sh & (cls == USABLE_CLASS)])
         elif kind not in KINDS:
             raise ValueError(f"kind of field '{f}' must be one of {', '.join(KINDS)}, "
                              f"not {kind!r}")
-        encoded[f] = encode_values(fv, cls, sh, judged, kind)
-        shown_masks[f] = sh
+        return encode_values(fv, cls, sh, judged, kind), sh, rate
+
+    encoded: dict[str, Encoded] = {}
+    shown_masks: dict[str, np.ndarray] = {}
+    rates: dict[str, tuple[float | None, float | None]] = {}
+    for f, (enc, sh, rate) in zip(fields, in_threads(prepare, fields), strict=True):
+        encoded[f], shown_masks[f], rates[f] = enc, sh, rate
 
     partial = {f: _describe(f, encoded[f], shown_masks[f] & judged, y) for f in fields}
     samples = {f: part.sample for f, part in partial.items() if part.testable}

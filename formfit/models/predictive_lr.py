@@ -35,7 +35,7 @@ from scipy import stats as sps
 
 from formfit.cells.groups import sorted_groups
 from formfit.models.firth import LogitFit, fit_logit
-from formfit.models.threads import single_threaded_blas
+from formfit.models.threads import in_threads, single_threaded_blas
 from formfit.models.value_levels import Encoded
 from formfit.models.values import min_level_size
 
@@ -228,8 +228,9 @@ def _lr_tests(encoded: Mapping[str, Encoded], samples: Mapping[str, np.ndarray],
     groups: dict[bytes, list[str]] = {}
     for f, mask in samples.items():
         groups.setdefault(np.packbits(mask).tobytes(), []).append(f)
-    out: dict[str, LRTest] = {}
-    for fields in groups.values():
+    def test_group(fields: list[str]) -> dict[str, LRTest]:
+        """The fields that share one analysis sample, fitted on one design."""
+        out: dict[str, LRTest] = {}
         rows = np.flatnonzero(samples[fields[0]])
         n_sample = len(rows)
         blocks = list(dict.fromkeys([*covariates, *fields]))
@@ -264,4 +265,10 @@ def _lr_tests(encoded: Mapping[str, Encoded], samples: Mapping[str, np.ndarray],
             else:
                 out[f] = LRTest(stat, df, float(sps.chi2.sf(stat, df)), firth, diverged,
                                 len(rows), n_sample)
-    return out
+        return out
+
+    # the groups are independent: two at a time (numpy's products let go of the interpreter)
+    merged: dict[str, LRTest] = {}
+    for part in in_threads(test_group, list(groups.values())):
+        merged.update(part)
+    return merged
