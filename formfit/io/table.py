@@ -103,38 +103,58 @@ def unique_names(header: Sequence[Any]) -> list[str]:
 
 
 def arrow_to_frame(tbl: pa.Table, names: Sequence[str]) -> pd.DataFrame:
-    """Strings trimmed and blank -> null in Arrow (fast), typed date-times kept."""
-    cols: dict[str, Any] = {}
-    for name, col in zip(names, tbl.columns, strict=True):
-        typ = col.type
-        if pa.types.is_date(typ):
-            col = col.cast(pa.timestamp("ms"))  # else pandas gets datetime.date objects
-            typ = col.type
-        if pa.types.is_timestamp(typ) and _in_pandas_range(col):
-            cols[name] = col.to_pandas()
-            continue
-        if pa.types.is_timestamp(typ):  # 9999-12-31 as a typed date: as text, whose parser
-            col = pc.cast(col, pa.string())  # names the row and the years formfit reads
-            typ = col.type
-        if pa.types.is_dictionary(typ):
-            col = col.cast(pa.string())
-        if not (pa.types.is_string(typ) or pa.types.is_large_string(typ)):
-            try:
-                col = pc.cast(col, pa.string())
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                col = pa.chunked_array([pa.array([cell_text(v) for v in col.to_pylist()],
-                                                 pa.string())])
-        trimmed = pc.utf8_trim_whitespace(col)
-        if pc.all(pc.equal(pc.binary_length(trimmed), pc.binary_length(col))).as_py() \
-                is not False:
-            trimmed = col  # nothing to trim: keep the parsed buffers, not a copy of them
-        blank = pc.equal(trimmed, "")
-        if pc.any(blank).as_py():  # whitespace-only cells (empty ones are null already)
-            trimmed = pc.if_else(blank, pa.scalar(None, pa.string()), trimmed)
-        cols[name] = trimmed.to_pandas()
-    frame = pd.DataFrame(cols)
+    """Strings trimmed and blank -> null in Arrow (fast), typed date-times kept. Columns are
+    converted two at a time: Arrow's kernels run outside the interpreter's lock (2.3M
+    submissions of 17 columns: 1.6 s one by one)."""
+    from formfit.parallel import in_threads
+
+    cols = in_threads(_column_to_pandas, list(tbl.columns))
+    frame = pd.DataFrame(dict(zip(range(len(cols)), cols, strict=True)))
     frame.columns = pd.Index(list(names))
     return frame
+
+
+def _column_to_pandas(col: Any) -> pd.Series:
+    """One column of :func:`arrow_to_frame`."""
+    typ = col.type
+    if pa.types.is_date(typ):
+        col = col.cast(pa.timestamp("ms"))  # else pandas gets datetime.date objects
+        typ = col.type
+    if pa.types.is_timestamp(typ) and _in_pandas_range(col):
+        out: pd.Series = col.to_pandas()
+        return out
+    if pa.types.is_timestamp(typ):  # 9999-12-31 as a typed date: as text, whose parser
+        col = pc.cast(col, pa.string())  # names the row and the years formfit reads
+        typ = col.type
+    if pa.types.is_dictionary(typ):
+        col = col.cast(pa.string())
+    if not (pa.types.is_string(typ) or pa.types.is_large_string(typ)):
+        try:
+            col = pc.cast(col, pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            col = pa.chunked_array([pa.array([cell_text(v) for v in col.to_pylist()],
+                                             pa.string())])
+    trimmed = pc.utf8_trim_whitespace(col)
+    if pc.all(pc.equal(pc.binary_length(trimmed), pc.binary_length(col))).as_py() \
+            is not False:
+        trimmed = col  # nothing to trim: keep the parsed buffers, not a copy of them
+    blank = pc.equal(trimmed, "")
+    if pc.any(blank).as_py():  # whitespace-only cells (empty ones are null already)
+        trimmed = pc.if_else(blank, pa.scalar(None, pa.string()), trimmed)
+    out = trimmed.to_pandas()
+    return out
+
+
+def rows_where(values: pd.Series, mask: np.ndarray) -> pd.Series:
+    """``values[mask]`` (labels kept), for Arrow-backed text by Arrow's own filter: pandas'
+    boolean indexing of such a column took twice as long (17 columns of 2.3M submissions:
+    0.8 s against 0.4 s)."""
+    arr = getattr(values.array, "_pa_array", None)
+    if arr is None or len(mask) != len(values):
+        out: pd.Series = values[mask]
+        return out
+    return pd.Series(arr.filter(pa.array(np.asarray(mask, dtype=bool))),
+                     index=values.index[mask], dtype=values.dtype, name=values.name)
 
 
 def drop_blank_unnamed(frame: pd.DataFrame) -> pd.DataFrame:

@@ -62,9 +62,9 @@ from formfit.inputs import Notice
 from formfit.models.field_values import JUNK_CLASS, USABLE_CLASS, FieldValues
 from formfit.models.predictive_lr import SMALL, lr_tests
 from formfit.models.stats import benjamini_hochberg, wilson
-from formfit.models.threads import in_threads
 from formfit.models.value_levels import BLANK, JUNK, OTHER, Encoded, encode_values
 from formfit.models.values import KINDS, detect_kind_codes
+from formfit.parallel import in_threads
 from formfit.results import Predictive, ValueRate
 
 MAX_DISPLAY_LEVELS = 12

@@ -35,9 +35,10 @@ from scipy import stats as sps
 
 from formfit.cells.groups import sorted_groups
 from formfit.models.firth import LogitFit, fit_logit
-from formfit.models.threads import in_threads, single_threaded_blas
+from formfit.models.threads import single_threaded_blas
 from formfit.models.value_levels import Encoded
 from formfit.models.values import min_level_size
+from formfit.parallel import in_threads
 
 SMALL = 20  # fewer wins or losses than this: SMALL_SAMPLE, penalised fit
 # cells x columns of one design beyond which the LR test runs on a random subsample of leads

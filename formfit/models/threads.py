@@ -8,13 +8,8 @@ slower. threadpoolctl sets the limit for every BLAS loaded (numpy's and scipy's)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TypeVar
-
-T = TypeVar("T")
-R = TypeVar("R")
-WORKERS = 2  # the machines formfit is measured on have two cores; more threads only contend
 
 
 @contextmanager
@@ -24,15 +19,3 @@ def single_threaded_blas() -> Iterator[None]:
 
     with threadpool_limits(limits=1, user_api="blas"):
         yield
-
-
-def in_threads(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    """``[fn(x) for x in items]``, two at a time: for steps whose work is mostly in Arrow,
-    numpy or DuckDB, which let go of the interpreter while they run. Results in order; the
-    first error is raised."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    if len(items) < 2:
-        return [fn(x) for x in items]
-    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="formfit") as pool:
-        return list(pool.map(fn, items))

@@ -1,4 +1,4 @@
-"""formfit.models.threads.in_threads: the list a loop would give, whatever order the work
+"""formfit.parallel.in_threads: the list a loop would give, whatever order the work
 finishes in, and the loop's error."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from formfit.models.threads import in_threads
+from formfit.parallel import in_threads
 
 
 def test_results_keep_the_order_of_the_items_not_of_finishing() -> None:
