@@ -30,7 +30,7 @@ from formfit.io.columns import (
 )
 from formfit.io.forms import infer_forms
 from formfit.io.readers import REPEAT_MARK, RawTable
-from formfit.io.table import duplicated_rows, rows_where
+from formfit.io.table import duplicated_rows
 from formfit.io.values import blank_to_na, parse_dates, redacted, value_kind
 from formfit.limits import current, how_to_raise
 from formfit.memory import release_memory
@@ -143,8 +143,8 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
                        "({ids}), probably a shifted column")
         valid = valid & ~personal
         infer_cols = [c for c in df.columns if c == "email" or c in candidates]
-        rows = pd.DataFrame({c: rows_where(blank_to_na(df[c]), valid) for c in infer_cols})
-        rows["form_id"] = rows_where(form_id, valid)
+        rows = pd.DataFrame({c: blank_to_na(df[c])[valid] for c in infer_cols})
+        rows["form_id"] = form_id[valid]
         forms = infer_forms(rows, infer_cols)
         shown = set(forms.shown_fields())
         fields = tuple(c for c in infer_cols if c in shown)
@@ -188,32 +188,31 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
     counted = ~dup & ~form_id.isna().to_numpy()
     if forms_file is not None:
         counted &= np.asarray(form_id.isin(list(forms.forms)).to_numpy(), dtype=bool)
-    all_subs = pd.DataFrame({"form_id": rows_where(form_id, counted),
-                             "submitted_at": submitted_at[counted]})
+    all_subs = pd.DataFrame({"form_id": form_id[counted], "submitted_at": submitted_at[counted]})
     if "session_id" in df.columns:
-        all_subs["session_id"] = rows_where(blank_to_na(df["session_id"]), counted)
+        all_subs["session_id"] = blank_to_na(df["session_id"])[counted]
     for seg in settings.segments:
         if seg in df.columns:
-            all_subs[seg] = rows_where(_segment_text(df[seg]), counted)
+            all_subs[seg] = _segment_text(df[seg])[counted]
 
     # the raw text is released column by column as it is copied, so that the raw rows and
     # their checked copy are never held whole at once (the benchmark's peak memory)
     names = list(df.columns)
     out = pd.DataFrame({
-        "lead_key": rows_where(lead_key, keep).astype("str"),
-        "form_id": rows_where(form_id, keep).astype("str"),
+        "lead_key": lead_key[keep].astype("str"),
+        "form_id": form_id[keep].astype("str"),
         "submitted_at": submitted_at[keep],
     })
     if "session_id" in df.columns:
-        out["session_id"] = rows_where(blank_to_na(df["session_id"]), keep)
+        out["session_id"] = blank_to_na(df["session_id"])[keep]
     for seg in settings.segments:
         if seg in df.columns:
-            out[seg] = rows_where(_segment_text(df[seg]), keep)
+            out[seg] = _segment_text(df[seg])[keep]
     for f in fields:
         if f in out.columns:  # a segment the form also asks for: one column serves both
             continue
         col = field_columns.get(f)
-        out[f] = (rows_where(blank_to_na(df[col]), keep) if col is not None
+        out[f] = (blank_to_na(df[col])[keep] if col is not None
                   else pd.Series(pd.NA, index=out.index, dtype="str"))
         if col is not None and col not in (key, "form_id", "submitted_at"):
             del df[col]
