@@ -89,6 +89,21 @@ def test_bad_amount_and_dates(tmp_path: Path) -> None:
                          "bob@example.com,lost,31/02/2025\n")
 
 
+def test_the_first_column_in_error_is_named_though_columns_are_checked_together(
+        tmp_path: Path) -> None:
+    """Amount, the two dates and duplicate rows are checked side by side: with a bad amount
+    and a bad date, the amount is named (its check comes first), every time; without it, the
+    date."""
+    bad_both = "email,outcome,amount,created_at,closed_at\n" + (
+        "ann@example.com,won,100,2025-01-01,2025-01-02\n"
+        "bob@example.com,lost,lots,2025-01-01,31/02/2025\n") * 50
+    for _ in range(5):
+        with pytest.raises(InputError, match=r"amount 'lots' is not a number"):
+            _deals(tmp_path, bad_both)
+    with pytest.raises(InputError, match=r"closed_at '31/02/2025' is not a date"):
+        _deals(tmp_path, bad_both.replace("lots", "7"))
+
+
 def test_semicolon_excel_amounts(tmp_path: Path) -> None:
     (tmp_path / "subs.csv").write_text("email,form_id\nanna@example.de,k\nbert@example.de,k\n",
                                        encoding="utf-8")
