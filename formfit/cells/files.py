@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from formfit.cells.engine import Engine, duckdb_exec
+from formfit.cells.engine import Engine, duckdb_exec, duckdb_function
 from formfit.cells.url import InputRef
 from formfit.io.readers import check_regular_file, format_of, read_table, sniff_delimiter
 from formfit.io.table import RawTable, looks_like_data, unique_names
@@ -241,36 +241,13 @@ def trimmed(col: ir.StringValue, kind: str) -> ir.StringValue:
         # a value can need trimming only if it holds a character that is not ASCII, or its
         # first or last character is ASCII white space (all sort before "!"): byte lengths
         # and string comparisons, cheap next to trimming every value
-        nbytes = _duckdb("strlen", col)
-        edge = ((nbytes != col.length()) | (col < "!")
-                | (_duckdb("substr", col, nbytes, 1) < "!"))
-        out: ir.StringValue = ibis.ifelse(edge, _duckdb("trim", col, WHITESPACE), col)
+        nbytes = duckdb_function("strlen", ["string"], "int64")(col)
+        last = duckdb_function("substr", ["string", "int64", "int64"], "string")(col, nbytes, 1)
+        edge = (nbytes != col.length()) | (col < "!") | (last < "!")
+        trim = duckdb_function("trim", ["string", "string"], "string")
+        out: ir.StringValue = ibis.ifelse(edge, trim(col, WHITESPACE), col)
         return out
     return col.strip()
-
-
-def _duckdb(name: str, *args: Any) -> Any:
-    """DuckDB's own ``strlen(text)`` (bytes), ``substr(text, start, length)`` or ``trim(text,
-    characters)`` (those characters off both ends, which ibis's strip does not take)."""
-    import ibis
-    import ibis.expr.datatypes as dt
-
-    # the engine's functions are called; these bodies never run
-    def duckdb_strlen(text: str) -> int:
-        raise NotImplementedError
-
-    def duckdb_substr(text: str, start: int, length: int) -> str:
-        raise NotImplementedError
-
-    def duckdb_trim(text: str, characters: str) -> str:
-        raise NotImplementedError
-
-    fn, sig = {
-        "strlen": (duckdb_strlen, ((dt.string,), dt.int64)),
-        "substr": (duckdb_substr, ((dt.string, dt.int64, dt.int64), dt.string)),
-        "trim": (duckdb_trim, ((dt.string, dt.string), dt.string)),
-    }[name]
-    return ibis.udf.scalar.builtin(fn, name=name, signature=sig)(*args)
 
 
 def _cleaned(expr: ir.Table, kind: str) -> ir.Table:

@@ -290,9 +290,10 @@ def _independent(G: FloatArray) -> NDArray[np.int64]:
 
 def _canonical_basis(basis: FloatArray) -> FloatArray:
     """One orthonormal basis of the span of ``basis``'s columns, whatever basis came in: the
-    reduced row echelon form of the span (unique), orthonormalized in order, each vector's
-    first non-zero entry positive. (SVD's null-space basis is unique only up to sign, and up
-    to rotation when singular values tie: its signs changed with the LAPACK build.)"""
+    reduced row echelon form of the span (unique), orthonormalized in order, each vector
+    positive at its echelon row's pivot column. (SVD's null-space basis is unique only up to
+    sign, and up to rotation when singular values tie: its signs changed with the LAPACK
+    build.)"""
     if basis.shape[1] == 0:
         return basis
     m = basis.T.copy()  # rows span the space

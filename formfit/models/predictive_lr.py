@@ -229,6 +229,7 @@ def _lr_tests(encoded: Mapping[str, Encoded], samples: Mapping[str, np.ndarray],
     groups: dict[bytes, list[str]] = {}
     for f, mask in samples.items():
         groups.setdefault(np.packbits(mask).tobytes(), []).append(f)
+
     def test_group(fields: list[str]) -> dict[str, LRTest]:
         """The fields that share one analysis sample, fitted on one design."""
         out: dict[str, LRTest] = {}
