@@ -253,6 +253,28 @@ def test_embedded_duckdb_memory_is_capped_and_can_be_set(monkeypatch: pytest.Mon
     assert "Traceback" not in err
 
 
+def test_duckdb_out_of_memory_names_the_cap_and_the_variable(
+        monkeypatch: pytest.MonkeyPatch, world: Path) -> None:
+    """A step that cannot spill and does not fit the cap is no bad row: formfit says so, names
+    the cap and the variable that raises it, and does not read the file again by its own
+    reader (which took 3.6 GB at 10M views, then failed the same way)."""
+    import formfit.io as fio
+    from formfit.cells.engine import MEMORY_ENV
+
+    loads: list[object] = []
+    load = fio._load
+    monkeypatch.setattr(fio, "_load", lambda *a, **k: loads.append(k) or load(*a, **k))
+    monkeypatch.setenv(MEMORY_ENV, "2MB")
+    code, out, err = run("analyze", "--submissions", str(world / "submissions.csv"),
+                         "--views", str(world / "views.csv"), "-q")
+    assert code == 2, err
+    assert "the embedded DuckDB ran out of memory reading views" in err
+    assert "formfit caps it at 1.9 MiB" in err
+    assert "FORMFIT_DUCKDB_MEMORY=4GB" in err
+    assert "Traceback" not in err
+    assert len(loads) == 1  # no second pass by formfit's reader
+
+
 def test_counting_views_leaves_no_table_behind_and_close_is_repeatable(world: Path) -> None:
     """The grouped views are a temporary table only while their queries run: dropped once
     the cells are out (they held a gigabyte at 10M views), whatever the engine. Closing the

@@ -46,6 +46,7 @@ class Engine:
         self._owned = backend is None  # close only what formfit opened
         self._local: Any = None  # the embedded DuckDB (files)
         self._spill: str | None = None  # its private directory for what does not fit
+        self._cap: str | None = None  # its memory limit, as DuckDB prints it ("381.4 MiB")
         self._n = 0
         self._spark_dir: Path | None = None  # the JVM log and warehouse of a Spark we started
         self._failed = False  # an engine error was reported: keep the JVM log for the user
@@ -60,9 +61,9 @@ class Engine:
         """How messages name the engine: its masked URL, or 'the embedded DuckDB'."""
         if self.url is not None:
             return f"engine {self.url.masked}"
-        if self._backend is not None:
+        if not self._owned:
             return f"engine {getattr(self._backend, 'name', 'ibis')}"
-        return "the embedded DuckDB"
+        return "the embedded DuckDB"  # connected or not yet
 
     @property
     def kind(self) -> str:
@@ -92,7 +93,9 @@ class Engine:
             self._spill = tempfile.mkdtemp(prefix="formfit-duckdb-")
             # also when a caller never closes the engine (removed at the latest on exit)
             weakref.finalize(self, shutil.rmtree, self._spill, True)
-        return _duckdb_connect("", self._spill)
+        con = _duckdb_connect("", self._spill)
+        self._cap = str(duckdb_exec(con, "SELECT current_setting('memory_limit')")[0][0])
+        return con
 
     def remote(self) -> Any:
         """The user's engine (the embedded DuckDB when none was named)."""
@@ -187,9 +190,12 @@ class Engine:
         except (InputError, UsageError):
             raise
         except Exception as exc:
+            where = f"{role} {ref.label}" if ref is not None else role
+            if type(exc).__name__ == "OutOfMemoryException":  # DuckDB's: not the file's fault
+                self._failed = True
+                raise self._out_of_memory(where) from None
             if ref is not None and ref in self.unchecked:
                 raise ScanFailed(ref) from exc
-            where = f"{role} {ref.label}" if ref is not None else role
             self._failed = True
             jvm = (f" Spark's own log: {self._spark_dir / 'jvm.log'}."
                    if self._spark_dir is not None else "")
@@ -198,6 +204,21 @@ class Engine:
                 "Check that the table or query exists and that its columns are named as the "
                 "contract says (map others with --map); run the query in the engine itself to "
                 "see the full error." + jvm) from None
+
+    def _out_of_memory(self, where: str) -> UsageError:
+        """DuckDB hit its memory limit in a step that cannot spill to disk. Reading the file
+        again by formfit's reader (as for a bad row) would only need more memory."""
+        if self._cap is not None and self.url is None and self._owned:  # formfit's own
+            return UsageError(
+                f"{self.label} ran out of memory reading {where}: formfit caps it at "
+                f"{self._cap}, and this step must fit in memory.",
+                f"Give it more with the environment variable {MEMORY_ENV} (e.g. "
+                f"{MEMORY_ENV}=4GB), as far as this machine's memory allows.")
+        return UsageError(
+            f"{self.label} ran out of memory reading {where}.",
+            "Raise the engine's memory limit (DuckDB: SET memory_limit = '8GB' in the "
+            "database, or its default of 80% of the machine), or run on a machine with more "
+            "memory.")
 
     def run(self, fn: Callable[[], T], role: str, ref: InputRef | None, what: str = "read"
             ) -> T:
