@@ -113,6 +113,39 @@ def test_semicolon_excel_amounts(tmp_path: Path) -> None:
     assert inputs.deals["amount"].tolist() == [1234.5, 0.0]
 
 
+@pytest.mark.parametrize("amounts, expected", [
+    # a semicolon export of US-style amounts (Salesforce Data Loader writes 500000.0): the
+    # values show a decimal point and never a decimal comma, so '.' is the decimal mark
+    (["5583.65", "500000.0", ""], [5583.65, 500000.0, np.nan]),
+    (['"1,234.50"', "$99.5", "7"], [1234.5, 99.5, 7.0]),
+    # European Excel: '.' groups thousands, ',' is the decimal mark; '1.234' alone is read
+    # the file's way
+    (["1.234,50", "12,5", "1.234"], [1234.5, 12.5, 1234.0]),
+])
+def test_semicolon_file_amounts_follow_their_decimal_mark(tmp_path: Path, amounts: list[str],
+                                                          expected: list[float]) -> None:
+    rows = "".join(f"{who}@example.com;won;{a}\n" for who, a in zip(("ann", "bob", "cy"),
+                                                                    amounts, strict=True))
+    (tmp_path / "subs.csv").write_text(
+        "email,form_id\nann@example.com,a\nbob@example.com,a\ncy@example.com,a\n")
+    (tmp_path / "deals.csv").write_text("email;outcome;amount\n" + rows)
+    inputs = load_inputs(Settings(submissions=tmp_path / "subs.csv",
+                                  outcomes=tmp_path / "deals.csv"))
+    assert inputs.deals is not None
+    np.testing.assert_array_equal(inputs.deals["amount"].to_numpy(), np.array(expected))
+
+
+def test_semicolon_file_with_both_decimal_marks_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "subs.csv").write_text("email,form_id\nann@example.com,a\nbob@example.com,a\n")
+    (tmp_path / "deals.csv").write_text(
+        "email;outcome;amount\nann@example.com;won;1.234,50\nbob@example.com;won;5583.65\n")
+    with pytest.raises(InputError) as err:
+        load_inputs(Settings(submissions=tmp_path / "subs.csv", outcomes=tmp_path / "deals.csv"))
+    msg = str(err.value)
+    assert "deals.csv" in msg and "amount mixes decimal marks" in msg
+    assert "row 2" in msg and "row 3" in msg, msg
+
+
 def test_thousands_and_currency_in_amounts(tmp_path: Path) -> None:
     inputs = load(tmp_path, SUBS, outcomes='email,outcome,amount\nann@example.com,won,"$1,234.50"\n'
                                            "bob@example.com,won,€99\n")

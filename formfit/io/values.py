@@ -144,15 +144,44 @@ def _arrow_dates(s: pd.Series) -> pd.Series | None:
     return pd.Series(values, index=s.index, name=s.name)
 
 
-def _numeric_text(uniq: pd.Series, decimal_comma: bool, currency: bool) -> pd.Series:
-    t = uniq.str.replace("\u00a0", "", regex=False).str.replace(" ", "", regex=False)
-    if currency:
-        t = t.str.replace(r"^[$€£¥]|[$€£¥]$", "", regex=True)
-    if decimal_comma:
+# In a semicolon file, what the values themselves say about the decimal mark: '1.234,5' and
+# '12,5' can only be written with a decimal comma; '5583.65', '500000.0' (Salesforce Data
+# Loader) and '1,234.50' only with a decimal point. '1.234' could be either.
+_COMMA_DECIMAL = r"-?(\d{1,3}(\.\d{3})+|\d+),\d+"
+_POINT_DECIMAL = r"-?(\d{1,3}(,\d{3})+\.\d*|\d*\.(\d{1,2}|\d{4,})|\d{4,}\.\d+)"
+
+
+def decimal_mark(uniq: pd.Series, decimal_comma: bool) -> str | None:
+    """The decimal mark of a column's distinct values (currency and spaces stripped): ','
+    or '.'; None when the values use both (no reading is safe). A file's convention (decimal
+    comma in semicolon files from European Excel) holds unless its values show the other
+    mark and never the convention's own: a semicolon export of US amounts ('5583.65') must
+    not read as 558,365."""
+    if not decimal_comma:
+        return "."
+    comma = bool(uniq.str.fullmatch(_COMMA_DECIMAL, na=False).any())
+    point = bool(uniq.str.fullmatch(_POINT_DECIMAL, na=False).any())
+    if comma and point:
+        return None
+    return "." if point else ","
+
+
+def _numeric_text(uniq: pd.Series, mark: str, currency: bool) -> pd.Series:
+    t = _stripped(uniq, currency)
+    if mark == ",":
         t = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     else:
         thousands = t.str.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d*)?", na=False)
         t = t.where(~thousands, t.str.replace(",", "", regex=False))
+    return t
+
+
+def _stripped(uniq: pd.Series, currency: bool) -> pd.Series:
+    """Values without spaces (thousands groups) and, for amounts, a leading or trailing
+    currency sign."""
+    t = uniq.str.replace("\u00a0", "", regex=False).str.replace(" ", "", regex=False)
+    if currency:
+        t = t.str.replace(r"^[$€£¥]|[$€£¥]$", "", regex=True)
     return t
 
 
@@ -192,7 +221,20 @@ def parse_numbers(table: RawTable, column: str, *, counts: bool) -> pd.Series:
     s = table.frame[column]
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     uniq = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
-    text = _numeric_text(uniq, table.decimal_comma, currency=not counts)
+    mark = decimal_mark(_stripped(uniq, currency=not counts), table.decimal_comma)
+    if mark is None:
+        comma = _stripped(uniq, not counts).str.fullmatch(_COMMA_DECIMAL, na=False)
+        point = _stripped(uniq, not counts).str.fullmatch(_POINT_DECIMAL, na=False)
+        pos_c = _first_pos(np.isin(codes, np.flatnonzero(comma.to_numpy(dtype=bool))))
+        pos_p = _first_pos(np.isin(codes, np.flatnonzero(point.to_numpy(dtype=bool))))
+        raise InputError(
+            f"{table.name}: {column} mixes decimal marks: {table.where(pos_c)} has "
+            f"{shown(s.iloc[pos_c], column)} (decimal comma) and {table.where(pos_p)} has "
+            f"{shown(s.iloc[pos_p], column)} (decimal point), so neither reading is safe. "
+            f"({table.convention}.)",
+            "Export the column with one decimal mark (in Excel: File > Options > Advanced > "
+            "Use system separators), or save the file comma-separated with decimal points.")
+    text = _numeric_text(uniq, mark, currency=not counts)
     nums = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64")
     # '+44 7700 900123' loses its spaces above and would be 447,700,900,123 views
     phone = _phones(uniq)
@@ -218,7 +260,7 @@ def parse_numbers(table: RawTable, column: str, *, counts: bool) -> pd.Series:
         hint = ("Counts must be whole numbers from 0 to 999,999,999; check that the column holds "
                 "counts and not ids or phone numbers." if counts
                 else "Amounts must be numbers; leave the cell blank when unknown.")
-        if table.decimal_comma:
+        if mark == ",":
             hint += " This file is semicolon-separated, so ',' is read as the decimal mark."
         raise InputError(f"{table.where(pos)}: {column} {shown(s.iloc[pos], column)} {what}"
                          f"{more}. ({table.convention}.)", hint)
