@@ -380,9 +380,23 @@ def build_settings(*, config: Path | None = None, **flags: Any) -> Settings:
         value = getattr(settings, role)
         if value is not None:
             parse_input(value, role)
+    _check_segments(settings.segments)
     if settings.maturity_days is not None and settings.maturity_days <= 0:
         raise UsageError(f"--maturity-days {settings.maturity_days} must be positive.",
                          "Give the number of days a lead needs to be judged, e.g. 90.")
     return settings
 
 
+def _check_segments(segments: tuple[str, ...]) -> None:
+    """A segment splits views and submissions (device, channel); a column the contract gives
+    a meaning (form_id, date, views, ...) cannot also be one."""
+    from formfit.io.columns import CONTRACT_NAMES, fold
+
+    reserved = {fold(n): n for n in CONTRACT_NAMES}
+    for seg in segments:
+        if fold(seg) in reserved:
+            raise UsageError(
+                f"--segment {seg}: {reserved[fold(seg)]} is one of formfit's own columns "
+                "(the form, the date, the counts, the lead key, the outcome...), not a segment.",
+                "Name a column that splits views and submissions, such as device or channel; "
+                "remove it from --segment (or from `segments:` in the config file).")

@@ -204,3 +204,18 @@ def test_readme_commands_run(readme: str, monkeypatch: pytest.MonkeyPatch) -> No
         assert argv[:2] == ["formfit", "validate"]
         result = CliRunner().invoke(app, argv[1:])
         assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("views, segment", [
+    ("form_id,viewed_at\nf1,2025-01-01\nf1,2025-01-02\n", "form_id"),
+    ("form_id,date,views,submissions\nf1,2025-01-01,3,1\n", "date"),
+    ("form_id,date,views,submissions\nf1,2025-01-01,3,1\n", "Views"),
+    ("form_id,date,views,submissions\nf1,2025-01-01,3,1\n", "submissions"),
+])
+def test_a_contract_column_is_no_segment(tmp_path: Path, views: str, segment: str) -> None:
+    """--segment form_id (or date, views, ...) crashed deep in the view cells (exit 1)."""
+    (tmp_path / "subs.csv").write_text("email,form_id,submitted_at\na@x.com,f1,2025-01-01\n")
+    (tmp_path / "views.csv").write_text(views)
+    err = fails("-s", tmp_path / "subs.csv", "--views", tmp_path / "views.csv",
+                "--segment", segment)
+    assert f"--segment {segment}" in err and "not a segment" in err
