@@ -207,7 +207,7 @@ def test_checking_consumes_the_raw_rows_but_keeps_the_column_names(tmp_path: Pat
     held whole at once): afterwards the raw table keeps its column names, which later checks
     ask for, and no rows; the checked leads are complete."""
     from formfit.io.readers import read_table
-    from formfit.io.submissions import load_submissions
+    from formfit.io.submissions import LeadKey, load_submissions
 
     path = tmp_path / "subs.csv"
     path.write_text("email,form_id,submitted_at,company_size,budget\n"
@@ -215,7 +215,7 @@ def test_checking_consumes_the_raw_rows_but_keeps_the_column_names(tmp_path: Pat
                     "b@x.com,f1,2025-01-02,,200\n"
                     "b@x.com,f1,2025-01-03,1-10,300\n")
     table = read_table(path, "submissions")
-    got = load_submissions(table, Settings(submissions=path), None, "email")
+    got = load_submissions(table, Settings(submissions=path), None, LeadKey("email"))
     assert list(table.frame.columns) == ["email", "form_id", "submitted_at", "company_size",
                                          "budget"]
     assert len(table.frame) == 0
@@ -239,3 +239,41 @@ def test_key_time_codes_equal_exactly_when_key_and_time_are(seed: int) -> None:
     for i in range(0, n, 7):
         same = np.array([p == pairs[i] for p in pairs], dtype=bool)
         np.testing.assert_array_equal(got == got[i], same)
+
+
+# lead_id blank on some rows, an email on every row: "lead_id, or the normalised email where
+# there is no lead_id" holds row by row
+MIXED_KEYS = ("lead_id,email,form_id,submitted_at\n"
+              "101,ann@example.com,a,2025-01-01\n"
+              ",Bob@Example.com ,a,2025-01-02\n"
+              ",bob@example.com,a,2025-01-05\n"   # Bob again: a repeat submission
+              ",,a,2025-01-03\n")                 # no key at all
+
+
+def test_blank_lead_id_falls_back_to_the_email(tmp_path: Path) -> None:
+    inputs = load(tmp_path, MIXED_KEYS)
+    assert inputs.submissions["lead_key"].tolist() == ["101", "bob@example.com"]
+    assert inputs.accounting["submissions"].to_dict() == {
+        "rows_read": 4, "rows_used": 2,
+        "excluded": {"missing_lead_key": 1, "repeat_submission": 1}}
+
+
+def test_outcomes_with_both_keys_follow_the_same_fallback(tmp_path: Path) -> None:
+    """The same leads are analysed with outcomes as without; a deal with a blank lead_id
+    joins its lead by email."""
+    inputs = load(tmp_path, MIXED_KEYS, outcomes="lead_id,email,outcome\n"
+                                                  "101,,won\n"
+                                                  ",BOB@example.com,won\n"
+                                                  ",,lost\n")
+    assert inputs.submissions["lead_key"].tolist() == ["101", "bob@example.com"]
+    assert inputs.deals is not None
+    assert sorted(inputs.deals["lead_key"]) == ["101", "bob@example.com"]
+    assert inputs.accounting["outcomes"].to_dict()["excluded"] == {"missing_lead_key": 1}
+
+
+def test_outcomes_keyed_by_lead_id_only_leave_email_only_leads_out(tmp_path: Path) -> None:
+    """Deals that carry only lead_id cannot reach a lead known only by its email: such a
+    lead stays out (missing_lead_key) rather than being counted as never won."""
+    inputs = load(tmp_path, MIXED_KEYS, outcomes="lead_id,outcome\n101,won\n")
+    assert inputs.submissions["lead_key"].tolist() == ["101"]
+    assert inputs.accounting["submissions"].to_dict()["excluded"] == {"missing_lead_key": 3}

@@ -43,7 +43,7 @@ from formfit.io.forms import read_forms_file
 from formfit.io.outcomes import load_outcomes
 from formfit.io.presets import apply_preset, drop_footer_rows, load_preset, preset_column_map
 from formfit.io.readers import RawTable, read_table
-from formfit.io.submissions import apply_constants, load_submissions
+from formfit.io.submissions import LeadKey, apply_constants, load_submissions
 from formfit.io.views import load_views
 from formfit.limits import using
 from formfit.progress import stage
@@ -92,22 +92,28 @@ def _scan_views(ref: Path | str | None, settings: Settings, engine: Engine,
         return engine_table(engine, source, "views")
 
 
-def choose_key(subs: RawTable, outcomes: RawTable | None) -> str:
-    """lead_id when both inputs have it; email when only email is shared; else a clear error."""
+def choose_key(subs: RawTable, outcomes: RawTable | None) -> LeadKey:
+    """lead_id when both inputs have it; email when only email is shared; else a clear error.
+
+    With lead_id, rows whose lead_id is blank fall back to their email where both inputs
+    carry an email column (without outcomes: where the submissions do), so that the leads
+    analysed do not depend on whether outcomes were given when the deals can follow them."""
     cols = set(subs.frame.columns)
     has_id, has_email = "lead_id" in cols, "email" in cols
     if outcomes is None:
-        return "lead_id" if has_id or not has_email else "email"
+        if has_id or not has_email:
+            return LeadKey("lead_id", email_fallback=has_id and has_email)
+        return LeadKey("email")
     out = set(outcomes.frame.columns)
     if has_id and "lead_id" in out:
-        return "lead_id"
+        return LeadKey("lead_id", email_fallback=has_email and "email" in out)
     if has_email and "email" in out:
-        return "email"
+        return LeadKey("email")
     if has_id or has_email:
         # name the key the submissions can offer, so the error shows how to map it
         require(outcomes, [("lead_id", "email") if has_id and has_email
                            else ("lead_id" if has_id else "email")])
-    return "lead_id"
+    return LeadKey("lead_id")
 
 
 VIEW_COLUMNS = frozenset({"form_id", "viewed_at", "date", "session_id", "submitted", "views",

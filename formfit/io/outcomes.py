@@ -22,7 +22,7 @@ from formfit.errors import InputError
 from formfit.inputs import Accounting, Notice
 from formfit.io.columns import require
 from formfit.io.readers import RawTable
-from formfit.io.submissions import normalise_key
+from formfit.io.submissions import LeadKey
 from formfit.io.table import duplicated_rows
 from formfit.io.values import parse_bools, parse_dates, parse_numbers, value_kind
 from formfit.parallel import in_threads
@@ -38,10 +38,10 @@ class OutcomesLoad:
     notices: list[Notice] = field(default_factory=list)
 
 
-def load_outcomes(table: RawTable, settings: Settings, key: str,
+def load_outcomes(table: RawTable, settings: Settings, key: LeadKey,
                   leads: Collection[str]) -> OutcomesLoad:
     """Validate and account for a deals export; keep the deals of analysed leads."""
-    require(table, [key, ("outcome", "is_won", "stage")], extra_hint={
+    require(table, [key.column, ("outcome", "is_won", "stage")], extra_hint={
         "outcome": "Outcomes need `outcome` (won/lost/open), or `is_won` (with `is_closed`), "
                    "or `stage` with a `stages:` map in the config."})
     df = table.frame
@@ -56,7 +56,7 @@ def load_outcomes(table: RawTable, settings: Settings, key: str,
     def matches() -> tuple[pd.Series, np.ndarray]:
         # text looked up by hashes on every core (formfit.cells.keys): pandas' isin on Arrow
         # strings walks the value set in Python (17 s for 230k leads x 1M deals)
-        lead_key = normalise_key(df[key], key)
+        lead_key = key.values(df)
         return lead_key, is_in_text(lead_key, known)
 
     def no_dates() -> pd.Series:

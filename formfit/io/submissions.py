@@ -60,6 +60,29 @@ def normalise_key(values: pd.Series, key: str) -> pd.Series:
     return s.where(s.str.len() > 0)
 
 
+@dataclass(frozen=True)
+class LeadKey:
+    """The column that keys a lead, ``lead_id`` or ``email``. With ``email_fallback`` (a
+    lead_id column beside an email column), a row whose lead_id is blank is keyed by its
+    normalised email: the contract's "lead_id, or the normalised email where there is no
+    lead_id", row by row. Numeric CRM ids and e-mail addresses never collide; a lead_id that
+    is itself an e-mail address meets the same address in the email column."""
+
+    column: str
+    email_fallback: bool = False
+
+    def values(self, frame: pd.DataFrame) -> pd.Series:
+        """The normalised key of every row of ``frame`` (missing where there is none)."""
+        key = normalise_key(frame[self.column], self.column)
+        if self.email_fallback:
+            key = key.fillna(normalise_key(frame["email"], "email"))
+        return key
+
+    def __str__(self) -> str:
+        return f"{self.column} (or email where it is blank)" if self.email_fallback \
+            else self.column
+
+
 def apply_constants(table: RawTable, constants: Sequence[tuple[str, str]],
                     segments: Sequence[str] = ()) -> None:
     """Add ``constants`` as columns (or fill the blanks of an existing column with them)."""
@@ -79,7 +102,7 @@ def _segment_text(s: pd.Series) -> pd.Series:
 
 
 def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfig | None,
-                     key: str) -> SubmissionsLoad:
+                     key: LeadKey) -> SubmissionsLoad:
     """Validate, de-duplicate and account for submissions; decide the field columns.
 
     The raw rows are consumed: afterwards ``table.frame`` keeps only the column names."""
@@ -90,7 +113,7 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
     acc = Accounting(rows_read=len(df))
     notices: list[Notice] = []
 
-    lead_key = normalise_key(df[key], key)
+    lead_key = key.values(df)
     form_id = blank_to_na(df["form_id"])
     has_dates = "submitted_at" in df.columns
     if has_dates:
@@ -214,7 +237,7 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
         col = field_columns.get(f)
         out[f] = (blank_to_na(df[col])[keep] if col is not None
                   else pd.Series(pd.NA, index=out.index, dtype="str"))
-        if col is not None and col not in (key, "form_id", "submitted_at"):
+        if col is not None and col not in (key.column, "form_id", "submitted_at"):
             del df[col]
             # the freed raw column lies in pieces the next copy cannot reuse: hand it back
             # now (Parquet submissions at 10M views peaked 0.3 GB higher without this)
