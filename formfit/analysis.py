@@ -92,7 +92,9 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
         models["srm"] = srm
         notices += srm_notices
     else:
-        notices.append(Notice("NO_VIEWS", "No views file: conversion effects and wins per "
+        what = ("No views file" if inputs.view_counts is None else
+                "The views file has no usable rows (see its row accounting)")
+        notices.append(Notice("NO_VIEWS", f"{what}: conversion effects and wins per "
                               "1,000 views cannot be estimated; win rates per submission can."))
 
     # Qualification: which leads are won within h, and the effects of presence on winning.

@@ -356,7 +356,8 @@ def validate(
 @app.command()
 def simulate(
     out: Annotated[Path, typer.Option("--out", help="Directory to write the synthetic world to.")],
-    seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same bytes.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0,
+                                      help="Random seed: same seed, same bytes.")] = 0,
     views: Annotated[int | None, typer.Option(
         "--views", help="Approximate number of form views to simulate.")] = None,
     fmt: Annotated[list[SimFmt] | None, typer.Option(

@@ -219,3 +219,32 @@ def test_a_contract_column_is_no_segment(tmp_path: Path, views: str, segment: st
     err = fails("-s", tmp_path / "subs.csv", "--views", tmp_path / "views.csv",
                 "--segment", segment)
     assert f"--segment {segment}" in err and "not a segment" in err
+
+
+def test_simulate_refuses_a_negative_seed_with_a_usage_error(tmp_path: Path) -> None:
+    """numpy's ValueError escaped as a traceback (exit 1)."""
+    result = CliRunner().invoke(app, ["simulate", "--out", str(tmp_path / "w"), "--seed", "-1"])
+    assert result.exit_code == 2, result.output
+    assert "--seed" in result.output and "Traceback" not in result.output
+
+
+def test_simulate_names_the_design_flag_when_its_file_is_missing(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["simulate", "--out", str(tmp_path / "w"),
+                                      "--design", str(tmp_path / "nosuch.yaml")])
+    assert result.exit_code == 2, result.output
+    assert "--design" in result.stderr and "--forms" not in result.stderr
+
+
+def test_views_with_no_usable_rows_are_not_called_missing(tmp_path: Path) -> None:
+    """Every view of an unknown form: the warning said "No views file"."""
+    (tmp_path / "subs.csv").write_text("email,form_id,submitted_at,phone\n"
+                                       "a@x.com,f1,2025-01-01,555 0101\n"
+                                       "b@x.com,f1,2025-01-02,\n")
+    (tmp_path / "views.csv").write_text("form_id,viewed_at\nzz,2025-01-01\nzz,2025-01-02\n")
+    (tmp_path / "forms.yaml").write_text("version: 1\nforms:\n  f1: {fields: [email, phone]}\n")
+    result = CliRunner().invoke(app, ["analyze", "-s", str(tmp_path / "subs.csv"), "--views",
+                                      str(tmp_path / "views.csv"), "-f",
+                                      str(tmp_path / "forms.yaml"), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    warning = next(w for w in json.loads(result.stdout)["warnings"] if w["code"] == "NO_VIEWS")
+    assert warning["message"].startswith("The views file has no usable rows")

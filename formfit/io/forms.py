@@ -40,12 +40,13 @@ TOP_KEYS = ("version", "fields", "forms", "experiments", "policy")
 _HINT = "See the forms file schema in the README (and docs/contract)."
 
 
-def read_forms_file(path: Path) -> FormsConfig:
-    """Parse a forms file; raise InputError (with the line for syntax errors) if it is bad."""
+def read_forms_file(path: Path, flag: str = "--forms") -> FormsConfig:
+    """Parse a forms file; raise InputError (with the line for syntax errors) if it is bad.
+    ``flag``: the option that named the file, for the hints."""
     if not path.exists():
-        raise InputError(f"forms file {path} does not exist.", "Check the path given to --forms.")
+        raise InputError(f"forms file {path} does not exist.", f"Check the path given to {flag}.")
     if path.is_dir():
-        raise InputError(f"forms file {path} is a directory.", "Give --forms a YAML or JSON file.")
+        raise InputError(f"forms file {path} is a directory.", f"Give {flag} a YAML or JSON file.")
     refuse_special(path, "forms", InputError)
     data = load_forms_data(decode_text(path.read_bytes()), path.name,
                            path.suffix.lower() == ".json")

@@ -56,7 +56,7 @@ def read_design(path: Path) -> tuple[FormsConfig, tuple[str, ...], tuple[Arm, ..
     """The design's arms, designed fields and planned days, from its forms config."""
     from formfit.io.forms import read_forms_file
 
-    config = read_forms_file(path)
+    config = read_forms_file(path, "--design")
     designed = {n: e for n, e in config.experiments.items() if e.fields}
     if not designed:
         raise UsageError(f"--design {path.name} has no designed experiment (an entry under "
