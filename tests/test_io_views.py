@@ -227,3 +227,21 @@ def test_fewer_row_level_views_than_submissions_is_flagged(tmp_path: Path) -> No
     short = load_inputs(Settings(submissions=tmp_path / "subs.csv", views=tmp_path / "v.csv"))
     n = notice(short, "VIEWS_FEWER_THAN_SUBMISSIONS")
     assert n["forms"] == {"a": {"views": 2, "submissions": 3}}
+
+
+def test_daily_counts_count_an_exact_copy_once(tmp_path: Path) -> None:
+    """An exported row repeated (every column equal) was summed twice; rows of one day that
+    differ in an undeclared column (page) are two parts of the day and are summed."""
+    (tmp_path / "subs.csv").write_text("email,form_id\na@x.com,f1\n", encoding="utf-8")
+    (tmp_path / "views.csv").write_text("form_id,date,page,views,submissions\n"
+                                        "f1,2025-01-01,/a,10,1\n"
+                                        "f1,2025-01-01,/a,10,1\n"
+                                        "f1,2025-01-01,/b,10,1\n"
+                                        "f1,2025-01-02,/a,7,0\n", encoding="utf-8")
+    inputs = load_inputs(Settings(submissions=tmp_path / "subs.csv",
+                                  views=tmp_path / "views.csv"))
+    vc = inputs.view_counts
+    assert vc is not None and vc["views"].tolist() == [20, 7]
+    assert vc["submissions"].tolist() == [2, 0]
+    assert inputs.accounting["views"].to_dict() == {
+        "rows_read": 4, "rows_used": 3, "excluded": {"duplicate_row": 1}}

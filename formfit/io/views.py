@@ -22,6 +22,7 @@ from formfit.inputs import Accounting, FormsConfig, Notice
 from formfit.io.columns import BLANK_SEGMENT, listing, require
 from formfit.io.readers import RawTable
 from formfit.io.submissions import SubmissionsLoad
+from formfit.io.table import duplicated_rows
 from formfit.io.values import blank_to_na, parse_dates, parse_numbers, redacted
 
 if TYPE_CHECKING:
@@ -69,7 +70,12 @@ def load_views(table: RawTable | EngineTable, settings: Settings, forms: FormsCo
     form_id = blank_to_na(df["form_id"])
     seg_values = {s: blank_to_na(df[s]).fillna(BLANK_SEGMENT) for s in segments}
 
-    keep = np.ones(len(df), dtype=bool)
+    # an exact copy of another row (every column equal, undeclared ones too) is an export
+    # glitch, as in every other input: counted once, not twice. Rows of one (form, day) that
+    # differ anywhere (a column that splits them, other counts) are summed.
+    dup = duplicated_rows(df)
+    acc.exclude("duplicate_row", int(dup.sum()))
+    keep = ~dup
     no_form = keep & form_id.isna().to_numpy()
     acc.exclude("missing_form_id", int(no_form.sum()))
     keep &= ~no_form
