@@ -248,3 +248,21 @@ def test_views_with_no_usable_rows_are_not_called_missing(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     warning = next(w for w in json.loads(result.stdout)["warnings"] if w["code"] == "NO_VIEWS")
     assert warning["message"].startswith("The views file has no usable rows")
+
+
+def test_workbook_with_the_export_on_another_sheet_says_so(tmp_path: Path) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Summary"
+    ws.append(["Report", "Q1"])
+    ws.append(["total", 5])
+    data = wb.create_sheet("Data")
+    data.append(["email", "form_id"])
+    data.append(["a@x.com", "f1"])
+    wb.save(tmp_path / "two_sheets.xlsx")
+    err = fails("-s", tmp_path / "two_sheets.xlsx")
+    assert "lacks 2 required columns" in err
+    assert "reads only the first sheet" in err and "'Data'" in err

@@ -16,6 +16,7 @@ from typing import Any
 from formfit.errors import InputError, closest
 from formfit.inputs import Notice
 from formfit.io.readers import REPEAT_MARK, RawTable
+from formfit.io.table import other_sheets_note
 from formfit.personal import masked
 
 # Every name the contract gives a meaning to, in any input.
@@ -131,6 +132,7 @@ def missing_columns_error(table: RawTable, missing: Sequence[tuple[str, ...]],
     if len(existing) > MAX_LISTED:
         shown += f", ... ({len(existing) - MAX_LISTED} more)"
     msg += f" Its columns are: {shown}."
+    msg = msg[:-1] + other_sheets_note(table.other_sheets) + "."
     if guesses:
         msg += " Closest match: " + "; ".join(f"{g!r} for {n}" for g, n in guesses) + "."
         example = " ".join(f'--map "{g}={n}"' for g, n in guesses)

@@ -19,6 +19,7 @@ from formfit.io.table import (
     decode,
     is_blank,
     looks_like_data,
+    other_sheets_note,
     unique_names,
 )
 from formfit.limits import current, how_to_raise
@@ -58,6 +59,7 @@ def read_xlsx(data: bytes, path: Path, role: str) -> RawTable:
                          "Open it in Excel and save it again as .xlsx, or export CSV.") from None
     try:
         ws = wb.worksheets[0]
+        others = tuple(str(w.title) for w in wb.worksheets[1:])
         _check_xlsx_dimension(ws, path, role)
         rows = _sheet_rows(ws, path, role)
     finally:
@@ -65,7 +67,8 @@ def read_xlsx(data: bytes, path: Path, role: str) -> RawTable:
     while rows and all(is_blank(v) for v in rows[-1]):
         rows.pop()
     if not rows:
-        raise InputError(f"{role} file {path.name}: the first sheet is empty.",
+        raise InputError(f"{role} file {path.name}: the first sheet is empty"
+                         f"{other_sheets_note(others)}.",
                          "Put the export on the first sheet, with a header row.")
     header = rows[0]
     width = max(len(r) for r in rows)
@@ -78,7 +81,8 @@ def read_xlsx(data: bytes, path: Path, role: str) -> RawTable:
     cols = {n: column_from_objects([r[i] for r in body]) for i, n in enumerate(names)}
     frame = pd.DataFrame(cols, index=pd.RangeIndex(len(body)))
     frame.columns = pd.Index(names)
-    table = RawTable(frame, path, role, header_looks_like_data=looks_like_data(header[:width]))
+    table = RawTable(frame, path, role, header_looks_like_data=looks_like_data(header[:width]),
+                     other_sheets=others)
     _check_frame_cells(table)
     return table
 

@@ -44,6 +44,8 @@ class RawTable:
     date_format: str | None = None
 
     engine_label: str | None = None  # "table:NAME" / "sql:..." for rows read from an engine
+    # a workbook's sheets after the first, which formfit does not read (for the messages)
+    other_sheets: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -77,6 +79,15 @@ class RawTable:
         if self.unit != "row":
             return f"{self.unit}s counted from 1"
         return "rows counted as in a spreadsheet: the header is row 1"
+
+
+def other_sheets_note(others: Sequence[str]) -> str:
+    """' (formfit reads only the first sheet of a workbook; it also has 'Data', ...)', or ''."""
+    if not others:
+        return ""
+    names = ", ".join(repr(n) for n in others[:5]) + (", ..." if len(others) > 5 else "")
+    return (f" (formfit reads only the first sheet of a workbook; this one also has {names}: "
+            "if the export is there, move it to the first place or save it as CSV)")
 
 
 REPEAT_MARK = "\u2009#"  # suffix of a repeated header name: "phone #2" (thin space)
