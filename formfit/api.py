@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from formfit.config import Margin, Settings, build_settings, parse_map
 from formfit.errors import FormfitError, UsageError, in_library_words
+from formfit.safe_yaml import date_problem
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,7 +49,8 @@ def _as_of(value: DateLike | None) -> date | None:
     try:
         return date.fromisoformat(str(value).strip()[:10])
     except ValueError:
-        raise UsageError(f"as_of {value!r} is not a date.",
+        why = date_problem(str(value))  # "February 2025 has 28 days"
+        raise UsageError(f"as_of {value!r} is not a date{': ' + why if why else ''}.",
                          "Give it as 'YYYY-MM-DD' or a datetime.date.") from None
 
 

@@ -36,8 +36,18 @@ import yaml
 from formfit.cells.url import parse_engine, parse_input
 from formfit.errors import InputError, UsageError
 from formfit.limits import Limits, parse_limits, positive, refuse_special
-from formfit.safe_yaml import load_json, load_yaml
+from formfit.safe_yaml import ANY, KEYS, YAMLValueError, date_problem, load_json, load_yaml
 
+# Where a config file names columns, CRM stages or cell values: YAML must keep them as written
+# (a column `on` is not true, a constant form_id 012 is not the number 10).
+NAMES = {
+    ("columns", KEYS): "column name", ("columns", ANY): "column name",
+    ("stages", KEYS): "CRM stage",
+    ("segments",): "column name", ("segments", ANY): "column name",
+    ("ignore",): "column name", ("ignore", ANY): "column name",
+    ("constants", KEYS): "column name", ("constants", ANY): "constant value",
+}
+NULLABLE = (("segments",), ("ignore",))  # `segments:` left blank: none
 _MARGIN = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(%?)\s*$")
 
 
@@ -209,7 +219,9 @@ def parse_date(text: str, what: str) -> date:
     try:
         day = date.fromisoformat(str(text).strip()[:10])
     except ValueError:
-        raise UsageError(f"{what} {text!r} is not a date.", "Give it as YYYY-MM-DD.") from None
+        why = date_problem(str(text))  # "February 2025 has 28 days"
+        raise UsageError(f"{what} {text!r} is not a date{': ' + why if why else ''}.",
+                         "Give it as YYYY-MM-DD.") from None
     if not 1900 <= day.year <= 2199:  # the years the input readers accept (io.values)
         raise UsageError(f"{what} {text!r} is outside the years formfit reads (1900 to 2199).",
                          "Give the date the exports were taken, as YYYY-MM-DD.")
@@ -226,7 +238,11 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError:  # saved by an editor in the Windows code page
         text = raw.decode("cp1252", errors="replace")
     try:
-        data = load_json(text) if path.suffix.lower() == ".json" else load_yaml(text)
+        data = (load_json(text) if path.suffix.lower() == ".json"
+                else load_yaml(text, NAMES, NULLABLE))
+    except YAMLValueError as exc:  # well-formed, but a value cannot be used as written
+        where = f" line {exc.line}" if exc.line is not None else ""
+        raise InputError(f"config file {path.name}{where}: {exc.problem}", exc.hint) from None
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

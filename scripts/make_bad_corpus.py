@@ -246,6 +246,20 @@ def files() -> dict[str, str | bytes]:
     f["form_id_is_an_id.csv"] = _text(["lead_id,form_id,submitted_at,x"]
                                       + [f"L{i},page-{i},2025-01-05,{i % 3}" for i in range(2000)])
     f["config_limits_forms5.yaml"] = "limits: {max_forms: 5}\n"
+    # YAML 1.1 in hand-written files: dates that are none, names read as numbers or yes/no
+    f["forms_since_feb30.yaml"] = ("version: 1\nforms:\n  demo-a:\n    versions:\n"
+                                   "      - since: 2025-02-30\n"
+                                   "        fields: [company_size, phone]\n"
+                                   "  demo-b:\n    fields: [company_size]\n")
+    f["forms_started_month13.yaml"] = FORMS.replace(
+        "    experiment: demo\n    fields: [company_size, phone",
+        "    experiment: demo\n    started: 2025-13-01\n    fields: [company_size, phone")
+    f["config_as_of_feb30.yaml"] = "maturity_days: 30\nas_of: 2025-02-30\n"
+    f["forms_form_id_octal.yaml"] = ("version: 1\nforms:\n  demo-a: {fields: [phone]}\n"
+                                     "  012: {fields: [phone]}\n")
+    f["forms_field_on.yaml"] = FORMS.replace("fields: [company_size, consent]",
+                                             "fields: [company_size, consent, on]")
+    f["config_segment_no.yaml"] = "segments: [device, no]\n"
     # a CSV whose form ids and field names carry newlines and workflow commands
     f["hostile_strings.csv"] = _text(
         ['lead_id,form_id,submitted_at,"::error::field"'] +

@@ -29,7 +29,7 @@ import yaml
 from formfit.errors import InputError
 from formfit.inputs import ExperimentSpec, FieldSpec, FormsConfig, FormSpec, FormVersion
 from formfit.limits import refuse_special
-from formfit.safe_yaml import load_json, load_yaml
+from formfit.safe_yaml import ANY, KEYS, YAMLValueError, date_problem, load_json, load_yaml
 
 FORM_KEYS = ("experiment", "traffic", "started", "fields", "optional", "versions")
 VERSION_KEYS = ("since", "fields", "optional")
@@ -38,6 +38,20 @@ EXPERIMENT_KEYS = ("started", "n_star", "fields", "planned_days", "design")
 # policy: read by `formfit check` only
 TOP_KEYS = ("version", "fields", "forms", "experiments", "policy")
 _HINT = "See the forms file schema in the README (and docs/contract)."
+# Where a forms file names a form, a field or an experiment: YAML must keep these as written
+# (form id 012 is not the number 10, field `on` is not true). experiment: null is no experiment.
+NAMES = {
+    ("forms", KEYS): "form id",
+    ("forms", ANY, "fields", ANY): "field name",
+    ("forms", ANY, "optional", ANY): "field name",
+    ("forms", ANY, "versions", ANY, "fields", ANY): "field name",
+    ("forms", ANY, "versions", ANY, "optional", ANY): "field name",
+    ("forms", ANY, "experiment"): "experiment name",
+    ("fields", KEYS): "field name",
+    ("experiments", KEYS): "experiment name",
+    ("experiments", ANY, "fields", ANY): "field name",
+}
+NULLABLE = (("forms", ANY, "experiment"),)
 
 
 def read_forms_file(path: Path, flag: str = "--forms") -> FormsConfig:
@@ -67,7 +81,10 @@ def load_forms_data(text: str, source: str, is_json: bool) -> Any:
         raise InputError(f"forms file {source} is empty.",
                          "It needs at least `forms:` with one form and its `fields:`.")
     try:
-        return load_json(text) if is_json else load_yaml(text)
+        return load_json(text) if is_json else load_yaml(text, NAMES, NULLABLE)
+    except YAMLValueError as exc:  # well-formed, but a value cannot be used as written
+        where = f" line {exc.line}" if exc.line is not None else ""
+        raise InputError(f"forms file {source}{where}: {exc.problem}", exc.hint) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"forms file {source} line {exc.lineno} is not valid JSON: "
                          f"{exc.msg}.", "Fix the JSON syntax (commas, quotes, brackets).") from None
@@ -119,7 +136,8 @@ def _since(value: Any, source: str, where: str, key: str = "since") -> date:
             raise _err(source, where, f"started {text!r} is still the placeholder.",
                        "Set started: to the day the experiment went live (YYYY-MM-DD), or "
                        "remove it (or write started: null) until it does.") from None
-        raise _err(source, where, f"{key} {value!r} is not a date.",
+        why = date_problem(text)  # quoted: '2025-02-30' reaches here as text
+        raise _err(source, where, f"{key} {value!r} is not a date{': ' + why if why else ''}.",
                    f"Write {key}: YYYY-MM-DD.") from None
 
 
