@@ -19,6 +19,9 @@ Column conventions (all frames have these names whatever the export called them)
     ``lead_key`` str (joins to submissions.lead_key), ``outcome`` in {"won", "lost", "open"},
     ``amount`` float (NaN unknown), ``created_at`` / ``closed_at`` datetime64[ns] (NaT unknown)
     Deals whose key matches no analysed lead are excluded in accounting before they get here.
+    A deal whose key cell names several analysed leads (a preset's split key column: HubSpot's
+    ``Associated Contact IDs``) has one row per lead, its amount on the lead that submitted
+    first and 0.0 on the others; accounting still counts it as one input row.
 """
 
 from __future__ import annotations

@@ -15,17 +15,20 @@ Exclusion reasons in ``Inputs.accounting`` (``rows_read == rows_used + sum(exclu
     repeat_submission   a lead's later submission (its first one is analysed)
     missing_date        a view row with a blank viewed_at / date
     repeat_view         a further row of the same (form_id, session_id): one session is one view
-    no_matching_lead    a deal whose key matches no analysed lead
+    no_matching_lead    a deal whose key (any of its keys, when a preset splits the key column)
+                        matches no analysed lead
+    not_a_form_fill     (a preset's row filter: Marketo) an activity other than a form fill
 
 Notice codes: NO_SUBMISSION_DATES, MISSING_SUBMISSION_DATES, FORMS_INFERRED, EMPTY_COLUMNS,
 UNKNOWN_FORM, FIELD_NOT_IN_DATA, COLUMN_NOT_A_FIELD, FORM_WITHOUT_DATA, MISSING_VIEW_DATES,
-CONVERSION_FROM_SUBMISSIONS, NO_SESSION_MATCHES, UNMATCHED_OUTCOMES, SETTING_NOT_USED.
+CONVERSION_FROM_SUBMISSIONS, NO_SESSION_MATCHES, UNMATCHED_OUTCOMES, SHARED_DEALS,
+NO_FORM_FIELDS, SETTING_NOT_USED.
 Each carries its counts in ``details`` (``input``, ``rows``, ``columns``, ``form_ids`` ...).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,7 +44,13 @@ from formfit.inputs import FormsConfig, Inputs, Notice
 from formfit.io.columns import fold, map_columns, not_form_like, require
 from formfit.io.forms import read_forms_file
 from formfit.io.outcomes import load_outcomes
-from formfit.io.presets import apply_preset, drop_footer_rows, load_preset, preset_column_map
+from formfit.io.presets import (
+    apply_preset,
+    drop_footer_rows,
+    load_preset,
+    prepare_table,
+    preset_column_map,
+)
 from formfit.io.readers import RawTable, read_table
 from formfit.io.submissions import LeadKey, apply_constants, load_submissions
 from formfit.io.views import load_views
@@ -92,8 +101,10 @@ def _scan_views(ref: Path | str | None, settings: Settings, engine: Engine,
         return engine_table(engine, source, "views")
 
 
-def choose_key(subs: RawTable, outcomes: RawTable | None) -> LeadKey:
-    """lead_id when both inputs have it; email when only email is shared; else a clear error.
+def choose_key(subs: RawTable, outcomes: RawTable | None,
+               hints: Mapping[str, str] | None = None) -> LeadKey:
+    """lead_id when both inputs have it; email when only email is shared; else a clear error
+    (with ``hints``, a preset's advice per missing column).
 
     With lead_id, rows whose lead_id is blank fall back to their email where both inputs
     carry an email column (without outcomes: where the submissions do), so that the leads
@@ -112,7 +123,7 @@ def choose_key(subs: RawTable, outcomes: RawTable | None) -> LeadKey:
     if has_id or has_email:
         # name the key the submissions can offer, so the error shows how to map it
         require(outcomes, [("lead_id", "email") if has_id and has_email
-                           else ("lead_id" if has_id else "email")])
+                           else ("lead_id" if has_id else "email")], extra_hint=hints)
     return LeadKey("lead_id")
 
 
@@ -177,20 +188,24 @@ def _load(settings: Settings, forms_file: FormsConfig | None, engine: Engine,
                if _given(settings, "outcomes") else None)
 
     used_map: set[str] = set()
+    notices: list[Notice] = []
     tables = [t for t in (subs_raw, views_raw, out_raw) if t is not None]
     for table in tables:
         drop_footer_rows(table)  # report footers ("Grand Totals (N records)") are not rows
         table.date_format = settings.date_format
         cmap = list(settings.column_map)
         if settings.preset is not None:
-            cmap = preset_column_map(load_preset(settings.preset), table.frame.columns,
-                                     settings.column_map) + cmap
+            preset = load_preset(settings.preset)
+            if table is not views_raw:  # views are scanned where they are, never row by row
+                notices.extend(prepare_table(preset, table))
+            cmap = preset_column_map(preset, table.frame.columns, settings.column_map,
+                                     table.role) + cmap
         used_map |= map_columns(table, cmap, settings.segments)
     settings = apply_preset(settings, tables)
     apply_constants(subs_raw, settings.constants, settings.segments)
-    key = choose_key(subs_raw, out_raw)
+    key = choose_key(subs_raw, out_raw, dict(load_preset(settings.preset).role("outcomes").hints)
+                     if settings.preset is not None else None)
 
-    notices: list[Notice] = []
     with stage("Checking submissions"):
         subs = load_submissions(subs_raw, settings, forms_file, key)
     notices.extend(subs.notices)
@@ -203,7 +218,8 @@ def _load(settings: Settings, forms_file: FormsConfig | None, engine: Engine,
     outcomes = None
     if out_raw is not None:
         with stage("Joining outcomes"):
-            outcomes = load_outcomes(out_raw, settings, key, subs.frame["lead_key"])
+            outcomes = load_outcomes(out_raw, settings, key, subs.frame["lead_key"],
+                                     subs.frame["submitted_at"])
         out_raw.drop_rows()
         deals = outcomes.deals
 

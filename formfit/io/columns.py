@@ -31,6 +31,10 @@ OUTCOME_LIKE: tuple[str, ...] = ("is_won", "is_closed", "outcome", "stage", "amo
 KEY_LIKE: tuple[str, ...] = ("lead_id", "email", "form_id", "submitted_at", "session_id",
                              "lead_key")
 
+# Names a preset gives to columns that are never a lead key (a deal's own id): never offered
+# as the closest match for one.
+NOT_KEYS: tuple[str, ...] = ("deal_id",)
+
 MAX_LISTED = 25
 BLANK_SEGMENT = "(blank)"  # a blank segment value is its own level, never silently dropped
 
@@ -115,7 +119,8 @@ def missing_columns_error(table: RawTable, missing: Sequence[tuple[str, ...]],
     for alts in missing:
         for alt in alts:
             hit = closest(alt, [c for c in existing
-                                if fold(c) not in CONTRACT_NAMES and not c.startswith("<")])
+                                if fold(c) not in CONTRACT_NAMES and fold(c) not in NOT_KEYS
+                                and not c.startswith("<")])
             if hit:
                 guesses.append((hit[0], alt))
                 break

@@ -4,6 +4,12 @@
 Salesforce-style ``is_won`` / ``is_closed`` booleans, or a CRM ``stage`` with a stage map.
 Deals join to submissions on the same lead key; deals that match no analysed lead are counted
 (``no_matching_lead``) and reported, never silently dropped.
+
+A key column that a preset marks as holding several keys per cell (HubSpot's deals export:
+``Associated Contact IDs``, ``;``-separated) joins a deal to every analysed lead it names: each
+of them counts the deal (won, lost or open), and its amount is counted once, for the lead that
+submitted first (then the smaller key), 0 for the others, so revenue is never double counted.
+Accounting stays per input row: a deal is used when any of its keys is an analysed lead.
 """
 
 from __future__ import annotations
@@ -16,13 +22,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from formfit.cells.keys import is_in_text
+from formfit.cells.keys import is_in_text, positions_in
 from formfit.config import Settings
 from formfit.errors import InputError
 from formfit.inputs import Accounting, Notice
 from formfit.io.columns import require
 from formfit.io.readers import RawTable
-from formfit.io.submissions import LeadKey
+from formfit.io.submissions import LeadKey, normalise_key
 from formfit.io.table import duplicated_rows
 from formfit.io.values import parse_bools, parse_dates, parse_numbers, value_kind
 from formfit.parallel import in_threads
@@ -39,13 +45,19 @@ class OutcomesLoad:
 
 
 def load_outcomes(table: RawTable, settings: Settings, key: LeadKey,
-                  leads: Collection[str]) -> OutcomesLoad:
-    """Validate and account for a deals export; keep the deals of analysed leads."""
+                  leads: Collection[str], submitted_at: pd.Series | None = None
+                  ) -> OutcomesLoad:
+    """Validate and account for a deals export; keep the deals of analysed leads.
+
+    ``submitted_at`` (aligned with ``leads``) says which of a shared deal's leads submitted
+    first: that one gets the deal's amount (see the module's docstring)."""
     require(table, [key.column, ("outcome", "is_won", "stage")], extra_hint={
         "outcome": "Outcomes need `outcome` (won/lost/open), or `is_won` (with `is_closed`), "
                    "or `stage` with a `stages:` map in the config."})
     df = table.frame
-    acc = Accounting(rows_read=len(df))
+    acc = Accounting(rows_read=len(df) + sum(table.excluded.values()))
+    for reason, n in table.excluded.items():  # rows a preset's row filter took out
+        acc.exclude(reason, n)
     notices: list[Notice] = []
     outcome = _resolve_outcome(table, settings)
     # independent column checks, two at a time (hashing in DuckDB, parsing per distinct
@@ -53,11 +65,15 @@ def load_outcomes(table: RawTable, settings: Settings, key: LeadKey,
     # the first of them in this order would raise it
     known = leads if isinstance(leads, pd.Series) else pd.Series(list(leads), dtype="str")
 
-    def matches() -> tuple[pd.Series, np.ndarray]:
+    sep = table.separators.get(key.column)
+
+    def matches() -> tuple[pd.Series, np.ndarray, pd.DataFrame | None]:
         # text looked up by hashes on every core (formfit.cells.keys): pandas' isin on Arrow
         # strings walks the value set in Python (17 s for 230k leads x 1M deals)
+        if sep is not None:  # several ids in one cell (HubSpot's associations)
+            return _split_matches(df[key.column], key.column, sep, known)
         lead_key = key.values(df)
-        return lead_key, is_in_text(lead_key, known)
+        return lead_key, is_in_text(lead_key, known), None
 
     def no_dates() -> pd.Series:
         return pd.Series(np.full(len(df), np.datetime64("NaT"), "datetime64[ns]"),
@@ -71,7 +87,7 @@ def load_outcomes(table: RawTable, settings: Settings, key: LeadKey,
         lambda: duplicated_rows(df),
         matches,
     ]
-    amount, created_at, closed_at, dup, (lead_key, matched) = in_threads(
+    amount, created_at, closed_at, dup, (lead_key, matched, pairs) = in_threads(
         lambda task: task(), tasks)
     dates = {"created_at": created_at, "closed_at": closed_at}
     acc.exclude("duplicate_row", int(dup.sum()))
@@ -91,6 +107,27 @@ def load_outcomes(table: RawTable, settings: Settings, key: LeadKey,
         notices.append(Notice("UNMATCHED_OUTCOMES", msg,
                               {"input": "outcomes", "rows": n_unmatched, "share": share}))
     keep = keyed & matched
+    if pairs is not None:
+        pairs = pairs.loc[keep[pairs["row"].to_numpy()]]
+        rows = pairs["row"].to_numpy()
+        credit, shared = _credit_first(pairs, known, submitted_at)
+        deals = pd.DataFrame({
+            "lead_key": pairs["lead_key"].astype("str").to_numpy(),
+            "outcome": outcome.to_numpy()[rows],
+            "amount": np.where(credit, amount.to_numpy(dtype="float64")[rows], 0.0),
+            "created_at": dates["created_at"].to_numpy()[rows],
+            "closed_at": dates["closed_at"].to_numpy()[rows],
+        })
+        deals["outcome"] = deals["outcome"].astype("str")
+        if shared:
+            n_leads = int(np.isin(rows, np.flatnonzero(np.bincount(rows) > 1)).sum())
+            notices.append(Notice(
+                "SHARED_DEALS",
+                f"{shared:,} deals are associated with more than one analysed lead ({n_leads:,} "
+                "leads in all): each of those leads counts the deal, and its amount is counted "
+                "once, for the lead that submitted first, so revenue is not double counted.",
+                {"input": "outcomes", "rows": shared, "leads": n_leads}))
+        return OutcomesLoad(deals, acc, notices)
     deals = pd.DataFrame({
         "lead_key": lead_key[keep].astype("str"),
         "outcome": outcome[keep].astype("str"),
@@ -99,6 +136,50 @@ def load_outcomes(table: RawTable, settings: Settings, key: LeadKey,
         "closed_at": dates["closed_at"][keep],
     }).reset_index(drop=True)
     return OutcomesLoad(deals, acc, notices)
+
+
+def _split_matches(values: pd.Series, key: str, sep: str, known: pd.Series
+                   ) -> tuple[pd.Series, np.ndarray, pd.DataFrame]:
+    """Per row of a key column holding several keys per cell: its first key (missing when it
+    has none), whether any of its keys is an analysed lead, and the distinct (row, lead_key)
+    pairs that are."""
+    n = len(values)
+    parts = pd.Series(values.to_numpy(), index=pd.RangeIndex(n)).astype("str").str.split(sep)
+    exploded = parts.explode()
+    row = exploded.index.to_numpy(dtype=np.int64)
+    keys = normalise_key(exploded.reset_index(drop=True), key)
+    has = keys.notna().to_numpy()
+    pairs = pd.DataFrame({"row": row[has], "lead_key": keys[has].to_numpy()})
+    pairs = pairs.drop_duplicates(ignore_index=True)  # "101;101" names one lead
+    hit = is_in_text(pairs["lead_key"], known)
+    matched = np.bincount(pairs["row"].to_numpy()[hit], minlength=n)[:n] > 0
+    first = pairs.drop_duplicates("row")
+    lead_key = pd.Series(pd.NA, index=values.index, dtype="str")
+    lead_key.iloc[first["row"].to_numpy()] = first["lead_key"].to_numpy()
+    return lead_key, matched, pairs.loc[hit].reset_index(drop=True)
+
+
+def _credit_first(pairs: pd.DataFrame, known: pd.Series,
+                  submitted_at: pd.Series | None) -> tuple[np.ndarray, int]:
+    """For (row, lead_key) pairs of matched deals: which pair gets the deal's amount (its
+    lead submitted first; blank dates last; then the smaller key), and how many deals have
+    more than one lead."""
+    rows = pairs["row"].to_numpy()
+    if len(rows) == 0:
+        return np.zeros(0, dtype=bool), 0
+    if submitted_at is not None:
+        pos = positions_in(pairs["lead_key"], known)
+        when = pd.Series(submitted_at).to_numpy(dtype="datetime64[ns]")[pos]
+    else:
+        when = np.full(len(rows), np.datetime64("NaT"), "datetime64[ns]")
+    nat = np.isnat(when)
+    key_rank = pd.factorize(pairs["lead_key"].astype("str"), sort=True)[0]
+    order = np.lexsort((key_rank, when.view(np.int64), nat, rows))
+    credit = np.zeros(len(rows), dtype=bool)
+    first_of_row = np.ones(len(order), dtype=bool)
+    first_of_row[1:] = rows[order][1:] != rows[order][:-1]
+    credit[order[first_of_row]] = True
+    return credit, int((np.bincount(rows) > 1).sum())
 
 
 def _resolve_outcome(table: RawTable, settings: Settings) -> pd.Series:

@@ -1,10 +1,12 @@
 """Submissions: one row per analysed lead, with every input row accounted for.
 
-Rows leave in this order, each counted under its reason: exact duplicate rows (``duplicate_row``,
-export glitches: one copy is kept), rows without a lead key (``missing_lead_key``), rows without a
-form id (``missing_form_id``), rows of forms the forms file does not know (``unknown_form``), and
-a lead's later submissions (``repeat_submission``: the first by submitted_at is the one
-analysed; ties go to the row's content, so the file's row order never matters).
+Rows leave in this order, each counted under its reason: rows a preset's row filter took out
+before loading (``not_a_form_fill``: Marketo activities of another type), exact duplicate rows
+(``duplicate_row``, export glitches: one copy is kept), rows without a lead key
+(``missing_lead_key``), rows without a form id (``missing_form_id``), rows of forms the forms
+file does not know (``unknown_form``), and a lead's later submissions (``repeat_submission``:
+the first by submitted_at is the one analysed; ties go to the row's content, so the file's row
+order never matters).
 """
 
 from __future__ import annotations
@@ -110,7 +112,10 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
         "form_id": "If every row comes from one form, add `constants: {form_id: my-form}` "
                    "to the config file instead."})
     df = table.frame
-    acc = Accounting(rows_read=len(df))
+    # rows a preset took out before (Marketo activities that are not form fills) were read too
+    acc = Accounting(rows_read=len(df) + sum(table.excluded.values()))
+    for reason, n in table.excluded.items():
+        acc.exclude(reason, n)
     notices: list[Notice] = []
 
     lead_key = key.values(df)
@@ -306,6 +311,9 @@ def _nothing_left(table: RawTable, acc: Accounting, form_ids: pd.Series,
                 f"{listing(sorted(forms_file.forms))}.")
         return InputError(msg, "Make the forms file use the form ids the export uses (or map "
                                "the right column to form_id with --map).")
+    if table.excluded and sum(table.excluded.values()) == acc.rows_read:
+        return InputError(msg, "The preset left out every row: check that the file is the "
+                               "export the preset reads (--preset).")
     return InputError(msg, "Map the columns that hold the lead key (lead_id or email) and the "
                            "form id with --map, and check that they are filled.")
 

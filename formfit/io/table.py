@@ -42,6 +42,12 @@ class RawTable:
     # strptime formats for date columns: per column (a preset's), else one for all (the user's)
     date_formats: dict[str, str] = field(default_factory=dict)
     date_format: str | None = None
+    # columns holding several values per cell, by separator (a preset's: HubSpot's
+    # ';'-separated Associated Contact IDs)
+    separators: dict[str, str] = field(default_factory=dict)
+    # rows taken out before loading (a preset's row filter), by accounting reason: still rows
+    # read, so the loader counts them
+    excluded: dict[str, int] = field(default_factory=dict)
 
     engine_label: str | None = None  # "table:NAME" / "sql:..." for rows read from an engine
     # a workbook's sheets after the first, which formfit does not read (for the messages)

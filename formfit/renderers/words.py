@@ -22,6 +22,7 @@ PLAIN: dict[str, str] = {
     "missing_date": "no date",
     "repeat_view": "repeated views in one session",
     "no_matching_lead": "deals matching no analysed lead",
+    "not_a_form_fill": "activities other than a form fill",
     "too_young": "leads too young to judge",
     "open": "deals still open",
     # sample-ratio checks
@@ -59,6 +60,8 @@ PLAIN: dict[str, str] = {
     "FORM_WITHOUT_DATA": "Forms without data",
     "SETTING_NOT_USED": "Settings that matched nothing",
     "UNMATCHED_OUTCOMES": "Deals matching no lead",
+    "SHARED_DEALS": "Deals shared by several leads",
+    "NO_FORM_FIELDS": "No form fields found",
     "NO_SESSION_MATCHES": "No sessions matched",
     "DEAL_SIZE_DIFFERS": "Deal size differs",
     "JOIN_RATE_MISMATCH": "Join rates differ",
