@@ -17,7 +17,7 @@ from formfit.errors import InputError, closest
 from formfit.inputs import Notice
 from formfit.io.readers import REPEAT_MARK, RawTable
 from formfit.io.table import other_sheets_note
-from formfit.personal import masked
+from formfit.personal import masked, quoted
 
 # Every name the contract gives a meaning to, in any input.
 CONTRACT_NAMES: tuple[str, ...] = (
@@ -42,7 +42,7 @@ BLANK_SEGMENT = "(blank)"  # a blank segment value is its own level, never silen
 def listing(names: Sequence[str], limit: int = 8) -> str:
     """Names for a message: 'a', 'b' and 3 more (a name that could identify a person, such as
     a header cell that is really data, by its kind)."""
-    shown = ", ".join(repr(masked(n)) for n in names[:limit])
+    shown = ", ".join(quoted(n) for n in names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 

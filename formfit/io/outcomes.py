@@ -30,8 +30,9 @@ from formfit.io.columns import require
 from formfit.io.readers import RawTable
 from formfit.io.submissions import LeadKey, normalise_key
 from formfit.io.table import duplicated_rows
-from formfit.io.values import parse_bools, parse_dates, parse_numbers, value_kind
+from formfit.io.values import parse_bools, parse_dates, parse_numbers
 from formfit.parallel import in_threads
+from formfit.personal import PLACEHOLDERS, masked, quoted
 
 OUTCOMES = ("won", "lost", "open")
 MAX_VALUES = 10
@@ -237,25 +238,25 @@ def _map_words(table: RawTable, column: str, mapping: Mapping[str, str]) -> pd.S
 
 def _distinct(s: pd.Series) -> dict[str, int]:
     """Distinct values with counts, most common first. A value that identifies a person (an
-    email address or phone number typed into the stage column) is counted under its kind,
-    never shown, and gets no line in the suggested stage map."""
+    email address, a phone number or a name typed into the stage column: see
+    :func:`formfit.personal.value_kind`) is counted under its kind, never shown, and gets no
+    line in the suggested stage map."""
     counts = s.astype("str").str.strip().value_counts(dropna=False)
     out: dict[str, int] = {}
     for k, v in counts.items():
-        kind = value_kind(str(k))
-        key = str(k) if kind is None else f"<{kind}>"
+        key = masked(str(k))
         out[key] = out.get(key, 0) + int(v)
     return out
 
 
 def _mappable(values: Mapping[str, int]) -> list[str]:
     """The values a stage map can name (not the kinds standing in for personal data)."""
-    return [v for v in values if not v.startswith("<")][:MAX_VALUES]
+    return [v for v in values if v not in PLACEHOLDERS][:MAX_VALUES]
 
 
 def _list_values(values: Mapping[str, int]) -> str:
     items = list(values.items())
-    text = ", ".join(f"{k!r} ({v:,} {'row' if v == 1 else 'rows'})"
+    text = ", ".join(f"{quoted(k)} ({v:,} {'row' if v == 1 else 'rows'})"
                      for k, v in items[:MAX_VALUES])
     if len(items) > MAX_VALUES:
         text += f", and {len(items) - MAX_VALUES} more"

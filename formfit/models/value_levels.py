@@ -15,14 +15,8 @@ import numpy as np
 import pandas as pd
 
 from formfit.models.field_values import BLANK_CLASS, JUNK_CLASS, USABLE_CLASS, FieldValues
-from formfit.models.values import (
-    EMAIL_RE,
-    looks_phone,
-    min_level_size,
-    normalise,
-    parse_number,
-)
-from formfit.personal import looks_like_name
+from formfit.models.values import min_level_size, normalise, parse_number
+from formfit.personal import value_kind
 
 OTHER, BLANK, JUNK, FILLED = "other", "blank", "junk", "filled"
 SPECIAL_LEVELS: tuple[str, ...] = (OTHER, BLANK, JUNK)
@@ -114,10 +108,11 @@ def encode_values(fv: FieldValues, cls: np.ndarray, shown: np.ndarray, judged: n
     ...). Levels are decided on the analysed leads (``shown & judged``; all shown rows when
     none are judged), so pooling follows the sample the model sees. ``categorical``: a level
     per normalised value with at least :func:`min_level_size` leads (at most
-    ``MAX_MODEL_LEVELS``), the rest pooled into "other" (as is any value that looks like an
-    e-mail, a phone number or a person's name, so a contact detail or a referrer's name never
-    becomes a label); ``numeric``: quantile bins; ``text``: "filled" split into length
-    thirds; ``personal``: "filled"; ``constant``: its one value. Blank and junk answers are
+    ``MAX_MODEL_LEVELS``), the rest pooled into "other" (as is any value that holds an
+    e-mail, a phone number or a person's name, in any of its spellings, so a contact detail or
+    a referrer's name never becomes a label: :func:`formfit.personal.value_kind` decides);
+    ``numeric``: quantile bins; ``text``: "filled" split into length thirds; ``personal``:
+    "filled"; ``constant``: its one value. Blank and junk answers are
     levels of their own everywhere. Every rule is applied once per distinct value.
     """
     n = len(fv.codes)
@@ -140,29 +135,32 @@ def encode_values(fv: FieldValues, cls: np.ndarray, shown: np.ndarray, judged: n
         counts = np.bincount(kcodes[ref & usable], minlength=len(key_names))
         limit = 1 if kind == "constant" else min_level_size(int(ref.sum()))
         order = sorted(range(len(key_names)), key=lambda i: (-counts[i], str(key_names[i])))
+        uses = fv.counts(usable)
         kept: list[int] = []
+        labels: list[str] = []
         for i in order:
             key = str(key_names[i])
             if counts[i] < limit or len(kept) >= MAX_MODEL_LEVELS or key == OTHER:
                 continue
-            if key in SPECIAL_LEVELS or key == FILLED or EMAIL_RE.match(key) or looks_phone(key):
+            if key in SPECIAL_LEVELS or key == FILLED:
                 continue
-            if looks_like_name(key):  # a referrer or owner: a person, never a label
-                continue
-            kept.append(i)
-        remap = np.full(len(key_names) + 1, -2, dtype=np.int64)  # -2: pooled into other
-        for j, i in enumerate(kept):
-            remap[i] = j
-        raw_codes = np.where(usable, remap[kcodes], -1)
-        # the label: the most common spelling of the value among all shown rows
-        uses = fv.counts(usable)
-        for i in kept:
+            # the label: the most common spelling of the value among all shown rows
             spellings: dict[str, int] = {}
             for u in np.flatnonzero((key_of[:-1] == i) & (uses > 0)):
                 s = str(uniq[u]).strip()
                 spellings[s] = spellings.get(s, 0) + int(uses[u])
+            # a value holding an email, a phone or a person's name in any spelling (a
+            # referrer, an owner, "Call me: +1 415 ...") is never a label: it joins "other"
+            if value_kind(key) is not None or any(value_kind(s) is not None for s in spellings):
+                continue
             most = max(spellings.values())
-            levels.append(min(s for s, c in spellings.items() if c == most))
+            kept.append(i)
+            labels.append(min(s for s, c in spellings.items() if c == most))
+        remap = np.full(len(key_names) + 1, -2, dtype=np.int64)  # -2: pooled into other
+        for j, i in enumerate(kept):
+            remap[i] = j
+        raw_codes = np.where(usable, remap[kcodes], -1)
+        levels.extend(labels)
         display = list(levels)
     elif kind == "numeric":
         per_value = np.array([np.nan if (p := parse_number(str(u))) is None else p
