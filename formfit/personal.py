@@ -409,6 +409,14 @@ def value_kind(text: str) -> str | None:
     return None
 
 
+def census_backed(text: str) -> bool:
+    """Some word of the text is a census first name or surname: a name :func:`value_kind`
+    found by the census lists, not only by its shape ("Kontakt Formular", two capitalised
+    words that are no English words, has the shape of "Priya Raghunathan")."""
+    words = _words(str(text).strip()) or []
+    return _any_census(words)
+
+
 def masked(value: object) -> str:
     """The value as text, or its kind in angle brackets when it could identify a person."""
     kind = value_kind(str(value))

@@ -277,3 +277,16 @@ def test_outcomes_keyed_by_lead_id_only_leave_email_only_leads_out(tmp_path: Pat
     inputs = load(tmp_path, MIXED_KEYS, outcomes="lead_id,outcome\n101,won\n")
     assert inputs.submissions["lead_key"].tolist() == ["101"]
     assert inputs.accounting["submissions"].to_dict()["excluded"] == {"missing_lead_key": 3}
+
+
+def test_form_ids_that_only_look_like_names_stay_forms(tmp_path: Path) -> None:
+    """Without a forms file, German form names (two capitalised words no English list holds,
+    the shape of "Priya Raghunathan") are forms; beside a form id that is surely personal (an
+    e-mail, a census name: a shifted column) such ids are left out with it."""
+    german = "email,form_id,phone\na@x.com,Kontakt Formular,1\nb@x.com,Angebot Anfordern,2\n"
+    inputs = load(tmp_path, german)
+    assert sorted(inputs.forms.forms) == ["Angebot Anfordern", "Kontakt Formular"]
+    shifted = german + "c@x.com,Jane Smith,3\nd@x.com,e@y.com,4\ne@x.com,web,5\n"
+    inputs = load(tmp_path, shifted)
+    assert sorted(inputs.forms.forms) == ["web"]
+    assert inputs.accounting["submissions"].to_dict()["excluded"] == {"unknown_form": 4}

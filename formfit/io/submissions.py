@@ -11,7 +11,7 @@ order never matters).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,6 +36,7 @@ from formfit.io.table import duplicated_rows
 from formfit.io.values import blank_to_na, parse_dates, redacted, value_kind
 from formfit.limits import current, how_to_raise
 from formfit.memory import release_memory
+from formfit.personal import NAME, census_backed
 
 MAX_NAMES = 20
 
@@ -165,7 +166,7 @@ def load_submissions(table: RawTable, settings: Settings, forms_file: FormsConfi
     else:
         # without a forms file every form id becomes a form: one that is an email, a phone or
         # a name (a shifted column) is no form, and would be printed as one
-        personal_ids = [u for u in form_id.dropna().unique() if _personal_id(u)]
+        personal_ids = _personal_ids(form_id.dropna().unique())
         personal = np.asarray(form_id.isin(personal_ids).to_numpy(), dtype=bool) & valid
         _unknown_forms(form_id, personal, acc, notices, "have a form id that is personal data "
                        "({ids}), probably a shifted column")
@@ -295,8 +296,16 @@ def _unknown_forms(form_id: pd.Series, rows: np.ndarray, acc: Accounting,
         "out.", {"input": "submissions", "rows": n, "form_ids": ids[:MAX_NAMES]}))
 
 
-def _personal_id(form_id: object) -> bool:
-    return value_kind(str(form_id)) is not None
+def _personal_ids(form_ids: Iterable[object]) -> list[object]:
+    """The form ids that are personal data: a shifted column. An e-mail, a phone or a census
+    name is evidence of one; a name by its shape alone (two capitalised words no English
+    list holds, as "Priya Raghunathan") counts only beside such evidence, for on its own it
+    is as likely a form named in another language ("Kontakt Formular")."""
+    kinds = {u: value_kind(str(u)) for u in form_ids}
+    sure = [u for u, k in kinds.items() if k is not None and (k != NAME or census_backed(str(u)))]
+    if not sure:
+        return []
+    return [u for u, k in kinds.items() if k is not None]
 
 
 def _nothing_left(table: RawTable, acc: Accounting, form_ids: pd.Series,
