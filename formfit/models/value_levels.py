@@ -108,9 +108,10 @@ def encode_values(fv: FieldValues, cls: np.ndarray, shown: np.ndarray, judged: n
     ...). Levels are decided on the analysed leads (``shown & judged``; all shown rows when
     none are judged), so pooling follows the sample the model sees. ``categorical``: a level
     per normalised value with at least :func:`min_level_size` leads (at most
-    ``MAX_MODEL_LEVELS``), the rest pooled into "other" (as is any value that holds an
-    e-mail, a phone number or a person's name, in any of its spellings, so a contact detail or
-    a referrer's name never becomes a label: :func:`formfit.personal.value_kind` decides);
+    ``MAX_MODEL_LEVELS``), the rest pooled into "other". A value that holds an e-mail, a
+    phone number or a person's name, in any of its spellings, keeps its level in the model
+    but is shown as "other" (``display``), so a contact detail or a referrer's name never
+    becomes a label (:func:`formfit.personal.value_kind` decides);
     ``numeric``: quantile bins; ``text``: "filled" split into length thirds; ``personal``:
     "filled"; ``constant``: its one value. Blank and junk answers are
     levels of their own everywhere. Every rule is applied once per distinct value.
@@ -137,7 +138,8 @@ def encode_values(fv: FieldValues, cls: np.ndarray, shown: np.ndarray, judged: n
         order = sorted(range(len(key_names)), key=lambda i: (-counts[i], str(key_names[i])))
         uses = fv.counts(usable)
         kept: list[int] = []
-        labels: list[str] = []
+        labels: list[str] = []  # each kept level's name in the model
+        shown_as: list[str] = []  # and the label it is shown under
         for i in order:
             key = str(key_names[i])
             if counts[i] < limit or len(kept) >= MAX_MODEL_LEVELS or key == OTHER:
@@ -149,19 +151,24 @@ def encode_values(fv: FieldValues, cls: np.ndarray, shown: np.ndarray, judged: n
             for u in np.flatnonzero((key_of[:-1] == i) & (uses > 0)):
                 s = str(uniq[u]).strip()
                 spellings[s] = spellings.get(s, 0) + int(uses[u])
+            kept.append(i)
             # a value holding an email, a phone or a person's name in any spelling (a
-            # referrer, an owner, "Call me: +1 415 ...") is never a label: it joins "other"
+            # referrer, an owner, "Call me: +1 415 ...") is never a label: the model keeps
+            # its level (a dropdown answer that merely looks like a name, "Kontakt Formular",
+            # still informs the tests), and the table shows its leads under "other"
             if value_kind(key) is not None or any(value_kind(s) is not None for s in spellings):
+                labels.append(f"<withheld {len(kept)}>")
+                shown_as.append(OTHER)
                 continue
             most = max(spellings.values())
-            kept.append(i)
             labels.append(min(s for s, c in spellings.items() if c == most))
+            shown_as.append(labels[-1])
         remap = np.full(len(key_names) + 1, -2, dtype=np.int64)  # -2: pooled into other
         for j, i in enumerate(kept):
             remap[i] = j
         raw_codes = np.where(usable, remap[kcodes], -1)
         levels.extend(labels)
-        display = list(levels)
+        display = list(shown_as)
     elif kind == "numeric":
         per_value = np.array([np.nan if (p := parse_number(str(u))) is None else p
                               for u in fv.uniques], dtype=float)
