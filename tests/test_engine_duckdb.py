@@ -99,6 +99,36 @@ def test_missing_column_in_a_table_is_named(world: Path) -> None:
     assert "form_id" in err and "sql:SELECT session_id, viewed_at FROM views" in err
 
 
+@pytest.mark.parametrize("query, words", [
+    ("sql:SELECT * FROM submissions; DROP TABLE outcomes", "more than one statement"),
+    ("sql:DROP TABLE outcomes", "is not a query"),
+    ("sql:DELETE FROM outcomes", "is not a query"),
+])
+def test_sql_inputs_only_read(world: Path, tmp_path: Path, query: str, words: str) -> None:
+    """A second statement after the query ran in the user's database (a DROP TABLE went
+    through). sql: now holds one query, and the database file is opened read-only."""
+    db = tmp_path / "copy.db"
+    db.write_bytes((world / "world.db").read_bytes())
+    code, _, err = run("validate", "--engine", f"duckdb:///{db}", "--submissions", query)
+    assert code == 2 and words in err, err
+    with duckdb.connect(str(db), read_only=True) as con:
+        tables = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables").fetchall()}
+    assert tables == {"submissions", "views", "outcomes"}
+    # a query with a semicolon inside a string and a trailing one is still one query
+    code, _, err = run("validate", "--engine", f"duckdb:///{db}", "--submissions",
+                       "sql:SELECT * FROM submissions WHERE form_id <> 'a;b';")
+    assert code == 0, err
+
+
+def test_a_missing_duckdb_file_is_named_and_not_created(tmp_path: Path) -> None:
+    db = tmp_path / "typo.db"
+    code, _, err = run("validate", "--engine", f"duckdb:///{db}", "--submissions",
+                       "table:submissions")
+    assert code == 2 and "does not exist" in err and str(db) in err, err
+    assert not db.exists()
+
+
 def test_engine_input_without_engine_is_a_usage_error(world: Path) -> None:
     with pytest.raises(UsageError, match="--engine"):
         load_inputs(Settings(submissions="table:submissions"))

@@ -111,9 +111,10 @@ class Engine:
             import ibis
         except ImportError as exc:  # pragma: no cover - ibis is a core dependency
             raise UsageError("ibis is not installed.", "pip install formfit") from exc
+        path = _existing_database(self.url.duckdb_path()) if kind == "duckdb" else ""
         try:
             if kind == "duckdb":
-                return _duckdb_connect(self.url.duckdb_path())
+                return _duckdb_connect(path, read_only=True)
             if kind == "pyspark":
                 con, self._spark_dir = _spark_connect(self.url)
                 return con
@@ -256,10 +257,23 @@ def _named_table(con: Any, name: str) -> ir.Table:
     return con.table(parts[-1], database=tuple(parts[:-1]) if len(parts) > 2 else parts[0])
 
 
-def _duckdb_connect(path: str, spill: str | None = None) -> Any:
+def _existing_database(path: str) -> str:
+    """The path of a DuckDB database file the user named, which must exist: connecting would
+    otherwise create an empty one there (a typo leaves a stray file and a baffling "table
+    not found")."""
+    if path and path != ":memory:" and not Path(path).is_file():
+        raise UsageError(f"--engine duckdb: the database file {path} does not exist.",
+                         "Check the path: duckdb:///abs/path.db is absolute, "
+                         "duckdb://rel/path.db relative to the current directory.")
+    return path
+
+
+def _duckdb_connect(path: str, spill: str | None = None, *, read_only: bool = False) -> Any:
+    """A DuckDB connection; the user's database file is opened ``read_only``: formfit only
+    reads (its temporary tables live in DuckDB's temp catalog, which read-only allows)."""
     import ibis
 
-    con = ibis.duckdb.connect(path or ":memory:")
+    con = ibis.duckdb.connect(path or ":memory:", read_only=read_only and bool(path))
     duckdb_exec(con, "SET TimeZone = 'UTC'")
     duckdb_exec(con, "SET enable_progress_bar = false")  # formfit shows its own progress
     if spill is not None:

@@ -133,5 +133,34 @@ def parse_input(value: str | Path | InputRef, role: str) -> InputRef:
         if not query:
             raise UsageError(f"--{role} sql: holds no query.",
                              f"Write --{role} 'sql:SELECT ... FROM ...'.")
+        _one_query(query, role)
         return InputRef("sql", query)
     return InputRef("file", text)
+
+
+#: tokens a read-only query starts with (DuckDB also reads "FROM t SELECT ...")
+_QUERY_STARTS = frozenset({"SELECT", "WITH", "L_PAREN", "FROM", "VALUES"})
+
+
+def _one_query(query: str, role: str) -> None:
+    """``sql:`` holds one query, nothing else: formfit only reads, and a second statement
+    ("SELECT ...; DROP TABLE deals") would run in the user's database. Told by sqlglot's
+    tokenizer (quotes and comments understood; no dialect's grammar needed)."""
+    import sqlglot
+    from sqlglot.errors import TokenError
+
+    try:
+        tokens = sqlglot.tokenize(query)
+    except TokenError as exc:
+        raise UsageError(f"--{role} sql: cannot be read as SQL ({exc}).",
+                         "Check its quotes and comments.") from None
+    kinds = [t.token_type.name for t in tokens]
+    while kinds and kinds[-1] == "SEMICOLON":
+        kinds.pop()
+    if "SEMICOLON" in kinds:
+        raise UsageError(f"--{role} sql: holds more than one statement.",
+                         "Give one query (SELECT ... FROM ...): formfit only reads, and runs "
+                         "nothing else in your database.")
+    if not kinds or kinds[0] not in _QUERY_STARTS:
+        raise UsageError(f"--{role} sql: is not a query.",
+                         f"Write --{role} 'sql:SELECT ... FROM ...': formfit only reads.")
