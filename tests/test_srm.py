@@ -94,3 +94,17 @@ def test_form_summaries_without_views() -> None:
     out = form_summaries(None, pd.Series({"v0": 4}), forms())
     assert all(s.views is None and s.conversion_rate is None for s in out)
     assert {s.form_id: s.submissions for s in out}["v0"] == 4
+
+
+@pytest.mark.parametrize("k, n", [(0, 7), (0, 2770), (7, 7), (313, 313)])
+def test_wilson_bounds_at_zero_and_all_successes_are_exact(k: int, n: int) -> None:
+    """At 0 successes the lower bound is 0 exactly (rounding printed 4.3e-19 in the JSON),
+    at n the upper bound 1, and the other bound is the Wilson one."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    lo, hi = wilson(k, n)
+    ref_lo, ref_hi = proportion_confint(k, n, alpha=0.05, method="wilson")
+    if k == 0:
+        assert lo == 0.0 and hi == pytest.approx(ref_hi, rel=1e-9)
+    else:
+        assert hi == 1.0 and lo == pytest.approx(ref_lo, rel=1e-9)

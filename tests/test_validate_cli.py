@@ -266,3 +266,11 @@ def test_workbook_with_the_export_on_another_sheet_says_so(tmp_path: Path) -> No
     err = fails("-s", tmp_path / "two_sheets.xlsx")
     assert "lacks 2 required columns" in err
     assert "reads only the first sheet" in err and "'Data'" in err
+
+
+def test_simulate_into_a_place_it_cannot_write_is_a_usage_error(tmp_path: Path) -> None:
+    """mkdir's FileNotFoundError escaped as a traceback (exit 1)."""
+    (tmp_path / "a_file").write_text("x")
+    result = CliRunner().invoke(app, ["simulate", "--out", str(tmp_path / "a_file" / "world")])
+    assert result.exit_code == 2, result.output
+    assert "cannot write there" in result.stderr and "Traceback" not in result.output

@@ -16,7 +16,10 @@ def wilson(successes: float, n: float, z: float = Z95) -> tuple[float | None, fl
     denom = 1.0 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+    # at 0 (or n) successes the bound is exactly 0 (or 1); rounding left 4e-19 in the JSON
+    lo = 0.0 if successes <= 0 else max(0.0, centre - half)
+    hi = 1.0 if successes >= n else min(1.0, centre + half)
+    return float(lo), float(hi)
 
 
 def benjamini_hochberg(p_values: list[float | None]) -> list[float | None]:

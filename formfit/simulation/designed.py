@@ -34,6 +34,7 @@ import pandas as pd
 from formfit.errors import UsageError
 from formfit.inputs import FormsConfig
 from formfit.simulation import text
+from formfit.simulation.write import prepare_out
 
 START = date(2025, 1, 1)
 FOLLOW_UP_DAYS = 90
@@ -170,10 +171,7 @@ def write_design_world(out: Path, design: Path, seed: int = 0, views: int | None
                        ) -> list[str]:
     """Write the simulated run of ``design`` into ``out``; return the file names."""
     world = simulate_design(design, seed, views)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} is a file, not a directory.",
-                         "Give a directory (it is created if missing).")
-    out.mkdir(parents=True, exist_ok=True)
+    prepare_out(out)
     for table in ("submissions", "views_daily", "outcomes"):
         world[table].to_csv(out / f"{table}.csv", index=False, lineterminator="\n")
     if design.resolve() != (out / "forms.yaml").resolve():

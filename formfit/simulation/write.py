@@ -69,14 +69,27 @@ def _parquet(df: pd.DataFrame, path: Path) -> None:
     pq.write_table(pa.table(cols, names=table.column_names), path, compression="snappy")
 
 
+def prepare_out(out: Path) -> None:
+    """The directory ``--out`` names, created if missing; a file there, or a directory that
+    cannot be made (no permission, a read-only or virtual file system), is a usage error."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file, not a directory.",
+                         "Give a directory (it is created if missing).")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".formfit-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot write there ({exc.strerror or exc}).",
+                         "Give a directory you can write to.") from None
+
+
 def write_files(world: Any, out: Path, formats: Sequence[str] = ("csv",)) -> list[str]:
     """Write ``world`` (a ``World``) into directory ``out`` in each of ``formats`` (``csv``,
     ``parquet``); return the file names written."""
     names = file_names(formats)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} is a file, not a directory.",
-                         "Give a directory (it is created if missing).")
-    out.mkdir(parents=True, exist_ok=True)
+    prepare_out(out)
     writers = {"csv": _csv, "parquet": _parquet}
     for fmt in dict.fromkeys(formats):
         for table in TABLES:
