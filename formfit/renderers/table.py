@@ -72,36 +72,48 @@ def _predictive(f: FieldResult) -> Text:
     return t
 
 
+#: the columns of the field table by the terminal width they need (the field and its verdict
+#: always stay: a row must say which field it is about)
+_COLUMNS_BY_WIDTH: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (96, ("fill", "junk", "conv", "win", "wins", "iv", "evid")),
+    (72, ("conv", "wins", "iv", "evid")),
+    (48, ("wins", "evid")),
+    (0, ()),
+)
+
+
 def _field_table(result: AnalysisResult, width: int) -> Table:
-    """One row per field; below ~96 columns the fill, junk and win-rate columns are left out."""
-    wide = width >= 96
+    """One row per field. Narrower terminals leave out columns, the net (wins per 1,000
+    views) and its evidence last, the field and its verdict never (:data:`_COLUMNS_BY_WIDTH`);
+    the "Why" section below says it all in words."""
+    cols = next(c for w, c in _COLUMNS_BY_WIDTH if width >= w)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0), show_edge=False,
                   header_style="bold", expand=False)
-    table.add_column("field", overflow="fold", min_width=10)
+    table.add_column("field", overflow="fold", min_width=min(10, max(width - 12, 4)))
     table.add_column("verdict", no_wrap=True, min_width=9)
-    if wide:
-        table.add_column("fill", justify="right", no_wrap=True)
-        table.add_column("junk", justify="right", no_wrap=True)
-    table.add_column("Δconv pp", justify="right", no_wrap=True)
-    if wide:
-        table.add_column("Δwin pp", justify="right", no_wrap=True)
-    table.add_column("Δwins/1k", justify="right", no_wrap=True)
-    table.add_column("IV / q", justify="right", no_wrap=True)
-    table.add_column("evid.", no_wrap=True)
+    heads = {"fill": "fill", "junk": "junk", "conv": "Δconv pp", "win": "Δwin pp",
+             "wins": "Δwins/1k", "iv": "IV / q", "evid": "evid."}
+    for c in cols:
+        if c == "evid":
+            table.add_column(heads[c], no_wrap=True)
+        else:
+            table.add_column(heads[c], justify="right", no_wrap=True)
     ordered = sort_fields(result.fields)
     for i, f in enumerate(ordered):
         de = f.drop_effect
         verdict = Text(VERDICT_LABEL.get(f.verdict, f.verdict).replace("make optional",
                                                                        "optional"),
                        style=VERDICT_STYLE.get(f.verdict, ""))
-        cells: list[Text] = [_field_cell(f), verdict]
-        if wide:
-            cells += [Text(pct(f.fill_rate)), Text(pct(f.junk_rate))]
-        cells.append(_cell(de.conversion_pp))
-        if wide:
-            cells.append(Text(num(de.win_rate_pp.estimate, sign=True)))
-        cells += [_cell(de.wins_per_1k_views), _predictive(f),
-                  Text(EVIDENCE_SHORT.get(de.evidence, de.evidence))]
+        values = {
+            "fill": lambda f=f: Text(pct(f.fill_rate)),
+            "junk": lambda f=f: Text(pct(f.junk_rate)),
+            "conv": lambda de=de: _cell(de.conversion_pp),
+            "win": lambda de=de: Text(num(de.win_rate_pp.estimate, sign=True)),
+            "wins": lambda de=de: _cell(de.wins_per_1k_views),
+            "iv": lambda f=f: _predictive(f),
+            "evid": lambda de=de: Text(EVIDENCE_SHORT.get(de.evidence, de.evidence)),
+        }
+        cells: list[Text] = [_field_cell(f), verdict, *(values[c]() for c in cols)]
         table.add_row(*cells, end_section=i < len(ordered) - 1)
     return table
 
