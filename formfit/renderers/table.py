@@ -100,22 +100,30 @@ def _field_table(result: AnalysisResult, width: int) -> Table:
             table.add_column(heads[c], justify="right", no_wrap=True)
     ordered = sort_fields(result.fields)
     for i, f in enumerate(ordered):
-        de = f.drop_effect
         verdict = Text(VERDICT_LABEL.get(f.verdict, f.verdict).replace("make optional",
                                                                        "optional"),
                        style=VERDICT_STYLE.get(f.verdict, ""))
-        values = {
-            "fill": lambda f=f: Text(pct(f.fill_rate)),
-            "junk": lambda f=f: Text(pct(f.junk_rate)),
-            "conv": lambda de=de: _cell(de.conversion_pp),
-            "win": lambda de=de: Text(num(de.win_rate_pp.estimate, sign=True)),
-            "wins": lambda de=de: _cell(de.wins_per_1k_views),
-            "iv": lambda f=f: _predictive(f),
-            "evid": lambda de=de: Text(EVIDENCE_SHORT.get(de.evidence, de.evidence)),
-        }
-        cells: list[Text] = [_field_cell(f), verdict, *(values[c]() for c in cols)]
+        cells: list[Text] = [_field_cell(f), verdict, *(_column_cell(c, f) for c in cols)]
         table.add_row(*cells, end_section=i < len(ordered) - 1)
     return table
+
+
+def _column_cell(column: str, f: FieldResult) -> Text:
+    """The cell of one of :data:`_COLUMNS_BY_WIDTH`'s columns for field ``f``."""
+    de = f.drop_effect
+    if column == "fill":
+        return Text(pct(f.fill_rate))
+    if column == "junk":
+        return Text(pct(f.junk_rate))
+    if column == "conv":
+        return _cell(de.conversion_pp)
+    if column == "win":
+        return Text(num(de.win_rate_pp.estimate, sign=True))
+    if column == "wins":
+        return _cell(de.wins_per_1k_views)
+    if column == "iv":
+        return _predictive(f)
+    return Text(EVIDENCE_SHORT.get(de.evidence, de.evidence))
 
 
 def _reasons(result: AnalysisResult) -> list[RenderableType]:
