@@ -290,3 +290,19 @@ def test_form_ids_that_only_look_like_names_stay_forms(tmp_path: Path) -> None:
     inputs = load(tmp_path, shifted)
     assert sorted(inputs.forms.forms) == ["web"]
     assert inputs.accounting["submissions"].to_dict()["excluded"] == {"unknown_form": 4}
+
+
+def test_an_as_of_before_the_data_says_how_much_lies_after_it(tmp_path: Path) -> None:
+    """--as-of before the data held every lead out of the win measures while the views after
+    it still counted, with no word about it."""
+    subs = ("email,form_id,submitted_at\nann@example.com,a,2025-01-01\n"
+            "bob@example.com,a,2025-03-02\n")
+    views = "form_id,date,views,submissions\na,2025-01-01,10,1\na,2025-03-02,12,1\n"
+    deals = "email,outcome,created_at,closed_at\nann@example.com,won,2025-01-05,2025-02-01\n"
+    inputs = load(tmp_path, subs, views=views, outcomes=deals, as_of=date(2025, 1, 31))
+    got = notice(inputs, "DATA_AFTER_AS_OF")
+    assert {k: got[k] for k in ("as_of", "submissions", "views", "deals")} == {
+        "as_of": "2025-01-31", "submissions": 1, "views": 12, "deals": 1}
+    assert "1 submissions, 12 views, 1 deals dated after it" in got["message"]
+    later = load(tmp_path, subs, views=views, outcomes=deals, as_of=date(2025, 6, 30))
+    assert all(n.code != "DATA_AFTER_AS_OF" for n in later.notices)

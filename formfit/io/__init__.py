@@ -250,12 +250,50 @@ def _load(settings: Settings, forms_file: FormsConfig | None, engine: Engine,
     if as_of is None:
         as_of, late = latest_date(subs.frame, view_counts, deals)
         notices.extend(late)
+    else:
+        notices.extend(_after_as_of(as_of, subs.frame, view_counts, deals))
     return Inputs(
         submissions=subs.frame, fields=subs.fields, forms=subs.forms,
         view_counts=view_counts, view_level=view_level, deals=deals, segments=segments,
         accounting=accounting, notices=notices,
         as_of=as_of,
     )
+
+
+def _after_as_of(as_of: date, submissions: pd.DataFrame, view_counts: pd.DataFrame | None,
+                 deals: pd.DataFrame | None) -> list[Notice]:
+    """A notice when a given as-of date lies before data in the inputs: the exports were
+    taken later than it says. Leads after it are held out of the win measures, but views
+    and conversions after it still count, and deals closed after it read as open."""
+    end = pd.Timestamp(as_of) + pd.Timedelta(days=1)
+    parts: list[str] = []
+    counts: dict[str, int] = {}
+    n_subs = int((pd.to_datetime(submissions["submitted_at"]) >= end).sum())
+    if n_subs:
+        parts.append(f"{n_subs:,} submissions")
+        counts["submissions"] = n_subs
+    if view_counts is not None and len(view_counts):
+        late = pd.to_datetime(view_counts["date"]) >= end
+        n_views = int(view_counts["views"][late].sum())
+        if n_views:
+            parts.append(f"{n_views:,} views")
+            counts["views"] = n_views
+    if deals is not None and len(deals):
+        dated = pd.DataFrame({c: pd.to_datetime(deals[c]) for c in ("created_at", "closed_at")})
+        n_deals = int((dated >= end).any(axis=1).sum())
+        if n_deals:
+            parts.append(f"{n_deals:,} deals")
+            counts["deals"] = n_deals
+    if not parts:
+        return []
+    return [Notice(
+        "DATA_AFTER_AS_OF",
+        f"The as-of date {as_of} lies before {', '.join(parts)} dated after it: the exports "
+        "were taken later. Leads submitted after it are held out of the win measures and deals "
+        "closed after it count as open, but views and conversions after it are still counted. "
+        "Give the date the exports were taken as --as-of (or leave it out: the latest date in "
+        "the data is used).",
+        {"as_of": str(as_of), **counts})]
 
 
 #: a date this far past the 99th percentile of its column is a typo or a placeholder, not
