@@ -44,6 +44,9 @@ def _library_errors() -> Iterator[None]:
 def _as_of(value: DateLike | None) -> date | None:
     if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
         return value
+    if not isinstance(value, (str, datetime)):  # 20250101 read as a date, 3 refused
+        raise UsageError(f"as_of {value!r} is of type {type(value).__name__}, not a date.",
+                         "Give it as 'YYYY-MM-DD' or a datetime.date.")
     if isinstance(value, datetime):  # includes pandas.Timestamp
         return value.date()
     try:
@@ -104,18 +107,19 @@ def make_settings(
     paths, frames = _inputs(submissions=submissions, views=views, outcomes=outcomes,
                             forms=forms)
     if isinstance(columns, Mapping):
-        column_map = tuple((str(k), str(v)) for k, v in columns.items())
+        column_map = _text_pairs(columns, "columns", values=(str,))
     else:
         column_map = parse_map(list(columns or ()))
     if maturity_days is not None and (isinstance(maturity_days, bool)
                                       or not isinstance(maturity_days, int)):
         raise UsageError(f"maturity_days {maturity_days!r} is not a whole number of days.",
                          "Give it as an int, e.g. 90.")
+    _check_engine(engine)
     flags: dict[str, Any] = dict(
         column_map=column_map,
         segments=(segments,) if isinstance(segments, str) else tuple(segments),
         ignore_columns=(ignore,) if isinstance(ignore, str) else tuple(ignore),
-        constants=tuple((str(k), str(v)) for k, v in (constants or {}).items()),
+        constants=_text_pairs(constants or {}, "constants", values=(str, int, float)),
         margin=None if margin is None else Margin.parse(str(margin) if isinstance(
             margin, (int, float)) else margin),
         maturity_days=maturity_days, as_of=_as_of(as_of), engine=engine, preset=preset,
@@ -124,6 +128,33 @@ def make_settings(
         **paths)
     s = build_settings(config=Path(config) if config is not None else None, **flags)
     return replace(s, frames=frames) if frames else s
+
+
+def _text_pairs(given: object, what: str, *, values: tuple[type, ...]
+                ) -> tuple[tuple[str, str], ...]:
+    """A mapping of names to text (``columns``: export name -> contract name; ``constants``:
+    column -> value) as pairs; anything else is a usage error, not a rename to '5'."""
+    if not isinstance(given, Mapping):
+        raise UsageError(f"{what} is of type {type(given).__name__}, not a mapping.",
+                         f"Pass {what} as a dict, e.g. {{'Form ID': 'form_id'}}.")
+    for k, v in given.items():
+        if not isinstance(k, str) or isinstance(v, bool) or not isinstance(v, values):
+            raise UsageError(f"{what}: {k!r}: {v!r} is not a name and its text.",
+                             f"Give every key and value of {what} as a string.")
+    return tuple((k, str(v)) for k, v in given.items())
+
+
+def _check_engine(engine: object) -> None:
+    """``engine``: None, a URL or an ibis backend (a connection the caller holds)."""
+    if engine is None or isinstance(engine, str):
+        return
+    from ibis.backends import BaseBackend
+
+    if not isinstance(engine, BaseBackend):
+        raise UsageError(f"engine is of type {type(engine).__name__}, not a URL or an ibis "
+                         "backend.",
+                         "Pass engine='duckdb:///path.db' (or another URL), or a connection "
+                         "from ibis.connect(...).")
 
 
 def _settings(settings: Settings | None, **kwargs: Any) -> Settings:
@@ -262,12 +293,20 @@ def simulate(out: PathLike, *, seed: int = 0, views: int | None = None,
     ``formats``: ``csv``, ``parquet`` or both."""
     from formfit.simulation import write_world
 
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise UsageError(f"seed {seed!r} is not a whole number from 0.",
+                         "Give seed as an int, e.g. 0 or 42.")
     return write_world(Path(out), seed=seed, views=views, formats=formats)
 
 
 def render(result: AnalysisResult, fmt: str = "json") -> str:
     """Render a result as table, json, markdown or html text."""
     from formfit.renderers import render as _render
+    from formfit.results import AnalysisResult as Result
 
+    if not isinstance(result, Result):
+        raise UsageError(f"render() takes the result of formfit.analyze(), not a "
+                         f"{type(result).__name__}.",
+                         "Pass the AnalysisResult (or AnalysisResult.from_dict(json_dict)).")
     with _library_errors():
         return _render(result, fmt)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -126,3 +127,23 @@ def test_engine_credentials_never_reach_the_settings_output() -> None:
     s = formfit.make_settings(SUBS, engine="postgres://ann:s3cret@db.example/marketing")
     assert s.engine == "postgres://ann:s3cret@db.example/marketing"  # the engine needs them
     assert s.to_dict()["engine"] == "postgres://***@db.example/marketing"
+
+
+SAMPLE_SUBS = Path(formfit.__file__).parent / "sample_data" / "submissions.csv"
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda tmp: formfit.simulate(tmp / "w", seed="x"), "seed 'x'"),
+    (lambda tmp: formfit.simulate(tmp / "w", seed=-1), "seed -1"),
+    (lambda tmp: formfit.analyze(SAMPLE_SUBS, constants=5), "constants is of type int"),
+    (lambda tmp: formfit.analyze(SAMPLE_SUBS, columns={"email": 5}), "columns: 'email': 5"),
+    (lambda tmp: formfit.analyze(SAMPLE_SUBS, engine=5), "engine is of type int"),
+    (lambda tmp: formfit.analyze(SAMPLE_SUBS, as_of=20250101), "as_of 20250101"),
+    (lambda tmp: formfit.render({"a": 1}, "html"), "render() takes the result"),
+])
+def test_bad_library_arguments_are_usage_errors(tmp_path: Path, call: Any, words: str) -> None:
+    """These raised numpy's TypeError, AttributeError, or were silently read (engine=5 ran
+    the file analysis; columns={'email': 5} renamed email to '5')."""
+    with pytest.raises(UsageError) as err:
+        call(tmp_path)
+    assert words in str(err.value)
