@@ -21,8 +21,9 @@ app = typer.Typer(
     help=(
         "What each lead-form field costs in submissions and is worth in won deals.\n\n"
         "Start with `formfit demo`, then point `formfit analyze` at your own exports:\n\n"
-        "  formfit analyze --submissions subs.csv --views views.csv --outcomes deals.csv "
-        "--forms forms.yaml"
+        "\b\n"  # click: keep the example's lines as written, so it can be copied
+        "  formfit analyze --submissions subs.csv --views views.csv \\\n"
+        "      --outcomes deals.csv --forms forms.yaml"
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -359,7 +360,8 @@ def simulate(
     seed: Annotated[int, typer.Option("--seed", min=0,
                                       help="Random seed: same seed, same bytes.")] = 0,
     views: Annotated[int | None, typer.Option(
-        "--views", help="Approximate number of form views to simulate.")] = None,
+        "--views", help="Approximate number of form views to simulate, at least 1,000 "
+        "(default 60,000; with --design 200,000).")] = None,
     fmt: Annotated[list[SimFmt] | None, typer.Option(
         "--format", metavar="csv|parquet", help="Table files: csv (default) or parquet; "
         "repeat for both. Views come row level (views.*) and as daily counts (views_daily.*).")]

@@ -59,3 +59,12 @@ def test_missing_submissions_is_exit_2_with_hint() -> None:
     assert res.exit_code == 2
     assert "no submissions file" in res.output
     assert "Traceback" not in res.output
+
+
+def test_top_level_help_example_is_one_copyable_command() -> None:
+    """click rewrapped the example mid-command (--outcomes / deals.csv on separate lines)."""
+    res = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "60"}, terminal_width=60)
+    lines = res.output.splitlines()
+    at = next(i for i, line in enumerate(lines) if "formfit analyze --submissions" in line)
+    assert lines[at].rstrip().endswith("\\")
+    assert lines[at + 1].strip() == "--outcomes deals.csv --forms forms.yaml"

@@ -239,3 +239,20 @@ def test_simulate_design_needs_a_designed_experiment(tmp_path: Path) -> None:
                                    str(ROOT / "tests" / "data" / "forms.yaml")])
     assert res.exit_code == 2
     assert "no designed experiment" in res.stderr and "formfit design" in res.stderr
+
+
+def test_design_text_without_a_weeks_estimate_says_so() -> None:
+    """Evidence with no won deals gave "unknown of traffic; this design: unknown to detect
+    every margin"."""
+    from dataclasses import replace
+
+    from formfit.renderers.design import render_design
+
+    d = design_experiment(result_from_dict(_evidence_dict()), ["message", "first_name"],
+                          weeks=4)
+    d = replace(d, one_at_a_time={**d.one_at_a_time, "sequential_weeks": None,
+                                  "design_weeks_to_detect_every_margin": None})
+    for fmt in ("text", "markdown"):
+        out = render_design(d, fmt)
+        assert "unknown of traffic" not in out
+        assert "the weeks cannot be estimated from this evidence" in out

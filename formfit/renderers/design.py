@@ -101,9 +101,15 @@ def _lines(d: Mapping[str, Any], esc: Callable[[Any], str], md: bool) -> list[st
                "intervals once started: is set (N* = the planned views), the planned runtime "
                "detects this much, a wider change than one look at the end.")
     one = d["one_at_a_time"]
-    out.append(f"One field at a time, one after another: {_weeks(one['sequential_weeks'])} of "
-               f"traffic; this design: {_weeks(one['design_weeks_to_detect_every_margin'])} "
-               "to detect every margin, all fields at once.")
+    seq, every = one["sequential_weeks"], one["design_weeks_to_detect_every_margin"]
+    if seq is None or every is None:
+        # no estimate of the weeks (no won deals to size the test on, or no detectable
+        # margin): say so, rather than "unknown of traffic"
+        out.append("One field at a time against this design: the weeks cannot be estimated "
+                   "from this evidence (see the detectable drops above).")
+    else:
+        out.append(f"One field at a time, one after another: {_weeks(seq)} of traffic; this "
+                   f"design: {_weeks(every)} to detect every margin, all fields at once.")
     out += ["", ("## " if md else "") + "Aliases", ""]
     for f in d["fields"]:
         out.append(("- " if md else "  ") + alias_sentence(f["field"], f["aliases"], esc))
