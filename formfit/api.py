@@ -148,9 +148,9 @@ def _check_engine(engine: object) -> None:
     """``engine``: None, a URL or an ibis backend (a connection the caller holds)."""
     if engine is None or isinstance(engine, str):
         return
-    from ibis.backends import BaseBackend
+    from formfit.cells.engine import is_backend
 
-    if not isinstance(engine, BaseBackend):
+    if not is_backend(engine):
         raise UsageError(f"engine is of type {type(engine).__name__}, not a URL or an ibis "
                          "backend.",
                          "Pass engine='duckdb:///path.db' (or another URL), or a connection "

@@ -28,9 +28,14 @@ PLANS = ["whole", "by-key", "by-key-colliding"]
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    import duckdb
+
     from formfit.cells.engine import Engine
 
-    eng = Engine(f"duckdb:///{tmp_path_factory.mktemp('plans') / 'views.db'}")
+    # a user's database file (formfit opens it read-only: the tables below are temporary)
+    db = tmp_path_factory.mktemp("plans") / "views.db"
+    duckdb.connect(str(db)).close()
+    eng = Engine(f"duckdb:///{db}")
     yield eng
     eng.close()
 
@@ -51,7 +56,7 @@ def _run(engine: Any, rows: pd.DataFrame, plan: str, monkeypatch: pytest.MonkeyP
                       .fill_null(0).cast("uint64"))
         text = {c: "string" for c in rows.columns}
         engine.remote().create_table("views", ibis.memtable(rows, schema=text),
-                                     overwrite=True)
+                                     temp=True, overwrite=True)
         table = engine_table(engine, parse_input("table:views", "views"), "views")
         got = views.row_view_cells(table, segments=SEGS, known_forms=KNOWN, inferred=False,
                                    session_pairs=pairs)
@@ -163,7 +168,7 @@ def test_repeated_keys_are_the_pairs_held_twice(engine: Any) -> None:
     rows = _sessions(["s1", "s1", "s2", "s2", None, None, "s3", None],
                      ["a", "a", "a", "b", "a", "a", None, None])
     con = engine.remote()
-    v = con.create_table("views", ibis.memtable(rows), overwrite=True)
+    v = con.create_table("views", ibis.memtable(rows), temp=True, overwrite=True)
     rep = views.repeated_keys(v)
     shared = views.keyed_part(v, rep, shared=True).to_pandas()
     alone = views.keyed_part(v, rep, shared=False).to_pandas()
@@ -193,7 +198,7 @@ def test_no_matching_session_names_the_rows_on_other_forms(
     from formfit.cells.url import parse_input
 
     rows = _sessions(["s1", "s2", "s2", "s3", "s3"], ["a", "b", "b", "a", "a"])
-    engine.remote().create_table("views", ibis.memtable(rows), overwrite=True)
+    engine.remote().create_table("views", ibis.memtable(rows), temp=True, overwrite=True)
     found = []
     for plan in ["whole", "by-key"]:
         with monkeypatch.context() as m:

@@ -257,6 +257,13 @@ def _named_table(con: Any, name: str) -> ir.Table:
     return con.table(parts[-1], database=tuple(parts[:-1]) if len(parts) > 2 else parts[0])
 
 
+def is_backend(obj: object) -> bool:
+    """Whether ``obj`` is an ibis backend (a connection a library caller hands in)."""
+    from ibis.backends import BaseBackend
+
+    return isinstance(obj, BaseBackend)
+
+
 def _existing_database(path: str) -> str:
     """The path of a DuckDB database file the user named, which must exist: connecting would
     otherwise create an empty one there (a typo leaves a stray file and a baffling "table
