@@ -190,6 +190,17 @@ def _files(tmp: Path, **texts: str) -> dict[str, Path]:
     return out
 
 
+#: a HubSpot deals export's header (Record ID is the deal's own id)
+HS_DEALS = ("Record ID,Deal Name,Deal Stage,Amount,Create Date,Close Date,"
+            "Associated Contact IDs\n")
+
+
+def _hs_args(f: dict[str, Path]) -> tuple[str, ...]:
+    """The hubspot preset on the files :func:`_files` wrote."""
+    return ("--preset", "hubspot", "-s", str(f["subs"]), "--outcomes", str(f["deals"]),
+            "-c", str(f["config"]))
+
+
 def _analyze(*args: str) -> tuple[int, dict, str]:
     res = runner.invoke(app, ["analyze", *args, "--as-of", "2025-06-01", "--maturity-days",
                               "30", "--format", "json"])
@@ -206,11 +217,10 @@ def test_hubspot_deals_join_on_associated_contact_ids(tmp_path: Path) -> None:
     """The bug: Record ID (the deal's id) was taken as the lead key, every deal was
     no_matching_lead and every lead not won."""
     f = _files(tmp_path, subs=HS_SUBS, deals=(
-        "Record ID,Deal Name,Deal Stage,Amount,Create Date,Close Date,Associated Contact IDs\n"
+        HS_DEALS +
         "9001,Deal A,Closed Won,1000,2025-01-05,2025-01-20,101\n"
         "9002,Deal B,Closed Lost,,2025-01-06,2025-01-21,102\n"))
-    args = ("--preset", "hubspot", "-s", str(f["subs"]), "--outcomes", str(f["deals"]),
-            "-c", str(f["config"]))
+    args = _hs_args(f)
     code, data, err = _validate(*args)
     assert code == 0, err
     assert data["inputs"]["outcomes"] == {"rows_read": 2, "rows_used": 2, "excluded": {}}
@@ -231,13 +241,12 @@ def test_hubspot_deal_with_several_contacts_wins_each_lead_revenue_once(tmp_path
     from formfit.leads import lead_outcomes
 
     f = _files(tmp_path, subs=HS_SUBS, deals=(
-        "Record ID,Deal Name,Deal Stage,Amount,Create Date,Close Date,Associated Contact IDs\n"
+        HS_DEALS +
         "9001,Deal A,Closed Won,1000,2025-01-05,2025-01-20,102; 101\n"
         "9002,Deal B,Closed Lost,,2025-01-06,2025-01-21,103;999\n"
         "9003,Deal C,Closed Won,500,2025-01-06,2025-01-21,998\n"
         "9004,Deal D,Closed Won,700,2025-01-06,2025-01-21,\n"))
-    args = ("--preset", "hubspot", "-s", str(f["subs"]), "--outcomes", str(f["deals"]),
-            "-c", str(f["config"]))
+    args = _hs_args(f)
     code, data, err = _validate(*args)
     assert code == 0, err
     assert data["inputs"]["outcomes"] == {
@@ -266,8 +275,7 @@ def test_hubspot_older_exports_contact_id_and_deal_id(tmp_path: Path) -> None:
         "Deal ID,Deal Stage,Amount,Create Date,Close Date,Associated Contact IDs\n"
         "9001,closedwon,1000,2025-01-05,2025-01-20,101\n"
         "9002,closedlost,,2025-01-06,2025-01-21,102\n"))
-    args = ("--preset", "hubspot", "-s", str(f["subs"]), "--outcomes", str(f["deals"]),
-            "-c", str(f["config"]))
+    args = _hs_args(f)
     code, data, err = _analyze(*args)
     assert code == 0, err
     assert data["inputs"]["outcomes"]["rows_used"] == 2
@@ -280,8 +288,7 @@ def test_hubspot_deals_without_contacts_say_record_id_is_the_deal(tmp_path: Path
     f = _files(tmp_path, subs=HS_SUBS, deals=(
         "Record ID,Deal Name,Deal Stage,Amount\n9001,Deal A,Closed Won,1000\n"
         "102,Deal B,Closed Lost,\n"))
-    code, _, err = _validate("--preset", "hubspot", "-s", str(f["subs"]), "--outcomes",
-                             str(f["deals"]), "-c", str(f["config"]))
+    code, _, err = _validate(*_hs_args(f))
     assert code == 2
     assert "Associated Contact IDs" in err and "deal's own id" in err
     assert "deal_id=lead_id" not in err
