@@ -82,7 +82,9 @@ class DesignResult:
     design: Mapping[str, Any]  # fraction, generators, defining relation, resolution, runs
     resolution_reason: str  # code: TRAFFIC_ALLOWS_IV, TRAFFIC_TOO_LOW_FOR_MARGINS, SMALLEST
     weeks: int
-    weeks_source: str  # "flag", "margins" (weeks to detect every margin) or "default"
+    # "flag", "margins" (weeks to detect every margin), "default" (none fits a year) or
+    # "no_wins" (no won deals to size with)
+    weeks_source: str
     horizon_days: int
     fields: tuple[DesignField, ...]
     arms: tuple[DesignArm, ...]

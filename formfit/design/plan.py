@@ -191,7 +191,14 @@ def plan_weeks(facts: Sequence[FieldFacts], weeks: int | None) -> tuple[int, str
         most = max(n for n in needed if n is not None)
         if most <= MAX_WEEKS:
             return max(1, most), "margins"
+    if not _any_wins(facts):
+        return DEFAULT_WEEKS, "no_wins"
     return DEFAULT_WEEKS, "default"
+
+
+def _any_wins(facts: Sequence[FieldFacts]) -> bool:
+    """Whether any designed field's forms won deals: without, no test can be sized at all."""
+    return any(x.baseline is not None and x.baseline > 0 for x in facts)
 
 
 def choose_fraction(k: int, facts: Sequence[FieldFacts], weeks: int) -> tuple[Fraction, str]:
@@ -202,6 +209,8 @@ def choose_fraction(k: int, facts: Sequence[FieldFacts], weeks: int) -> tuple[Fr
         return small, "SMALLEST_IS_IV"
     if all(n is not None and n <= weeks for n in needed):
         return smallest(k, 4), "TRAFFIC_ALLOWS_IV"
+    if not _any_wins(facts):
+        return small, "NO_WINS_FOR_IV"
     return small, "TRAFFIC_TOO_LOW_FOR_IV"
 
 

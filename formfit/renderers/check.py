@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from formfit.renderers.plans import weeks_text, years_text
+from formfit.renderers.plans import closing_text, weeks_text, years_text
 from formfit.renderers.text import md_escape, num
 from formfit.results_check import CheckReport, Finding
 
@@ -84,7 +84,7 @@ def sentence(f: Finding) -> str:
     if rule == "removed_test":
         plan = ""
         weeks, h = d.get("weeks"), d.get("horizon_days")
-        closing = f" (+ {h} days for deals to close)" if h else ""
+        closing = closing_text(h)
         if weeks is not None and d.get("feasible"):
             plan = (f" An A/B test of {weeks_text(weeks)} of current traffic{closing} with and "
                     f"without {name} would settle it.")

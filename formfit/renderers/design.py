@@ -21,6 +21,10 @@ REASONS = {
                               "weeks, so the design keeps to the fewest arms (resolution III): "
                               "read its main effects as clean only if two-field interactions "
                               "are small",
+    "NO_WINS_FOR_IV": "the evidence has no won deals within the maturity window, so no "
+                      "field's margin can be sized; the design keeps to the fewest arms "
+                      "(resolution III): read its main effects as clean only if two-field "
+                      "interactions are small",
 }
 
 
@@ -77,9 +81,12 @@ def _lines(d: Mapping[str, Any], esc: Callable[[Any], str], md: bool) -> list[st
     reason = d["resolution_reason"]
     out.append(f"Why this resolution: {REASONS.get(reason, reason)}.")
     src = {"flag": "as asked (--weeks)", "margins": "the weeks that detect every field's margin",
-           "default": "the default: at today's traffic no margin-sized test fits in a year"}
+           "default": "the default: at today's traffic no margin-sized test fits in a year",
+           "no_wins": "the default: the evidence has no won deals to size a test with, so "
+                      "set --weeks to the runtime you can afford"}
     out.append(f"Planned runtime: {d['weeks']} weeks ({src.get(d['weeks_source'], '')}), "
-               f"then the {h}-day maturity window: readable after {7 * d['weeks'] + h} days.")
+               f"then the {h}-day maturity window: readable after "
+               f"{7 * d['weeks'] + h} days.")
     out.append("Main effects with one intercept per form: "
                + ("estimable (full column rank)." if d["estimable"] else "NOT estimable."))
     out.append("")

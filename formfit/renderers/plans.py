@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from formfit.renderers.text import count, num
+from formfit.renderers.text import count, days_text, num
 from formfit.results import TestPlan
 
 
@@ -25,10 +25,9 @@ def years_text(weeks: float) -> str:
     return f"{years:,.0f} years" if years >= 2 else f"{years:.1f} years"
 
 
-def closing_text(plan: TestPlan) -> str:
+def closing_text(horizon_days: int | None) -> str:
     """' (+ 84 days for deals to close)', or '' without a maturity window."""
-    h = plan.horizon_days
-    return f" (+ {h} days for deals to close)" if h else ""
+    return f" (+ {days_text(horizon_days)} for deals to close)" if horizon_days else ""
 
 
 def watched_text(plan: TestPlan) -> str:
@@ -47,13 +46,14 @@ def plan_summary(plan: TestPlan) -> str:
 def _plan_summary(plan: TestPlan) -> str:
     weeks = plan.weeks_to_detect_margin
     if weeks is not None and plan.feasible:
-        return (f"{weeks_text(weeks)} of today's traffic{closing_text(plan)} detect the margin "
+        closing = closing_text(plan.horizon_days)
+        return (f"{weeks_text(weeks)} of today's traffic{closing} detect the margin "
                 f"({count(plan.views_per_arm)} views per arm)")
     if weeks is not None:
         text = (f"not feasible at today's traffic: the margin would take about "
                 f"{years_text(weeks)}")
         if plan.feasible_margin_12_weeks is not None:
-            text += (f"; 12 weeks{closing_text(plan)} detect a change of "
+            text += (f"; 12 weeks{closing_text(plan.horizon_days)} detect a change of "
                      f"{num(plan.feasible_margin_12_weeks)} won deals per 1,000 views")
         return text
     if plan.days is None:
@@ -64,7 +64,7 @@ def _plan_summary(plan: TestPlan) -> str:
 def plan_rows(plan: TestPlan) -> list[dict[str, str]]:
     """The by-week table: runtime, readout day, smallest detectable change (wins/1k, pp)."""
     h = plan.horizon_days
-    return [{"runtime": f"{d.weeks} weeks" + (f" + {h} days" if h else ""),
+    return [{"runtime": f"{d.weeks} weeks" + (f" + {days_text(h)}" if h else ""),
              "readout": f"day {d.days_until_readout}",
              "wins": num(d.wins_per_1k_views),
              "conversion": num(d.conversion_pp) + (" pp" if d.conversion_pp is not None else "")}
@@ -79,4 +79,4 @@ def plan_compact(plan: TestPlan) -> str:
                        for d in plan.detectable_by_week)
     h = plan.horizon_days
     return (f"test detects Δ won deals/1k: {parts}"
-            + (f" (+ {h} days to close)" if h else "") + watched_text(plan))
+            + (f" (+ {days_text(h)} to close)" if h else "") + watched_text(plan))

@@ -27,8 +27,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from formfit.renderers.plans import weeks_text, years_text
-from formfit.renderers.text import num, pval
+from formfit.renderers.plans import closing_text, weeks_text, years_text
+from formfit.renderers.text import days_text, num, pval
 from formfit.results import FieldResult, TestPlan
 
 MISSING_TEXT: dict[str, str] = {
@@ -39,6 +39,16 @@ MISSING_TEXT: dict[str, str] = {
     "BASELINE_UNKNOWN": "today's won deals per 1,000 views on its forms are unknown",
     "MARGIN_TOO_LARGE": "the margin is too large for today's won deals",
 }
+
+
+def missing_text(data: Mapping[str, Any]) -> str:
+    """Why no test can be sized, in words. Wins are those closed within the horizon h, so with
+    a horizon known "no won deals" says so: the export may hold wins that closed later."""
+    code = str(data.get("missing"))
+    h = data.get("horizon_days")
+    if code == "NO_WON_DEALS" and isinstance(h, int) and not isinstance(h, bool) and h > 0:
+        return f"no deals won within {days_text(h)} of submission on the forms that show it"
+    return MISSING_TEXT.get(code, "the data needed are missing")
 
 
 def names(items: Sequence[str]) -> str:
@@ -106,17 +116,15 @@ def watching(data: Mapping[str, Any]) -> str:
 
 def _plan(plan: TestPlan | None, data: Mapping[str, Any]) -> str:
     if plan is None:
-        missing = MISSING_TEXT.get(str(data.get("missing")), "the data needed are missing")
-        return f", but no test can be sized yet ({missing})"
+        return f", but no test can be sized yet ({missing_text(data)})"
     horizon = data.get("horizon_days") if plan.horizon_days is None else plan.horizon_days
+    closing = closing_text(horizon)
     if plan.weeks_to_detect_margin is not None and plan.feasible is not None:
         if plan.feasible:
-            closing = f" (+ {horizon} days for deals to close)" if horizon else ""
             return (f": an A/B test of {weeks_text(plan.weeks_to_detect_margin)} of today's "
                     f"traffic{closing} would settle it")
         fallback = ""
         if plan.feasible_margin_12_weeks is not None:
-            closing = f" (+ {horizon} days for deals to close)" if horizon else ""
             fallback = (f"; 12 weeks of traffic{closing} could detect a change of "
                         f"{num(plan.feasible_margin_12_weeks)} won deals per 1,000 views")
         return (f", but a test could not settle it at today's traffic (it would take about "
@@ -124,7 +132,7 @@ def _plan(plan: TestPlan | None, data: Mapping[str, Any]) -> str:
     text = f" with {plan.views_per_arm:,} views per arm"
     if plan.days is None:
         return text + " (duration unknown without daily views)"
-    window = f", including the {horizon} days its wins need to arrive" if horizon else ""
+    window = f", including the {days_text(horizon)} its wins need to arrive" if horizon else ""
     slow = (": over a year at today's traffic, so consider a larger margin"
             if plan.days > 365 else "")
     return text + f" (about {plan.days:,} days{window}{slow})"

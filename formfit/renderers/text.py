@@ -89,6 +89,11 @@ def pval(p: float | None) -> str:
     return f"{p:.2f}"
 
 
+def days_text(n: int) -> str:
+    """'1 day', '84 days', '1,200 days'."""
+    return "1 day" if n == 1 else f"{n:,} days"
+
+
 def count(n: Any) -> str:
     """An integer count with thousands separators; '—' when unknown."""
     if n is None or isinstance(n, bool):
@@ -218,9 +223,9 @@ def header_facts(result: AnalysisResult) -> list[str]:
     if h is None:
         horizon = "win horizon: none (no submission dates)"
     elif share is not None:
-        horizon = f"wins counted to {h} days ({share:.0%} of eventual wins)"
+        horizon = f"wins counted to {days_text(h)} ({share:.0%} of eventual wins)"
     else:
-        horizon = f"win horizon {h} days"
+        horizon = f"win horizon {days_text(h)}"
     facts = [f"as of {result.as_of or 'unknown'}", horizon,
              f"margin {result.settings.get('margin', '')}"]
     if result.settings.get("forms_inferred"):
