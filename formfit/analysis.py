@@ -78,7 +78,7 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
     if inputs.view_counts is not None and len(inputs.view_counts):
         from formfit.aggregate import view_cells
         from formfit.models.effects import drop_effects
-        from formfit.models.srm import sample_ratio_checks
+        from formfit.models.srm import sample_ratio_checks, silent_forms
 
         cells = view_cells(inputs)
         step("Fitting the conversion model")
@@ -90,7 +90,7 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
         step("Checking sample ratios")
         srm, srm_notices = sample_ratio_checks(inputs.view_counts, inputs.forms)
         models["srm"] = srm
-        notices += srm_notices
+        notices += srm_notices + silent_forms(cells, inputs.forms)
     else:
         what = ("No views file" if inputs.view_counts is None else
                 "The views file has no usable rows (see its row accounting)")

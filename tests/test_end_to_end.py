@@ -228,3 +228,23 @@ def test_blank_stage_can_be_mapped_as_the_hint_says(tmp_path: Path) -> None:
     res = runner.invoke(app, args + ["--format", "json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["inputs"]["outcomes"]["rows_used"] == 3
+
+
+def test_a_form_whose_submissions_went_missing_is_named(sample_result: dict,
+                                                        tmp_path: Path) -> None:
+    """The sample's views with one experiment variant's submissions gone (a submit event that
+    stopped firing): the views still count, so the conversion model would read the zeros as
+    a cost of that variant's fields. The run says so; the intact sample raises nothing."""
+    assert not [w for w in sample_result["warnings"] if w["code"] == "NO_SUBMISSIONS_TRACKED"]
+    subs = pd.read_csv(SAMPLE / "submissions.csv", dtype=str, keep_default_na=False)
+    gone = "demo-b"
+    assert (subs["form_id"] == gone).sum() > 100
+    subs[subs["form_id"] != gone].to_csv(tmp_path / "s.csv", index=False)
+    res = runner.invoke(app, [
+        "analyze", "--submissions", str(tmp_path / "s.csv"), "--views", str(SAMPLE / "views.csv"),
+        "--outcomes", str(SAMPLE / "outcomes.csv"), "--forms", str(SAMPLE / "forms.yaml"),
+        "--format", "json", "-q"])
+    assert res.exit_code == 0, res.output
+    (w,) = [w for w in json.loads(res.stdout)["warnings"] if w["code"] == "NO_SUBMISSIONS_TRACKED"]
+    assert w["form_id"] == gone and w["version"] is None and w["views"] > 1000
+    assert w["message"].startswith(f"Form {gone} had {w['views']:,} views but no submission")

@@ -12,7 +12,7 @@ from scipy import stats
 
 from formfit.inputs import FormsConfig, FormSpec, FormVersion
 from formfit.models.forms_summary import form_summaries
-from formfit.models.srm import planned_shares, sample_ratio_checks
+from formfit.models.srm import planned_shares, sample_ratio_checks, silent_forms
 from formfit.models.stats import wilson
 
 
@@ -108,3 +108,42 @@ def test_wilson_bounds_at_zero_and_all_successes_are_exact(k: int, n: int) -> No
         assert lo == 0.0 and hi == pytest.approx(ref_hi, rel=1e-9)
     else:
         assert hi == 1.0 and lo == pytest.approx(ref_lo, rel=1e-9)
+
+
+def _cells(rows: list[tuple[str, int, int, int]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["form_id", "version", "views", "submissions"])
+
+
+def test_a_form_with_views_and_no_submission_is_named() -> None:
+    # v1 converts at 5% (the lowest other rate): 200 views with none has chance
+    # 0.95^200 = 3.5e-5 < 0.001, a tracking break; 100 views (0.95^100 = 0.006) is chance
+    cells = _cells([("v0", 0, 1000, 100), ("v1", 0, 1000, 50), ("solo", 0, 200, 0)])
+    (n,) = silent_forms(cells, forms())
+    assert n.code == "NO_SUBMISSIONS_TRACKED"
+    assert n.details["form_id"] == "solo" and n.details["version"] is None
+    assert n.details["views"] == 200 and n.details["reference_rate"] == pytest.approx(0.05)
+    assert "Form solo had 200 views but no submission" in n.message
+    assert "about 10" in n.message
+    assert silent_forms(_cells([("v0", 0, 1000, 100), ("v1", 0, 1000, 50),
+                                ("solo", 0, 100, 0)]), forms()) == []
+
+
+def test_a_reference_needs_100_views_and_a_converting_form() -> None:
+    # the only other form has 99 views: no rate to compare with, no claim
+    assert silent_forms(_cells([("v0", 0, 99, 30), ("solo", 0, 5000, 0)]), forms()) == []
+    # a form that converts nobody is no reference either
+    assert silent_forms(_cells([("v0", 0, 1000, 0), ("solo", 0, 5000, 0)]), forms()) == []
+
+
+def test_a_silent_form_version_is_named_with_its_start() -> None:
+    from datetime import date
+
+    spec = FormSpec("p", (FormVersion(None, ("email",)),
+                          FormVersion(date(2025, 5, 1), ("email", "phone"))))
+    config = FormsConfig(forms={"p": spec}, fields={})
+    (n,) = silent_forms(_cells([("p", 0, 3000, 300), ("p", 1, 500, 0)]), config)
+    assert n.details == {"form_id": "p", "version": 1, "views": 500, "reference_rate": 0.1}
+    assert "Form p (its version from 2025-05-01) had 500 views" in n.message
+    assert "other versions (10.00%)" in n.message
+    # a version that converts is not flagged, nor is the whole form twice over
+    assert silent_forms(_cells([("p", 0, 3000, 300), ("p", 1, 500, 3)]), config) == []

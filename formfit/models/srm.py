@@ -11,7 +11,7 @@ tracking bug), and the experiment's estimates should not be trusted until that i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -82,3 +82,74 @@ def sample_ratio_checks(view_counts: pd.DataFrame | None,
                 "tracking that fails on one variant).",
                 {"experiment": name, "p_value": p, "chi2": chi2 if np.isfinite(chi2) else None}))
     return checks, notices
+
+
+#: views a form needs before no submission at all is taken for a tracking break, not chance
+SILENT_ALPHA = SRM_ALPHA
+MIN_REFERENCE_VIEWS = 100
+
+
+def silent_forms(cells: pd.DataFrame, forms: FormsConfig) -> list[Notice]:
+    """NO_SUBMISSIONS_TRACKED for a form, or a form version, with views but no submission.
+
+    Zero submissions is taken as a tracking break (a submit event that stopped firing, a
+    renamed form id) when it is this unlikely by chance: (1 - p)^views < 0.001, where p is
+    the lowest conversion rate among the other forms (for a version: the form's other
+    versions) with at least 100 views. The lowest, so that a form that merely converts less
+    than the rest is not flagged. The conversion model would read those zeros as a field that
+    stops every submission, so the notice says its estimates should not be trusted."""
+    if cells.empty:
+        return []
+    ids = cells["form_id"].astype(str)
+    per_form = cells.groupby(ids)[["views", "submissions"]].sum()
+    per_version = cells.groupby([ids, cells["version"]])[["views", "submissions"]].sum()
+    notices: list[Notice] = []
+    flagged: set[str] = set()
+    for form_id, row in per_form.iterrows():
+        ref = _lowest_rate(per_form.drop(index=form_id))
+        if row["submissions"] == 0 and _silent(int(row["views"]), ref):
+            flagged.add(str(form_id))
+            notices.append(_silent_notice(str(form_id), None, int(row["views"]), ref, forms))
+    for form_id, versions in per_version.groupby(level=0):
+        if str(form_id) in flagged:
+            continue
+        by_version = versions.droplevel(0)
+        for version, row in by_version.iterrows():
+            ref = _lowest_rate(by_version.drop(index=version))
+            if row["submissions"] == 0 and _silent(int(row["views"]), ref):
+                notices.append(_silent_notice(str(form_id), int(cast(int, version)),
+                                              int(row["views"]), ref, forms))
+    return notices
+
+
+def _lowest_rate(counts: pd.DataFrame) -> float | None:
+    big = counts[counts["views"] >= MIN_REFERENCE_VIEWS]
+    if big.empty:
+        return None
+    return float((big["submissions"] / big["views"]).min())
+
+
+def _silent(views: int, rate: float | None) -> bool:
+    return rate is not None and rate > 0 and views > 0 and (
+        views * float(np.log1p(-min(rate, 1 - 1e-12))) < float(np.log(SILENT_ALPHA)))
+
+
+def _silent_notice(form_id: str, version: int | None, views: int, rate: float | None,
+                   forms: FormsConfig) -> Notice:
+    assert rate is not None
+    spec = forms.forms.get(form_id)
+    what = f"Form {form_id}"
+    if version is not None and spec is not None and version < len(spec.versions):
+        since = spec.versions[version].since
+        what += f" (its version from {since})" if since else " (its first version)"
+    expected = views * rate
+    return Notice(
+        "NO_SUBMISSIONS_TRACKED",
+        f"{what} had {views:,} views but no submission, where even the lowest conversion "
+        f"rate of the other {'versions' if version is not None else 'forms'} "
+        f"({rate:.2%}) gives about {expected:,.0f}: its submissions are probably not tracked "
+        "(a submit event that stopped firing, a renamed form id). The conversion model reads "
+        "those zeros as a cost of the fields it shows: check the tracking, or leave those "
+        "views out, before trusting those fields' estimates.",
+        {"form_id": form_id, "version": version, "views": views,
+         "reference_rate": rate})

@@ -52,6 +52,7 @@ PLAIN: dict[str, str] = {
     "WINS_PER_VIEW_UNDATED": "wins per view without dates",
     # warnings
     "SAMPLE_RATIO_MISMATCH": "Sample ratio mismatch",
+    "NO_SUBMISSIONS_TRACKED": "Views without any submission",
     "LIKELY_SEGMENT": "Probably a segment, not a field",
     "NOT_A_FORM_FIELD": "Probably not a form field",
     "FORMS_INFERRED": "Fields per form inferred",
