@@ -64,6 +64,7 @@ from formfit.models.predictive_lr import SMALL, lr_tests
 from formfit.models.stats import benjamini_hochberg, wilson
 from formfit.models.value_levels import BLANK, JUNK, OTHER, Encoded, encode_values
 from formfit.models.values import KINDS, detect_kind_codes
+from formfit.parallel import in_threads
 from formfit.results import Predictive, ValueRate
 
 MAX_DISPLAY_LEVELS = 12
@@ -220,11 +221,9 @@ def assess_fields(submissions: pd.DataFrame, fields: Sequence[str], shown: pd.Da
         fc, _ = pd.factorize(submissions["form_id"].astype("str").fillna(""), sort=True)
         forms = np.asarray(fc, dtype=np.int64)
 
-    encoded: dict[str, Encoded] = {}
-    shown_masks: dict[str, np.ndarray] = {}
-    rates: dict[str, tuple[float | None, float | None]] = {}
-    for f in fields:
-        # one factorisation per field: every rule below runs per distinct value
+    def one(f: str) -> tuple[Encoded, np.ndarray, tuple[float | None, float | None]]:
+        # one factorisation per field: every rule below runs per distinct value. Arrow's
+        # hashing and numpy let go of the interpreter, so two fields are encoded at a time
         fv = (FieldValues.factorize(submissions[f].astype("str")) if f in submissions.columns
               else FieldValues.missing(n))
         if f in shown.columns:
@@ -233,17 +232,22 @@ def assess_fields(submissions: pd.DataFrame, fields: Sequence[str], shown: pd.Da
             sh = np.ones(n, dtype=bool)
         cls = fv.classes
         n_shown = int(sh.sum())
-        rates[f] = ((float(np.sum(sh & (cls == USABLE_CLASS)) / n_shown),
-                     float(np.sum(sh & (cls == JUNK_CLASS)) / n_shown)) if n_shown
-                    else (None, None))
+        rate = ((float(np.sum(sh & (cls == USABLE_CLASS)) / n_shown),
+                 float(np.sum(sh & (cls == JUNK_CLASS)) / n_shown)) if n_shown
+                else (None, None))
         kind = (kinds or {}).get(f)
         if kind is None:
             kind = detect_kind_codes(f, fv.distinct, fv.codes[sh & (cls == USABLE_CLASS)])
         elif kind not in KINDS:
             raise ValueError(f"kind of field '{f}' must be one of {', '.join(KINDS)}, "
                              f"not {kind!r}")
-        encoded[f] = encode_values(fv, cls, sh, judged, kind)
-        shown_masks[f] = sh
+        return encode_values(fv, cls, sh, judged, kind), sh, rate
+
+    done = dict(zip(fields, in_threads(one, list(fields)), strict=True))
+    encoded = {f: enc for f, (enc, _, _) in done.items()}
+    shown_masks = {f: sh for f, (_, sh, _) in done.items()}
+    rates = {f: rate for f, (_, _, rate) in done.items()}
+    del done
 
     partial = {f: _describe(f, encoded[f], shown_masks[f] & judged, y) for f in fields}
     samples = {f: part.sample for f, part in partial.items() if part.testable}
