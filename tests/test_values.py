@@ -83,6 +83,21 @@ def test_classify_series_vectorised_emails_match_scalar(monkeypatch: pytest.Monk
     assert list(out) == [classify_value(v) for v in vals]
 
 
+def test_vectorised_emails_in_slices_match_scalar(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slices of 4 over 15 values (the last one short): every label lands at its own value,
+    and the labels are the shared constants, not one new string per value."""
+    import formfit.models.values as values_mod
+
+    monkeypatch.setattr(values_mod, "VECTORISE_ABOVE", 0)
+    monkeypatch.setattr(values_mod, "CLASSIFY_SLICE", 4)
+    vals = ["jane@example.org", "test@test.com", "Select", "x@abc.de", "asdf@gmail.com",
+            "hello", "first.last@sub.corp.io", "no-email@x.com", "1234", "a b@c.com",
+            "jo@acme.co", "@@", "Mumbai", "ß@straße.de", "lead7@corp.com"]
+    labels = values_mod.classify_uniques(np.array(vals, dtype=object))
+    assert list(labels) == [classify_value(v) for v in vals]
+    assert len({id(x) for x in labels if x == "usable"}) == 1
+
+
 def test_million_distinct_emails_are_personal() -> None:
     values = pd.Series([f"lead{i}@corp{i % 50}.com" for i in range(1_000_000)], dtype="str")
     out = classify_series(values)

@@ -178,6 +178,7 @@ _EMAIL_JUNK = re.compile(
     "^(?:" + "|".join(re.escape(x) for x in sorted(_JUNK_EMAIL_LOCAL)) + ")@"
     "|@(?:" + "|".join(_EMAIL_JUNK_DOMAINS) + r")\.")
 VECTORISE_ABOVE = 5000  # distinct values beyond which e-mails are classified column-wise
+CLASSIFY_SLICE = 1 << 18  # distinct values classified column-wise at a time
 
 
 def take_values(uniques: Any, idx: np.ndarray) -> np.ndarray:
@@ -206,18 +207,27 @@ def classify_uniques(uniques: Any) -> np.ndarray:
 
         arr = (pa.array(uniques, type=pa.large_string()) if isinstance(uniques, np.ndarray)
                else uniques)
-        # pyarrow's RE2 directly: pandas' .str.fullmatch falls back to Python's re here
-        low = pc.utf8_lower(pc.utf8_trim_whitespace(arr))
 
         def flags(x: object) -> np.ndarray:
             return np.asarray(pc.fill_null(x, False).to_numpy(zero_copy_only=False),
                               dtype=bool)
 
-        email = flags(pc.match_substring_regex(low, EMAIL_RE.pattern))
-        junk = flags(pc.match_substring_regex(low, _EMAIL_JUNK.pattern))
-        email = email & flags(pc.string_is_ascii(low))  # ASCII: lower() == casefold()
-        labels[email] = np.where(junk[email], "junk", "usable")
-        rest = ~email
+        # in slices: each holds two lowered copies of its strings (at 2.3M e-mails, the
+        # whole column at once lifted the process's peak by 0.25 GB)
+        for start in range(0, n, CLASSIFY_SLICE):
+            part = arr.slice(start, CLASSIFY_SLICE)
+            # pyarrow's RE2 directly: pandas' .str.fullmatch falls back to Python's re here
+            low = pc.utf8_lower(pc.utf8_trim_whitespace(part))
+            email = flags(pc.match_substring_regex(low, EMAIL_RE.pattern))
+            junk = flags(pc.match_substring_regex(low, _EMAIL_JUNK.pattern))
+            email &= flags(pc.string_is_ascii(low))  # ASCII: lower() == casefold()
+            where = slice(start, start + len(part))
+            # one str object shared by every label (np.where would make one per value:
+            # 0.14 GB held at 2.3M e-mails)
+            mine = labels[where]
+            mine[email] = "usable"
+            mine[email & junk] = "junk"
+            rest[where] = ~email
     labels[rest] = [classify_value(u) for u in take_values(uniques, np.flatnonzero(rest))]
     return labels
 
