@@ -235,7 +235,8 @@ def test_a_form_whose_submissions_went_missing_is_named(sample_result: dict,
     """The sample's views with one experiment variant's submissions gone (a submit event that
     stopped firing): the views still count, so the conversion model would read the zeros as
     a cost of that variant's fields. The run says so; the intact sample raises nothing."""
-    assert not [w for w in sample_result["warnings"] if w["code"] == "NO_SUBMISSIONS_TRACKED"]
+    assert not [w for w in sample_result["warnings"]
+                if w["code"] in ("NO_SUBMISSIONS_TRACKED", "VIEWS_OUTSIDE_SUBMISSIONS")]
     subs = pd.read_csv(SAMPLE / "submissions.csv", dtype=str, keep_default_na=False)
     gone = "demo-b"
     assert (subs["form_id"] == gone).sum() > 100
@@ -248,3 +249,21 @@ def test_a_form_whose_submissions_went_missing_is_named(sample_result: dict,
     (w,) = [w for w in json.loads(res.stdout)["warnings"] if w["code"] == "NO_SUBMISSIONS_TRACKED"]
     assert w["form_id"] == gone and w["version"] is None and w["views"] > 1000
     assert w["message"].startswith(f"Form {gone} had {w['views']:,} views but no submission")
+
+
+def test_views_exported_past_the_submissions_are_named(tmp_path: Path) -> None:
+    """Submissions exported up to April, views up to August: the four months of views without
+    a submission are named once, as an export window, not as a form that stopped tracking
+    (pricing's version from 1 May has views only in those months)."""
+    subs = pd.read_csv(SAMPLE / "submissions.csv", dtype=str, keep_default_na=False)
+    subs[subs["submitted_at"] < "2025-05-01"].to_csv(tmp_path / "s.csv", index=False)
+    res = runner.invoke(app, [
+        "analyze", "--submissions", str(tmp_path / "s.csv"), "--views", str(SAMPLE / "views.csv"),
+        "--outcomes", str(SAMPLE / "outcomes.csv"), "--forms", str(SAMPLE / "forms.yaml"),
+        "--format", "json", "-q"])
+    assert res.exit_code == 0, res.output
+    warnings = json.loads(res.stdout)["warnings"]
+    (w,) = [w for w in warnings if w["code"] == "VIEWS_OUTSIDE_SUBMISSIONS"]
+    assert w["side"] == "after" and w["first_day"] == "2025-05-01" and w["views"] > 20_000
+    assert "after the last submission (2025-04-30)" in w["message"]
+    assert not [w for w in warnings if w["code"] == "NO_SUBMISSIONS_TRACKED"]

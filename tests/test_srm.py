@@ -147,3 +147,36 @@ def test_a_silent_form_version_is_named_with_its_start() -> None:
     assert "other versions (10.00%)" in n.message
     # a version that converts is not flagged, nor is the whole form twice over
     assert silent_forms(_cells([("p", 0, 3000, 300), ("p", 1, 500, 3)]), config) == []
+
+
+def _days(rows: list[tuple[str, str, int, int]]) -> pd.DataFrame:
+    out = pd.DataFrame(rows, columns=["form_id", "date", "views", "submissions"])
+    return out.assign(date=pd.to_datetime(out["date"]), version=0)
+
+
+def test_views_past_the_last_submission_are_named_and_left_out_of_the_form_check() -> None:
+    # 10% conversion on 1-3 Jan; 4-5 Jan: 40 views, none converted (expected 4: chance
+    # e^-4 = 0.018, not named); 4-6 Jan with 100 views (expected 10: e^-10 < 0.001) is named
+    base = [("v0", "2025-01-01", 100, 10), ("v1", "2025-01-02", 100, 10),
+            ("v0", "2025-01-03", 100, 10)]
+    assert silent_forms(_days(base + [("v0", "2025-01-04", 20, 0),
+                                      ("v1", "2025-01-05", 20, 0)]), forms()) == []
+    late = [("v0", "2025-01-04", 40, 0), ("v1", "2025-01-05", 30, 0),
+            ("solo", "2025-01-06", 30, 0)]
+    (n,) = silent_forms(_days(base + late), forms())
+    assert n.code == "VIEWS_OUTSIDE_SUBMISSIONS"
+    assert n.details == {"side": "after", "first_day": "2025-01-04", "last_day": "2025-01-06",
+                         "days": 3, "views": 100, "expected_submissions": 10.0}
+    assert n.message.startswith("The views go on for 3 days after the last submission "
+                                "(2025-01-03): 100 views from 2025-01-04 to 2025-01-06")
+    # solo's views all fall after the submissions: the window, not its tracking, is named
+
+
+def test_views_before_the_first_submission_need_two_days() -> None:
+    base = [("v0", "2025-01-05", 100, 10), ("v1", "2025-01-06", 100, 10)]
+    one_day = [("v0", "2025-01-04", 500, 0)]  # a time-zone edge can empty one day
+    assert silent_forms(_days(one_day + base), forms()) == []
+    two_days = [("v0", "2025-01-03", 250, 0), ("v1", "2025-01-04", 250, 0)]
+    (n,) = silent_forms(_days(two_days + base), forms())
+    assert n.details["side"] == "before" and n.details["views"] == 500
+    assert "start 2 days before the first submission (2025-01-05)" in n.message

@@ -7,6 +7,11 @@ what the others leave; shares are normalised to sum to 1). A p-value below 0.001
 alarm threshold, as in GrowthBook and Statsig) means the randomization itself is in doubt: a
 variant lost or gained views for a reason other than chance (a redirect, a bot filter, a
 tracking bug), and the experiment's estimates should not be trusted until that is explained.
+
+Two checks of the same kind look at submissions against views (:func:`silent_forms`): days at
+the start or end of the views with views but no submission at all (the exports cover different
+periods), and forms or form versions with views but no submission (a submit event that stopped
+firing). Each is raised only where chance could not plausibly give the zeros (below 1 in 1,000).
 """
 
 from __future__ import annotations
@@ -90,7 +95,9 @@ MIN_REFERENCE_VIEWS = 100
 
 
 def silent_forms(cells: pd.DataFrame, forms: FormsConfig) -> list[Notice]:
-    """NO_SUBMISSIONS_TRACKED for a form, or a form version, with views but no submission.
+    """VIEWS_OUTSIDE_SUBMISSIONS for days at either end of the views with no submission on any
+    form (:func:`_uncovered_days`); then, within the days the submissions cover,
+    NO_SUBMISSIONS_TRACKED for a form, or a form version, with views but no submission.
 
     Zero submissions is taken as a tracking break (a submit event that stopped firing, a
     renamed form id) when it is this unlikely by chance: (1 - p)^views < 0.001, where p is
@@ -100,10 +107,14 @@ def silent_forms(cells: pd.DataFrame, forms: FormsConfig) -> list[Notice]:
     stops every submission, so the notice says its estimates should not be trusted."""
     if cells.empty:
         return []
+    notices: list[Notice] = []
+    if "date" in cells.columns and cells["date"].notna().any():
+        window, outside = _uncovered_days(cells)
+        notices += outside
+        cells = cells.loc[window]
     ids = cells["form_id"].astype(str)
     per_form = cells.groupby(ids)[["views", "submissions"]].sum()
     per_version = cells.groupby([ids, cells["version"]])[["views", "submissions"]].sum()
-    notices: list[Notice] = []
     flagged: set[str] = set()
     for form_id, row in per_form.iterrows():
         ref = _lowest_rate(per_form.drop(index=form_id))
@@ -120,6 +131,51 @@ def silent_forms(cells: pd.DataFrame, forms: FormsConfig) -> list[Notice]:
                 notices.append(_silent_notice(str(form_id), int(cast(int, version)),
                                               int(row["views"]), ref, forms))
     return notices
+
+
+def _uncovered_days(cells: pd.DataFrame) -> tuple[pd.Series, list[Notice]]:
+    """The cells within the days the submissions cover, and a notice per end of the views
+    that runs past them.
+
+    A run of days at the start or the end of the views with views on some form and not one
+    submission on any is a sign that the two exports cover different periods (a views export
+    taken months after the submissions one): every view in it dilutes the conversion rates.
+    It is named when its views, at the conversion rate of the other days, would have brought
+    so many submissions that none at all has chance below 1 in 1,000, and it spans at least
+    two days (one day can be a time-zone edge). Cells without a date are kept."""
+    day = cells["date"]
+    per_day = cells.groupby(day)[["views", "submissions"]].sum().sort_index()
+    keep = pd.Series(True, index=cells.index)
+    converted = per_day.index[per_day["submissions"].to_numpy() > 0]
+    if per_day.empty or not len(converted):
+        return keep, []
+    first, last = converted.min(), converted.max()
+    inside = per_day.loc[first:last]
+    rate = float(inside["submissions"].sum()) / max(float(inside["views"].sum()), 1.0)
+    notices: list[Notice] = []
+    for side, part in (("before", per_day.loc[:first].iloc[:-1]),
+                       ("after", per_day.loc[last:].iloc[1:])):
+        views = int(part["views"].sum())
+        days = int(((part.index.max() - part.index.min()).days + 1) if len(part) else 0)
+        expected = views * rate
+        if days < 2 or not expected > -float(np.log(SILENT_ALPHA)):
+            continue
+        keep &= ~(day.isin(part.index)).to_numpy()
+        edge = (first if side == "before" else last).date()
+        what = (f"start {days:,} days before the first submission ({edge})" if side == "before"
+                else f"go on for {days:,} days after the last submission ({edge})")
+        notices.append(Notice(
+            "VIEWS_OUTSIDE_SUBMISSIONS",
+            f"The views {what}: {views:,} views from {part.index.min().date()} to "
+            f"{part.index.max().date()} brought not one submission, where about "
+            f"{expected:,.0f} were expected at the conversion rate of the other days. The two "
+            "exports probably cover different periods. Those views are still counted, so every "
+            "conversion rate and every estimate per view is diluted: export views and "
+            "submissions for the same period.",
+            {"side": side, "first_day": str(part.index.min().date()),
+             "last_day": str(part.index.max().date()), "days": days, "views": views,
+             "expected_submissions": round(expected, 1)}))
+    return keep, notices
 
 
 def _lowest_rate(counts: pd.DataFrame) -> float | None:
