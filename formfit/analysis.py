@@ -78,7 +78,6 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
     if inputs.view_counts is not None and len(inputs.view_counts):
         from formfit.aggregate import view_cells
         from formfit.models.effects import drop_effects
-        from formfit.models.srm import sample_ratio_checks, silent_forms
 
         cells = view_cells(inputs)
         step("Fitting the conversion model")
@@ -88,9 +87,9 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
         notices += conv_fit.notices
         models["conversion"] = conv_fit.model
         step("Checking sample ratios")
-        srm, srm_notices = sample_ratio_checks(inputs.view_counts, inputs.forms)
+        srm, check_notices = view_checks(inputs, cells)
         models["srm"] = srm
-        notices += srm_notices + silent_forms(cells, inputs.forms)
+        notices += check_notices
     else:
         what = ("No views file" if inputs.view_counts is None else
                 "The views file has no usable rows (see its row accounting)")
@@ -267,6 +266,21 @@ def _daily_views(cells: pd.DataFrame | None, inputs: Inputs, field: str) -> floa
     return float(recent["views"].sum()) / days if days else None
 
 
+def view_checks(inputs: Inputs, cells: pd.DataFrame | None = None
+                ) -> tuple[list[dict[str, Any]], list[Notice]]:
+    """The checks of the views against the plan and the submissions, for analyze and validate
+    alike: sample ratios per experiment, then views without submissions
+    (:mod:`formfit.models.srm`). ``cells``: the view cells when already made."""
+    if inputs.view_counts is None or not len(inputs.view_counts):
+        return [], []
+    from formfit.aggregate import view_cells
+    from formfit.models.srm import sample_ratio_checks, silent_forms
+
+    srm, notices = sample_ratio_checks(inputs.view_counts, inputs.forms)
+    cells = view_cells(inputs) if cells is None else cells
+    return srm, notices + silent_forms(cells, inputs.forms)
+
+
 def validation_result(inputs: Inputs, settings: Settings) -> ValidationResult:
     """What `formfit validate` reports: row accounting, forms and fields seen, warnings."""
     from formfit import __version__
@@ -289,5 +303,5 @@ def validation_result(inputs: Inputs, settings: Settings) -> ValidationResult:
         forms=tuple(forms),
         fields=tuple(inputs.fields),
         forms_inferred=inputs.forms.inferred,
-        warnings=tuple(n.to_dict() for n in inputs.notices),
+        warnings=tuple(n.to_dict() for n in [*inputs.notices, *view_checks(inputs)[1]]),
     )

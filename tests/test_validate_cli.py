@@ -274,3 +274,19 @@ def test_simulate_into_a_place_it_cannot_write_is_a_usage_error(tmp_path: Path) 
     result = CliRunner().invoke(app, ["simulate", "--out", str(tmp_path / "a_file" / "world")])
     assert result.exit_code == 2, result.output
     assert "cannot write there" in result.stderr and "Traceback" not in result.output
+
+
+def test_validate_names_views_outside_the_submissions_period(tmp_path: Path) -> None:
+    """validate runs the same checks of views against submissions as analyze (no models):
+    the sample's submissions cut at 1 May against views to August are named there too."""
+    import pandas as pd
+
+    sample = ROOT / "sample_data"
+    subs = pd.read_csv(sample / "submissions.csv", dtype=str, keep_default_na=False)
+    subs[subs["submitted_at"] < "2025-05-01"].to_csv(tmp_path / "s.csv", index=False)
+    args = ["--views", sample / "views.csv", "--outcomes", sample / "outcomes.csv",
+            "--forms", sample / "forms.yaml"]
+    codes = [w["code"] for w in as_json("--submissions", tmp_path / "s.csv", *args)["warnings"]]
+    assert codes.count("VIEWS_OUTSIDE_SUBMISSIONS") == 1
+    intact = as_json("--submissions", sample / "submissions.csv", *args)["warnings"]
+    assert "VIEWS_OUTSIDE_SUBMISSIONS" not in [w["code"] for w in intact]
