@@ -274,11 +274,11 @@ def view_checks(inputs: Inputs, cells: pd.DataFrame | None = None
     if inputs.view_counts is None or not len(inputs.view_counts):
         return [], []
     from formfit.aggregate import view_cells
-    from formfit.models.srm import sample_ratio_checks, silent_forms
+    from formfit.models.srm import sample_ratio_checks, views_without_submissions
 
     srm, notices = sample_ratio_checks(inputs.view_counts, inputs.forms)
     cells = view_cells(inputs) if cells is None else cells
-    return srm, notices + silent_forms(cells, inputs.forms)
+    return srm, notices + views_without_submissions(cells, inputs.forms)
 
 
 def validation_result(inputs: Inputs, settings: Settings) -> ValidationResult:

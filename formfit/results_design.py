@@ -80,7 +80,8 @@ class DesignResult:
     evidence: str  # file name of the evidence
     as_of: str | None
     design: Mapping[str, Any]  # fraction, generators, defining relation, resolution, runs
-    resolution_reason: str  # code: TRAFFIC_ALLOWS_IV, TRAFFIC_TOO_LOW_FOR_MARGINS, SMALLEST
+    # code: SMALLEST_IS_IV, TRAFFIC_ALLOWS_IV, TRAFFIC_TOO_LOW_FOR_IV or NO_WINS_FOR_IV
+    resolution_reason: str
     weeks: int
     # "flag", "margins" (weeks to detect every margin), "default" (none fits a year) or
     # "no_wins" (no won deals to size with)

@@ -12,7 +12,7 @@ from scipy import stats
 
 from formfit.inputs import FormsConfig, FormSpec, FormVersion
 from formfit.models.forms_summary import form_summaries
-from formfit.models.srm import planned_shares, sample_ratio_checks, silent_forms
+from formfit.models.srm import planned_shares, sample_ratio_checks, views_without_submissions
 from formfit.models.stats import wilson
 
 
@@ -118,21 +118,23 @@ def test_a_form_with_views_and_no_submission_is_named() -> None:
     # v1 converts at 5% (the lowest other rate): 200 views with none has chance
     # 0.95^200 = 3.5e-5 < 0.001, a tracking break; 100 views (0.95^100 = 0.006) is chance
     cells = _cells([("v0", 0, 1000, 100), ("v1", 0, 1000, 50), ("solo", 0, 200, 0)])
-    (n,) = silent_forms(cells, forms())
+    (n,) = views_without_submissions(cells, forms())
     assert n.code == "NO_SUBMISSIONS_TRACKED"
     assert n.details["form_id"] == "solo" and n.details["version"] is None
     assert n.details["views"] == 200 and n.details["reference_rate"] == pytest.approx(0.05)
     assert "Form solo had 200 views but no submission" in n.message
     assert "about 10" in n.message
-    assert silent_forms(_cells([("v0", 0, 1000, 100), ("v1", 0, 1000, 50),
+    assert views_without_submissions(_cells([("v0", 0, 1000, 100), ("v1", 0, 1000, 50),
                                 ("solo", 0, 100, 0)]), forms()) == []
 
 
 def test_a_reference_needs_100_views_and_a_converting_form() -> None:
     # the only other form has 99 views: no rate to compare with, no claim
-    assert silent_forms(_cells([("v0", 0, 99, 30), ("solo", 0, 5000, 0)]), forms()) == []
+    few = _cells([("v0", 0, 99, 30), ("solo", 0, 5000, 0)])
+    assert views_without_submissions(few, forms()) == []
     # a form that converts nobody is no reference either
-    assert silent_forms(_cells([("v0", 0, 1000, 0), ("solo", 0, 5000, 0)]), forms()) == []
+    none = _cells([("v0", 0, 1000, 0), ("solo", 0, 5000, 0)])
+    assert views_without_submissions(none, forms()) == []
 
 
 def test_a_silent_form_version_is_named_with_its_start() -> None:
@@ -141,12 +143,12 @@ def test_a_silent_form_version_is_named_with_its_start() -> None:
     spec = FormSpec("p", (FormVersion(None, ("email",)),
                           FormVersion(date(2025, 5, 1), ("email", "phone"))))
     config = FormsConfig(forms={"p": spec}, fields={})
-    (n,) = silent_forms(_cells([("p", 0, 3000, 300), ("p", 1, 500, 0)]), config)
+    (n,) = views_without_submissions(_cells([("p", 0, 3000, 300), ("p", 1, 500, 0)]), config)
     assert n.details == {"form_id": "p", "version": 1, "views": 500, "reference_rate": 0.1}
     assert "Form p (its version from 2025-05-01) had 500 views" in n.message
     assert "other versions (10.00%)" in n.message
     # a version that converts is not flagged, nor is the whole form twice over
-    assert silent_forms(_cells([("p", 0, 3000, 300), ("p", 1, 500, 3)]), config) == []
+    assert views_without_submissions(_cells([("p", 0, 3000, 300), ("p", 1, 500, 3)]), config) == []
 
 
 def _days(rows: list[tuple[str, str, int, int]]) -> pd.DataFrame:
@@ -159,11 +161,11 @@ def test_views_past_the_last_submission_are_named_and_left_out_of_the_form_check
     # e^-4 = 0.018, not named); 4-6 Jan with 100 views (expected 10: e^-10 < 0.001) is named
     base = [("v0", "2025-01-01", 100, 10), ("v1", "2025-01-02", 100, 10),
             ("v0", "2025-01-03", 100, 10)]
-    assert silent_forms(_days(base + [("v0", "2025-01-04", 20, 0),
+    assert views_without_submissions(_days(base + [("v0", "2025-01-04", 20, 0),
                                       ("v1", "2025-01-05", 20, 0)]), forms()) == []
     late = [("v0", "2025-01-04", 40, 0), ("v1", "2025-01-05", 30, 0),
             ("solo", "2025-01-06", 30, 0)]
-    (n,) = silent_forms(_days(base + late), forms())
+    (n,) = views_without_submissions(_days(base + late), forms())
     assert n.code == "VIEWS_OUTSIDE_SUBMISSIONS"
     assert n.details == {"side": "after", "first_day": "2025-01-04", "last_day": "2025-01-06",
                          "days": 3, "views": 100, "expected_submissions": 10.0}
@@ -175,8 +177,8 @@ def test_views_past_the_last_submission_are_named_and_left_out_of_the_form_check
 def test_views_before_the_first_submission_need_two_days() -> None:
     base = [("v0", "2025-01-05", 100, 10), ("v1", "2025-01-06", 100, 10)]
     one_day = [("v0", "2025-01-04", 500, 0)]  # a time-zone edge can empty one day
-    assert silent_forms(_days(one_day + base), forms()) == []
+    assert views_without_submissions(_days(one_day + base), forms()) == []
     two_days = [("v0", "2025-01-03", 250, 0), ("v1", "2025-01-04", 250, 0)]
-    (n,) = silent_forms(_days(two_days + base), forms())
+    (n,) = views_without_submissions(_days(two_days + base), forms())
     assert n.details["side"] == "before" and n.details["views"] == 500
     assert "start 2 days before the first submission (2025-01-05)" in n.message

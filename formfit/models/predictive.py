@@ -248,12 +248,11 @@ def assess_fields(submissions: pd.DataFrame, fields: Sequence[str], shown: pd.Da
     wide = [f for f in fields
             if f in submissions.columns and FieldValues.mostly_distinct(submissions[f])]
     narrow = [f for f in fields if f not in wide]
-    done = dict(zip(wide, [one(f) for f in wide], strict=True))
+    done = {f: one(f) for f in wide}
     done.update(zip(narrow, in_threads(one, narrow), strict=True))
-    done = {f: done[f] for f in fields}
-    encoded = {f: enc for f, (enc, _, _) in done.items()}
-    shown_masks = {f: sh for f, (_, sh, _) in done.items()}
-    rates = {f: rate for f, (_, _, rate) in done.items()}
+    encoded = {f: done[f][0] for f in fields}
+    shown_masks = {f: done[f][1] for f in fields}
+    rates = {f: done[f][2] for f in fields}
     del done
 
     partial = {f: _describe(f, encoded[f], shown_masks[f] & judged, y) for f in fields}

@@ -8,10 +8,11 @@ alarm threshold, as in GrowthBook and Statsig) means the randomization itself is
 variant lost or gained views for a reason other than chance (a redirect, a bot filter, a
 tracking bug), and the experiment's estimates should not be trusted until that is explained.
 
-Two checks of the same kind look at submissions against views (:func:`silent_forms`): days at
-the start or end of the views with views but no submission at all (the exports cover different
-periods), and forms or form versions with views but no submission (a submit event that stopped
-firing). Each is raised only where chance could not plausibly give the zeros (below 1 in 1,000).
+Two checks of the same kind look at submissions against views
+(:func:`views_without_submissions`): days at the start or end of the views with views but no
+submission at all (the exports cover different periods), and forms or form versions with views
+but no submission (a submit event that stopped firing). Each is raised only where chance
+could not plausibly give the zeros (below 1 in 1,000).
 """
 
 from __future__ import annotations
@@ -89,12 +90,13 @@ def sample_ratio_checks(view_counts: pd.DataFrame | None,
     return checks, notices
 
 
-#: views a form needs before no submission at all is taken for a tracking break, not chance
+#: zero submissions rarer than this by chance is named (the same alarm level as the SRM check)
 SILENT_ALPHA = SRM_ALPHA
+#: views a form (or version) needs for its conversion rate to serve as a reference
 MIN_REFERENCE_VIEWS = 100
 
 
-def silent_forms(cells: pd.DataFrame, forms: FormsConfig) -> list[Notice]:
+def views_without_submissions(cells: pd.DataFrame, forms: FormsConfig) -> list[Notice]:
     """VIEWS_OUTSIDE_SUBMISSIONS for days at either end of the views with no submission on any
     form (:func:`_uncovered_days`); then, within the days the submissions cover,
     NO_SUBMISSIONS_TRACKED for a form, or a form version, with views but no submission.

@@ -12,19 +12,17 @@ from typing import Any
 from formfit.renderers.text import md_escape
 from formfit.results_design import DesignResult
 
+_FEWEST_ARMS = ("the design keeps to the fewest arms (resolution III): read its main effects "
+                "as clean only if two-field interactions are small")
 REASONS = {
     "SMALLEST_IS_IV": "the smallest fraction for this many fields is already resolution IV "
                       "or more",
     "TRAFFIC_ALLOWS_IV": "every field's margin is detectable within the planned weeks, so "
                          "the design keeps main effects clear of two-field interactions",
     "TRAFFIC_TOO_LOW_FOR_IV": "not every field's margin is detectable within the planned "
-                              "weeks, so the design keeps to the fewest arms (resolution III): "
-                              "read its main effects as clean only if two-field interactions "
-                              "are small",
+                              f"weeks, so {_FEWEST_ARMS}",
     "NO_WINS_FOR_IV": "the evidence has no won deals within the maturity window, so no "
-                      "field's margin can be sized; the design keeps to the fewest arms "
-                      "(resolution III): read its main effects as clean only if two-field "
-                      "interactions are small",
+                      f"field's margin can be sized; {_FEWEST_ARMS}",
 }
 
 
@@ -85,8 +83,7 @@ def _lines(d: Mapping[str, Any], esc: Callable[[Any], str], md: bool) -> list[st
            "no_wins": "the default: the evidence has no won deals to size a test with, so "
                       "set --weeks to the runtime you can afford"}
     out.append(f"Planned runtime: {d['weeks']} weeks ({src.get(d['weeks_source'], '')}), "
-               f"then the {h}-day maturity window: readable after "
-               f"{7 * d['weeks'] + h} days.")
+               f"then the {h}-day maturity window: readable after {7 * d['weeks'] + h} days.")
     out.append("Main effects with one intercept per form: "
                + ("estimable (full column rank)." if d["estimable"] else "NOT estimable."))
     out.append("")
