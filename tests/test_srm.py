@@ -182,3 +182,15 @@ def test_views_before_the_first_submission_need_two_days() -> None:
     (n,) = views_without_submissions(_days(two_days + base), forms())
     assert n.details["side"] == "before" and n.details["views"] == 500
     assert "start 2 days before the first submission (2025-01-05)" in n.message
+
+
+def test_both_checks_share_the_binomial_rule() -> None:
+    """At 10% conversion, 66 views without a submission have chance 0.9^66 = 0.00096 and are
+    named, 65 views (0.0011) are not: the same for a silent form and for uncovered days."""
+    assert 0.9 ** 66 < 0.001 < 0.9 ** 65
+    base = [("v0", "2025-01-03", 500, 50), ("v1", "2025-01-04", 500, 50)]
+    for views, named in ((66, True), (65, False)):
+        days = [("v0", "2025-01-05", views // 2, 0), ("v1", "2025-01-06", views - views // 2, 0)]
+        assert bool(views_without_submissions(_days(base + days), forms())) is named
+        form = _cells([("v0", 0, 1000, 100), ("v1", 0, 1000, 100), ("solo", 0, views, 0)])
+        assert bool(views_without_submissions(form, forms())) is named

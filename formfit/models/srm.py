@@ -160,7 +160,7 @@ def _uncovered_days(cells: pd.DataFrame) -> tuple[pd.Series, list[Notice]]:
         views = int(part["views"].sum())
         days = int(((part.index.max() - part.index.min()).days + 1) if len(part) else 0)
         expected = views * rate
-        if days < 2 or not expected > -float(np.log(SILENT_ALPHA)):
+        if days < 2 or not _silent(views, rate):
             continue
         keep &= ~(day.isin(part.index)).to_numpy()
         edge = (first if side == "before" else last).date()
@@ -188,6 +188,8 @@ def _lowest_rate(counts: pd.DataFrame) -> float | None:
 
 
 def _silent(views: int, rate: float | None) -> bool:
+    """Whether no submission in ``views`` views, each converting at ``rate``, has chance
+    (1 - rate)^views below SILENT_ALPHA: the one rule of both checks."""
     return rate is not None and rate > 0 and views > 0 and (
         views * float(np.log1p(-min(rate, 1 - 1e-12))) < float(np.log(SILENT_ALPHA)))
 
