@@ -46,7 +46,8 @@ class FieldValues:
         distinct value once."""
         import pyarrow as pa
 
-        if cls.mostly_distinct(values):
+        head = values.iloc[:_PROBE]
+        if len(head) and head.nunique() > len(head) // 2:
             # mostly distinct (an e-mail or phone column): hashed on every core instead of
             # Arrow's one-thread text hash table, the same codes (formfit.cells.keys)
             codes, distinct = factorize_text(values)
@@ -60,14 +61,6 @@ class FieldValues:
                      np.where(labels == "junk", JUNK_CLASS, BLANK_CLASS)).astype(np.int8),
             np.int8(BLANK_CLASS))
         return cls(np.asarray(codes, dtype=np.int64), uniq, unique_class)
-
-    @staticmethod
-    def mostly_distinct(values: pd.Series) -> bool:
-        """Whether the leading values are mostly distinct (an e-mail or phone column): such a
-        column is hashed on every core, and its factorisation holds far more memory than a
-        few-level one's (350 MB at 2.3M e-mails)."""
-        head = values.iloc[:_PROBE]
-        return bool(len(head)) and int(head.nunique()) > len(head) // 2
 
     @classmethod
     def missing(cls, n: int) -> FieldValues:
