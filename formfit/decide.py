@@ -15,7 +15,8 @@ protected       the forms config protects the field; always, whatever the data s
 drop            evidence is randomized, observational or aliased (never ``none``) and removing
                 it costs sales no more than ``m``, with 95% confidence, held jointly over the
                 run with Holm: per field the one-sided non-inferiority p-value
-                ``p = P(Z > (est + m) / se)``, ``se`` = lower CI half-width / 1.959964,
+                ``p = P(T > (est + m) / se)``, ``se`` = lower CI half-width over the
+                interval's own 97.5% quantile (t with its degrees of freedom, or normal),
                 Holm-adjusted over every unprotected field (one per aliased group) with
                 such evidence, known numbers and a known margin; drop when adjusted
                 ``p < 0.025``. Protected fields are not in the family: they are never
@@ -177,18 +178,30 @@ def plan_from(baseline_wins_per_1k: float | None, margin_wins_per_1k: float | No
 
 
 def noninferiority_p(est: Estimate, margin: float) -> float | None:
-    """One-sided p of H0 "removing costs at least ``margin``": P(Z > (est + m) / se).
+    """One-sided p of H0 "removing costs at least ``margin``": P(T > (est + m) / se), in the
+    distribution the interval was built from (t with ``est.df`` degrees of freedom when it
+    has them, else normal).
 
-    ``se`` is the lower half-width of the 95% interval / 1.959964, so that p < 0.025 exactly when
-    the interval's lower end is above ``-margin`` (asymmetric intervals included).
+    ``se`` is the lower half-width of the 95% interval over that distribution's 97.5% quantile,
+    so that p < 0.025 exactly when the interval's lower end is above ``-margin`` (asymmetric
+    intervals included). Below 0.025 (Holm's thresholds) the tail is the same distribution's:
+    a normal tail on a t interval of 6 degrees of freedom made Holm's 0.025/5 a 0.009 chance.
     """
     if not est.known:
         return None
     assert est.estimate is not None and est.ci_low is not None
-    se = (est.estimate - est.ci_low) / Z975
+    df = est.df
+    if df is None:
+        se = (est.estimate - est.ci_low) / Z975
+        if not se > 0 or not math.isfinite(se):
+            return None
+        return 0.5 * math.erfc((est.estimate + margin) / se / math.sqrt(2.0))
+    from scipy import stats
+
+    se = (est.estimate - est.ci_low) / float(stats.t.ppf(0.975, df))
     if not se > 0 or not math.isfinite(se):
         return None
-    return 0.5 * math.erfc((est.estimate + margin) / se / math.sqrt(2.0))
+    return float(stats.t.sf((est.estimate + margin) / se, df))
 
 
 def _drop_p(f: FieldResult, margin: float) -> float | None:

@@ -59,6 +59,9 @@ class Estimate:
     p_value: float | None = None
     code: str | None = None  # why it is null, or a caveat: NO_VARIATION, NO_VIEWS, ...
     with_p: bool = True  # conversion_pp / win_rate_pp carry a p-value key; the others do not
+    # degrees of freedom of the t quantile behind the interval (None: normal). Not in the JSON:
+    # the drop rule's one-sided p-value needs it to stay exact under Holm (formfit.decide)
+    df: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"estimate": self.estimate, "ci_low": self.ci_low,

@@ -205,6 +205,26 @@ def test_asymmetric_interval_uses_its_lower_half_width() -> None:
     assert p == pytest.approx(0.025, abs=1e-9)
 
 
+@pytest.mark.parametrize("df", [3.0, 6.0, 29.0])
+def test_t_interval_p_value_keeps_its_level_below_holm_thresholds(df: float) -> None:
+    """An interval built from t(df) gets its one-sided p from t(df) too: at the margin, the
+    chance of p < 0.025/k is 0.025/k (a normal tail made it 0.009 for k = 5, df = 6), and
+    p < 0.025 is still exactly "the lower end is above -m"."""
+    from scipy import stats
+
+    q = float(stats.t.ppf(0.975, df))
+    assert noninferiority_p(Estimate(0.0, -q, q, df=df), q) == pytest.approx(0.025)
+    rng = np.random.default_rng(7)
+    n, alpha, margin, se = 20_000, 0.025 / 5, 0.5, 1.0
+    # true effect exactly at -margin; estimate and its standard error as a t(df) study gives
+    est = -margin + se * rng.standard_normal(n)
+    se_hat = se * np.sqrt(rng.chisquare(df, n) / df)
+    p = np.array([noninferiority_p(Estimate(e, e - q * s, e + q * s, df=df), margin)
+                  for e, s in zip(est, se_hat, strict=True)])
+    rate = float(np.mean(p < alpha))
+    assert rate == pytest.approx(alpha, abs=3 * np.sqrt(alpha / n) + 1e-4)
+
+
 def test_parse_margin() -> None:
     assert parse_margin("2%") == ("relative", 0.02)
     assert parse_margin(" 10 % ") == ("relative", 0.1)

@@ -67,4 +67,5 @@ def interval(est: float, se: float, df: float | None, scale: float,
         p = float(2 * (stats.t.sf(z, df) if df is not None else stats.norm.sf(z)))
     else:
         p = 1.0 if e == 0 else 0.0
-    return Estimate(estimate=e, ci_low=e - q * s, ci_high=e + q * s, p_value=p, code=code)
+    return Estimate(estimate=e, ci_low=e - q * s, ci_high=e + q * s, p_value=p, code=code,
+                    df=df)

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import stats
 
 from formfit.cells.leads import LeadCells
 from formfit.inputs import FormsConfig, Notice
@@ -161,17 +161,14 @@ def _inflate(eff: FieldEffect, rel_var: float, with_p: bool) -> FieldEffect:
         return eff if with_p else replace(eff, estimate=replace(e, p_value=None, with_p=False))
     assert e.estimate is not None and e.ci_high is not None
     se = float(np.sqrt(eff.se ** 2 + e.estimate ** 2 * rel_var))
-    q = (e.ci_high - e.estimate) / eff.se if eff.se > 0 else Z95
+    df = e.df
+    q = float(stats.t.ppf(0.975, df)) if df is not None else Z95
     p = None
     if with_p:
         z = abs(e.estimate) / se if se > 0 else np.inf
-        if q > Z95 + 1e-9:
-            df = optimize.brentq(lambda d: float(stats.t.ppf(0.975, d)) - q, 1.0, 1e7)
-            p = float(2 * stats.t.sf(z, df))
-        else:
-            p = float(2 * stats.norm.sf(z))
+        p = float(2 * (stats.t.sf(z, df) if df is not None else stats.norm.sf(z)))
     est = Estimate(estimate=e.estimate, ci_low=e.estimate - q * se, ci_high=e.estimate + q * se,
-                   p_value=p, code=e.code, with_p=with_p)
+                   p_value=p, code=e.code, with_p=with_p, df=df)
     return replace(eff, estimate=est, se=se)
 
 
