@@ -371,6 +371,9 @@ def _group_verdict(members: list[FieldResult], ctx: FieldContext, m: float | Non
         code = "TEST_NOT_ESTIMABLE"
     elif m is None:
         code = "TEST_NO_MARGIN"
+    elif any(f.protected for f in members) and w.ci_low is not None and w.ci_low > -m:
+        # within the margin, but only together with a protected field: not uncertain, locked
+        code = "TEST_LOCKED_BY_PROTECTED"
     else:
         code = "TEST_TOO_UNCERTAIN"
     return "test", code, data, plan

@@ -174,7 +174,18 @@ def test_aliased_group_with_a_protected_member_is_never_dropped() -> None:
     name = make_field("name", aliased_with=("email",), q=0.5, **joint)  # type: ignore[arg-type]
     out = decide([email, name], context={"email": CTX, "name": CTX})
     assert [o.verdict for o in out] == ["protected", "test"]
-    assert "protected" in out[1].reason_text
+    # the interval is well within the margin: the reason is the lock, not uncertainty
+    assert out[1].reason_code == "TEST_LOCKED_BY_PROTECTED"
+    assert "too uncertain" not in out[1].reason_text
+    assert ("email is protected and no form shows name without it: test a variant without "
+            "name that keeps email") in out[1].reason_text
+    # wide enough to reach past the margin: uncertain, as before
+    wide = dict(evidence="aliased", wins=(0.0, -5.0, 5.0), conv=(1.0, 0.2, 1.8))
+    email = make_field("email", aliased_with=("name",), protected=True, **wide)  # type: ignore[arg-type]
+    name = make_field("name", aliased_with=("email",), q=0.5, **wide)  # type: ignore[arg-type]
+    out = decide([email, name], context={"email": CTX, "name": CTX})
+    assert out[1].reason_code == "TEST_TOO_UNCERTAIN"
+    assert "cannot be dropped without email, which is protected" in out[1].reason_text
 
 
 def test_holm_holds_drops_together() -> None:

@@ -11,6 +11,7 @@ KEEP_UNMEASURED_PREDICTIVE              never removed, but its values predict wi
 MAKE_OPTIONAL_COSTLY_BUT_PREDICTIVE     required, costs submissions, values predict winning
 TEST_TOO_UNCERTAIN                      interval too wide to call against the margin
 TEST_NO_MARGIN                          a relative margin without a baseline
+TEST_LOCKED_BY_PROTECTED                within the margin, but only with a protected partner
 TEST_WINS_UNKNOWN                       conversion effect known, wins effect not
 TEST_NOT_ESTIMABLE                      no effect could be estimated
 TEST_UNMEASURED                         never removed, values not clearly predictive
@@ -170,6 +171,13 @@ def _core(code: str, subject: str, it: str, data: Mapping[str, Any],
         why = f"The effect of removing {subject} could not be estimated"
     elif code == "TEST_NO_MARGIN":
         why = _wins(subject, data) + ", and the relative margin cannot be applied"
+    elif code == "TEST_LOCKED_BY_PROTECTED":
+        locked = list(data.get("locked") or [])
+        own = [g for g in data.get("group") or [] if g not in locked]
+        are, them = ("is", "it") if len(locked) == 1 else ("are", "them")
+        return (f"{_wins(subject, data)}, within {mtxt}, but {names(locked)} {are} protected "
+                f"and no form shows {names(own)} without {them}: test a variant without "
+                f"{names(own)} that keeps {names(locked)}{_plan(plan, data)}")
     else:  # TEST_TOO_UNCERTAIN and any code this version does not know
         why = _wins(subject, data) + f": too uncertain to call against {mtxt}"
     if plan is not None and plan.feasible is False:
@@ -195,7 +203,7 @@ def reason_sentence(f: FieldResult) -> str:
     else:
         text = _core(code, subject, "them" if partners else "it", data, f.test_plan)
         locked = list(data.get("locked") or [])
-        if locked:
+        if locked and code != "TEST_LOCKED_BY_PROTECTED":  # that sentence says it already
             text += (f" (it cannot be dropped without {names(locked)}, which "
                      f"{'is' if len(locked) == 1 else 'are'} protected)")
     if partners:
