@@ -108,6 +108,9 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
         wins_effects = win_effects(
             outcomes.cells, outcomes.timing, cells, forms=inputs.forms, fields=fields,
             horizon_days=outcomes.horizon_days,
+            # one kind of evidence per field: its won deals from the comparison its
+            # conversion effect rests on, or null until that comparison's deals are in
+            tiers={f: e.tier for f, e in conv.items() if e.tier},
             info={"horizon_basis": outcomes.horizon_basis, "maturity_window": outcomes.window,
                   "held_out": dict(outcomes.held_out), "revenue_cap": outcomes.revenue_cap,
                   # Aalen-Johansen P(won within h) per form and version beside the maturity

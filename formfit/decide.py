@@ -345,7 +345,7 @@ def _group_verdict(members: list[FieldResult], ctx: FieldContext, m: float | Non
     evaluated = de.evidence in EVALUATED
     known = evaluated and w.known and m is not None
     data: dict[str, Any] = {"wins_per_1k": _est(w), "conversion_pp": _est(c), "margin": m,
-                            "q": q}
+                            "q": q, "wins_code": w.code}
 
     if known and p_adj is not None and p_adj < ALPHA_DROP:
         return "drop", "DROP_WITHIN_MARGIN", data, None

@@ -98,7 +98,7 @@ forms of one block at once)::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,6 +140,9 @@ class FieldEffect:
     # the randomized experiments the estimate rests on (formfit.watch widens their intervals
     # when they are watched)
     experiments: tuple[str, ...] = ()
+    # the kind of comparison the blocks behind it are ("randomized" or "observational"; None:
+    # none was made). Aliasing is about which fields can be told apart, not about this.
+    tier: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"field": self.field, "evidence": self.evidence,
@@ -257,7 +260,7 @@ def _combine(f: str, parts: list[_Part], trials: str, scale: float) -> FieldEffe
             basis += "; every trial on one side had the same outcome, so no interval exists"
         return FieldEffect(field=f, evidence=p0.evidence, aliased_with=partners,
                            group=p0.group if partners else (), estimate=null_estimate(null_code),
-                           basis=basis)
+                           basis=basis, tier=p0.block.spec.kind)
     total = sum(p.trials for p in good)
     est = sum(p.trials * (p.estimate or 0.0) for p in good) / total
     var = sum((p.trials / total) ** 2 * (p.var or 0.0) for p in good)
@@ -280,7 +283,18 @@ def _combine(f: str, parts: list[_Part], trials: str, scale: float) -> FieldEffe
                        group=first.group if partners else (),
                        estimate=interval(est, se, df, scale, code), basis=basis,
                        se=se * scale, baseline=base * scale, trials=total,
-                       experiments=experiments)
+                       experiments=experiments, tier=first.block.spec.kind)
+
+
+def _not_mature(f: str, kind: str, trials: str) -> FieldEffect:
+    """A field whose other measures rest on a ``kind`` of comparison these cells do not hold:
+    the win models' cells leave out days too young to judge (and a block needs enough days),
+    so a young experiment has conversion but not yet won deals."""
+    what = ("randomized experiment" if kind == "randomized" else "before/after comparison")
+    basis = (f"{kind}: the {what} its conversion effect rests on has too few {_word(trials)} "
+             "old enough for their deals to be judged yet; no other comparison stands in for it")
+    return FieldEffect(f, kind, (), (), null_estimate("NOT_MATURE"), basis,  # type: ignore[arg-type]
+                       tier=kind)
 
 
 def _none_effect(f: str, prep_frame: pd.DataFrame, presence: np.ndarray, fields: Sequence[str],
@@ -307,8 +321,18 @@ def _none_effect(f: str, prep_frame: pd.DataFrame, presence: np.ndarray, fields:
 
 def drop_effects(cells: pd.DataFrame, *, successes: str, trials: str, forms: FormsConfig,
                  fields: Sequence[str], segments: Sequence[str] = (), scale: float = 100.0,
-                 time_control: bool = True, se_method: SeMethod = "auto") -> EffectsFit:
-    """Per-field drop effects on P(successes / trials), scaled; see the module docstring."""
+                 time_control: bool = True, se_method: SeMethod = "auto",
+                 tiers: Mapping[str, str] | None = None, noun: str | None = None
+                 ) -> EffectsFit:
+    """Per-field drop effects on P(successes / trials), scaled; see the module docstring.
+
+    ``tiers`` pins a field to the kind of comparison another measure of it rests on (the win
+    models take conversion's): where these cells hold no such comparison, the effect is null
+    (``NOT_MATURE``), never taken from a weaker kind. A field's measures then rest on one
+    kind of evidence, the one its label names. ``noun``: what the trials are, in the texts
+    and null codes (the win models' trials are a column ``eff``: leads or views weighted by
+    their completion)."""
+    word = noun or trials
     prep = prepare(cells, successes=successes, trials=trials, forms=forms, segments=segments)
     notices = list(prep.notices)
     specs, plan_notices = plan_blocks(prep, time_control=time_control)
@@ -323,18 +347,22 @@ def drop_effects(cells: pd.DataFrame, *, successes: str, trials: str, forms: For
             if part.code == "SEPARATION":
                 notices.append(Notice("SEPARATION", (
                     f"{f}: in {spec.focal} every trial on one side of the comparison had the "
-                    f"same outcome ({successes} per {_word(trials)}), so its drop effect has no "
+                    f"same outcome ({successes} per {_word(word)}), so its drop effect has no "
                     "finite interval; gather more data or run a test."),
                     {"field": f, "block": spec.id}))
         model_blocks.append(block_model(d, fit, status, se_method, prep.patterns))
     effects: dict[str, FieldEffect] = {}
     for f in fields:
-        tiers = parts.get(f, {})
-        chosen = tiers.get("randomized") or tiers.get("observational")
+        by_kind = parts.get(f, {})
+        want = (tiers or {}).get(f)
+        chosen = (by_kind.get(want) if want is not None else
+                  by_kind.get("randomized") or by_kind.get("observational"))
         if chosen:
-            effects[f] = _combine(f, chosen, trials, scale)
+            effects[f] = _combine(f, chosen, word, scale)
+        elif want is not None:
+            effects[f] = _not_mature(f, want, word)
         else:
-            effects[f] = _none_effect(f, prep.frame, prep.presence, prep.fields, trials)
+            effects[f] = _none_effect(f, prep.frame, prep.presence, prep.fields, word)
     model = {"successes": successes, "trials": trials, "scale": scale, "se_method": se_method,
              "min_clusters": MIN_CLUSTERS, "min_clusters_randomized": MIN_CLUSTERS_RANDOMIZED,
              "method": "binomial logit GLM on cells, average marginal effect, delta method",

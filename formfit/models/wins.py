@@ -195,12 +195,14 @@ def _overlap(a: Estimate, b: Estimate) -> bool:
 def win_effects(lc: LeadCells | None, timing: WinTiming | None,
                 view_cells: pd.DataFrame | None, *, forms: FormsConfig, fields: Sequence[str],
                 horizon_days: int | None, info: Mapping[str, Any] | None = None,
-                ) -> WinEffects:
+                tiers: Mapping[str, str] | None = None) -> WinEffects:
     """Win rate, wins per 1,000 views and revenue per 1,000 views of removing each field.
 
     ``lc``: lead cells (None without outcomes); ``timing``: completion factors (None without
     dated wins); ``view_cells``: views per (form_id, version, date, segments); ``info``:
-    JSON-ready facts to carry in the model dict (held-out counts and the like).
+    JSON-ready facts to carry in the model dict (held-out counts and the like); ``tiers``: the
+    kind of comparison each field's conversion effect rests on, which its win effects must
+    rest on too (:func:`formfit.models.effects.drop_effects`).
     """
     from formfit.models.effects import drop_effects
 
@@ -235,7 +237,7 @@ def win_effects(lc: LeadCells | None, timing: WinTiming | None,
                                                ).to_numpy(dtype=float))
         lw_rel = 0.0
     wr_fit = drop_effects(lw, successes="wins", trials="eff", forms=forms, fields=fields,
-                          scale=100.0)
+                          scale=100.0, tiers=tiers, noun="leads")
     notices += wr_fit.notices
     win_rate = {f: _inflate(e, lw_rel, True) for f, e in wr_fit.effects.items()}
     model["win_rate"] = wr_fit.model | {"completion_rel_var": lw_rel,
@@ -273,7 +275,7 @@ def win_effects(lc: LeadCells | None, timing: WinTiming | None,
         used, capped_v = effective(v, "views", comp)
         wv_rel = _rel_var(used, "views", _age(used, lc.as_of), timing) if dated else 0.0
         wv_fit = drop_effects(used, successes="wins", trials="eff", forms=forms,
-                              fields=fields, scale=1000.0)
+                              fields=fields, scale=1000.0, tiers=tiers, noun="views")
         notices += wv_fit.notices
         wv_model = wv_fit.model | {"completion_rel_var": wv_rel, "wins_capped_cells": capped_v,
                                    "cells": "view cells per (form, version, day)",
@@ -327,7 +329,8 @@ def _maturity_check(mature: pd.DataFrame, forms: FormsConfig, fields: Sequence[s
     rows: dict[str, Any] = {}
     if len(mature) and float(mature["wins"].sum()) > 0:
         fit = drop_effects(mature, successes="wins", trials="views", forms=forms,
-                           fields=list(fields), scale=1000.0)
+                           fields=list(fields), scale=1000.0,
+                           tiers={f: m.tier for f, m in main.items() if m.tier})
         for f, e in fit.effects.items():
             est = replace(e.estimate, p_value=None, with_p=False)
             out[f] = est

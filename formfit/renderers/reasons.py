@@ -164,6 +164,10 @@ def _core(code: str, subject: str, it: str, data: Mapping[str, Any],
         why = unmeasured + ", and " + (
             f"its values do not clearly predict winning (q {q})" if data.get("q") is not None
             else "whether its values predict winning is unknown")
+    elif code == "TEST_WINS_UNKNOWN" and data.get("wins_code") == "NOT_MATURE":
+        why = (f"Removing {subject} would bring {_conversion(data)}, but its effect on won "
+               "deals is not known yet: the leads of the comparison that measured it are too "
+               "young for their deals to be judged")
     elif code == "TEST_WINS_UNKNOWN":
         why = (f"Removing {subject} would bring {_conversion(data)}, but its effect on won "
                "deals is unknown")

@@ -46,6 +46,8 @@ PLAIN: dict[str, str] = {
     "NO_SUCCESSES": "no wins",
     "NO_FAILURES": "no losses",
     "NO_JUDGED_LEADS": "no leads old enough to judge",
+    "NOT_MATURE": "its comparison's deals are too young to judge yet",
+    "NO_LEADS": "no leads",
     "NO_MATURITY_WINDOW": "no maturity window (no submission dates)",
     "NO_SUBMISSION_DATE": "no submission dates",
     "NO_TIME_CONTROL": "no time control",
