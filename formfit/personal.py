@@ -13,16 +13,17 @@ values of a field in ``win_rate_by_value``) passes its values through here:
   - a phone number: a run of 7 or more digits with a phone's marks (spaces, dots, dashes,
     parentheses, a leading +), or 10 or more plain digits; not a date, a time, a range of a
     dropdown ("1000-4999", "2020-2025") or a round amount ("1 000 000");
-  - a person's name: two or three capitalised words, the first a first name and the last a
-    surname of the US Census lists (the ``names`` package: "Referred by Susan Harris",
-    "Dr. Wei Zhang"); a given name no list holds before one of the 1,000 commonest surnames
-    ("Priya Smith"), or a census first name before a word no list holds ("Mark
-    Raghunathan"); words none of which is an English word (SCOWL's list, formfit/wordlists)
-    while one is a census name ("via Priya Harris"); and, as the whole value, two or three
-    capitalised words none of which is an English word or starts a place's name ("Priya
-    Raghunathan"). So dropdown answers ("Google Search", "Trade Show", "Word Of Mouth",
-    "Vice President", "Closed Won"), countries and cities ("United States", "Los Angeles",
-    "Hong Kong") stay visible; a city of two words neither list knows may not.
+  - a person's name: two or three capitalised words, the first a first name and the last a surname
+    of the US Census lists (the ``names`` package: "Referred by Susan Harris", "Dr. Wei Zhang"); a
+    title before a capitalised word ("Mr Wang"); a user name made of a census first name and surname
+    ("jane.doe"); a given name no list holds before one of the 1,000 commonest surnames ("Priya
+    Smith"), or a census first name before a word no list holds ("Mark Raghunathan"); words none of
+    which is an English word (SCOWL's list, formfit/wordlists) while one is a census name ("via
+    Priya Harris"); and, as the whole value, two or three capitalised words none of which is an
+    English word or starts a place's name ("Priya Raghunathan"). So dropdown answers ("Google
+    Search", "Trade Show", "Word Of Mouth", "Vice President", "Closed Won"), countries and cities
+    ("United States", "Los Angeles", "Hong Kong") stay visible; a city of two words neither list
+    knows may not.
 
 * :func:`shown` is the single bad value an error quotes ("row 32: submitted_at ... is not a
   date"): stricter, since the row and column already say where to look, it also withholds any
@@ -208,11 +209,17 @@ def looks_like_name(text: str) -> bool:
     name ("Priya Raghunathan"). One word is no full name ("India", "June" and "Austin" are
     first names too); "Art Director", "Will call" and "Closed Won" end in no surname or mix
     styles; "Mark Twain", "Trade Show" and "New York" hold an English word or a known
-    place."""
+    place. A title before a capitalised word ("Mr Wang") and a first-name.surname user name
+    ("jane.doe") are names too."""
     t = text.strip()
     words = _words(t)
+    titled = False
     while words and _key(words[0]) in _HONORIFICS:
-        words = words[1:]
+        words, titled = words[1:], True
+    if titled and words and _style(words[0]) in ("title", "upper"):
+        return True  # "Mr Wang", "Dr. Okafor": a title is only ever put before a person
+    if _handle(t):
+        return True
     if words is not None and len(words) >= 2:
         # a name is typed in one style: "Will call" and "Bill me" are phrases
         if len({_style(w) for w in words} - {"initial"}) == 1 and _census_pair(words):
@@ -221,6 +228,16 @@ def looks_like_name(text: str) -> bool:
             return True
     return any(_census_pair(window) or _half_known(window)
                or (_foreign_pair(window) and _any_census(window)) for window in _windows(t))
+
+
+_HANDLE = re.compile(r"^([^\W\d_]{2,})[._]([^\W\d_]{2,})$")
+
+
+def _handle(text: str) -> bool:
+    """A user name made of a first name and a surname ("jane.doe", "John_Smith"): an email
+    address's local part, which names its owner as the address does."""
+    m = _HANDLE.match(text)
+    return m is not None and _census_pair([m.group(1), m.group(2)])
 
 
 def _style(word: str) -> str:

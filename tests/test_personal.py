@@ -110,7 +110,10 @@ CONTAINS_NAME = ["Referred by Susan Harris", "referred by: Susan Harris.",
                  "Ask for Dr. Wei Zhang", "Priya Raghunathan", "Dr. Priya Raghunathan",
                  "Mateo Tanaka", "Priya Smith", "Mark Raghunathan", "Al Okafor", "Hong Nguyen",
                  "Talked to Priya Harris at the booth", "REFERRED BY SUSAN HARRIS",
-                 "Susan J. Harris", "Priya Young"]
+                 "Susan J. Harris", "Priya Young",
+                 # a title before one capitalised word, and first.last user names
+                 "Mr Wang", "Dr. Okafor", "Mrs O'Brien", "Mx Lee", "Prof. Xu",
+                 "Mr. Smith referred me", "jane.doe", "john_smith", "Jane.Doe"]
 CONTAINS_EMAIL = ["SUSAN.HARRIS at acme dot com", "priya.r at gmail dot com",
                   "susan [at] acme", "susan (at) acme (dot) com", "mail me: susan@acme.example",
                   "susan @ acme.example", "priya.r at gmail.com", "susan at gmail.com"]
@@ -130,7 +133,9 @@ DROPDOWN = ["Google Search", "Trade Show", "Word Of Mouth", "United States", "Ne
             "1000-4999", "10000-49999", "2025", "2020-2025", "2025-01-31",
             "2025-01-31 10:30:00", "31/01/2025", "1 000 000", "1 000 000 - 5 000 000",
             "1234567.89", "$1,250,000", "2500000", "Q1 2025", "9:00-17:00",
-            "Saw your ad at forbes.com", "Met you at the Expo", "Please call me back."]
+            "Saw your ad at forbes.com", "Met you at the Expo", "Please call me back.",
+            "sales.team", "trade.show", "google.com", "www.google", "not.sure", "e.g", "Dr",
+            "Mr clean"]
 
 
 @pytest.mark.parametrize("value", CONTAINS_NAME)
