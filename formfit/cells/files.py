@@ -54,6 +54,23 @@ class EngineTable:
                 if names is None or n in names]
         return self.expr.select(cols)
 
+    def join_columns(self, target: str, parts: list[str], sep: str) -> None:
+        """Column ``target`` (a mapped name) becomes the values of the columns ``parts`` as
+        text joined by ``sep``, null where any part is blank: computed in the engine's own
+        expression, so that a scanned file and a warehouse table get the same key."""
+        import ibis
+
+        names = [str(c) for c in self.raw.frame.columns]
+        cols = list(self.expr.columns)
+        pieces = [self.expr[cols[names.index(p)]].cast("string") for p in parts]
+        joined: ir.StringValue = pieces[0]
+        for piece in pieces[1:]:
+            joined = joined.concat(sep, piece)
+        blank = ibis.or_(*[p.isnull() for p in pieces])
+        # mutate replaces the column where it stands: positions still match raw.frame's names
+        self.expr = self.expr.mutate(
+            **{cols[names.index(target)]: ibis.ifelse(blank, ibis.null("string"), joined)})
+
     def to_raw_table(self) -> RawTable:
         """Every row fetched into a RawTable (for inputs whose rows formfit needs: small
         aggregated views, or submissions and deals read from an engine)."""

@@ -22,7 +22,8 @@ Exclusion reasons in ``Inputs.accounting`` (``rows_read == rows_used + sum(exclu
 Notice codes: NO_SUBMISSION_DATES, MISSING_SUBMISSION_DATES, FORMS_INFERRED, EMPTY_COLUMNS,
 UNKNOWN_FORM, FIELD_NOT_IN_DATA, COLUMN_NOT_A_FIELD, FORM_WITHOUT_DATA, MISSING_VIEW_DATES,
 CONVERSION_FROM_SUBMISSIONS, NO_SESSION_MATCHES, UNMATCHED_OUTCOMES, SHARED_DEALS,
-NO_FORM_FIELDS, SETTING_NOT_USED.
+NO_FORM_FIELDS, SETTING_NOT_USED, SESSIONS_MAY_MERGE, SESSION_KEYS_DIFFER (a preset's
+``session_key``: formfit.io.sessions).
 Each carries its counts in ``details`` (``input``, ``rows``, ``columns``, ``form_ids`` ...).
 """
 
@@ -52,6 +53,7 @@ from formfit.io.presets import (
     preset_column_map,
 )
 from formfit.io.readers import RawTable, read_table
+from formfit.io.sessions import SessionKeys, apply_session_key
 from formfit.io.submissions import LeadKey, apply_constants, load_submissions
 from formfit.io.views import load_views
 from formfit.limits import using
@@ -202,6 +204,9 @@ def _load(settings: Settings, forms_file: FormsConfig | None, engine: Engine,
                                      table.role) + cmap
         used_map |= map_columns(table, cmap, settings.segments)
     settings = apply_preset(settings, tables)
+    sessions = (apply_session_key(load_preset(settings.preset), subs_raw, views_tab)
+                if settings.preset is not None else SessionKeys())
+    notices.extend(sessions.notices)
     apply_constants(subs_raw, settings.constants, settings.segments)
     key = choose_key(subs_raw, out_raw, dict(load_preset(settings.preset).role("outcomes").hints)
                      if settings.preset is not None else None)
@@ -229,7 +234,8 @@ def _load(settings: Settings, forms_file: FormsConfig | None, engine: Engine,
         notices.extend(_likely_segments(views_raw, subs.fields, settings))
         assert views_tab is not None
         with stage("Counting views"):
-            views = load_views(views_tab, settings, subs.forms, subs)
+            views = load_views(views_tab, settings, subs.forms, subs,
+                               join_sessions=sessions.join)
             engine.close()  # every input is read: the engine's memory goes back now
         view_counts, view_level = views.counts, views.level
         accounting["views"] = views.accounting

@@ -41,8 +41,11 @@ class ViewsLoad:
 
 
 def load_views(table: RawTable | EngineTable, settings: Settings, forms: FormsConfig,
-               subs: SubmissionsLoad) -> ViewsLoad:
+               subs: SubmissionsLoad, *, join_sessions: bool = True) -> ViewsLoad:
     """Validate and account for a views export and return counts per (form, day, segments).
+
+    ``join_sessions=False``: the submissions' session ids are not keyed as the views' are
+    (formfit.io.sessions), so submissions are counted from their file instead.
 
     Row-level views are grouped where they are held (:mod:`formfit.cells.views`); daily counts
     are already cells, so they are fetched and checked here.
@@ -60,7 +63,7 @@ def load_views(table: RawTable | EngineTable, settings: Settings, forms: FormsCo
         require(header, ["form_id", "viewed_at", *segments], extra_hint=hints)
     if not aggregated:
         return _row_level(None if isinstance(table, RawTable) else table, header, settings,
-                          forms, subs)
+                          forms, subs, join_sessions)
     if not isinstance(table, RawTable):
         table = table.to_raw_table()
     df = table.frame
@@ -121,7 +124,8 @@ def load_views(table: RawTable | EngineTable, settings: Settings, forms: FormsCo
 
 
 def _row_level(table: EngineTable | None, header: RawTable, settings: Settings,
-               forms: FormsConfig, subs: SubmissionsLoad) -> ViewsLoad:
+               forms: FormsConfig, subs: SubmissionsLoad, join_sessions: bool = True
+               ) -> ViewsLoad:
     """Row-level views, grouped into cells in the engine that holds them."""
     from formfit.cells.views import row_view_cells
 
@@ -133,7 +137,7 @@ def _row_level(table: EngineTable | None, header: RawTable, settings: Settings,
         table = from_raw_table(Engine(), header, InputRef("file", str(header.path)))
     all_subs = subs.all_submissions
     pairs = None
-    if "session_id" in all_subs.columns:
+    if "session_id" in all_subs.columns and join_sessions:
         # repeated pairs stay: the engine takes the distinct ones (pandas' drop_duplicates held
         # 0.4 GB at 2.3M submissions, just before the engine's own peak)
         pairs = all_subs[["form_id", "session_id"]].dropna().astype("str").reset_index(

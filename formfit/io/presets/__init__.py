@@ -19,6 +19,12 @@ contact in a submissions export and the deal in a deals export), so a preset may
              (Marketo's ``attributes`` -> "Form Fields"); the JSON column itself is dropped;
 ``hints``    advice added to the error when that input lacks a contract column.
 
+``session_key`` (top level) names the export columns whose values together identify a session
+when one of them alone is unique only within the others (GA4: ``ga_session_id`` is unique only
+per ``user_pseudo_id``). One of them is the column the preset maps to ``session_id``; where an
+input holds them all, its ``session_id`` becomes their values joined by ``.``, see
+:mod:`formfit.io.sessions`.
+
 Everything is applied in one place, :func:`prepare_table`, before any column is read.
 """
 
@@ -87,6 +93,7 @@ class Preset:
     blanks: tuple[str, ...] = ()  # values that mean "blank" (Marketo's null)
     dates: tuple[tuple[str, str], ...] = ()  # contract column -> strptime format
     roles: tuple[tuple[str, RolePreset], ...] = ()  # input role -> what holds for it only
+    session_key: tuple[str, ...] = ()  # export columns that identify a session together
 
     def role(self, name: str) -> RolePreset:
         return dict(self.roles).get(name) or RolePreset()
@@ -136,7 +143,22 @@ def load_preset(name: str) -> Preset:
         dates=tuple((str(e["column"]), str(e["format"])) for e in _entries(data, "dates")),
         roles=tuple((str(r), _role(str(r), d or {}))
                     for r, d in (data.get("roles") or {}).items()),
+        session_key=_session_key(data),
     )
+
+
+def _session_key(data: Any) -> tuple[str, ...]:
+    """The export columns of ``session_key:``: two or more, exactly one of which the preset's
+    common ``columns`` map to ``session_id`` (the key is written there)."""
+    parts = tuple(str(e["column"]) for e in _entries(data, "session_key"))
+    if not parts:
+        return ()
+    to_session = {fold(old) for old, new in _renames(data, "columns")
+                  if fold(new) == "session_id"}
+    if len(parts) < 2 or sum(fold(p) in to_session for p in parts) != 1:
+        raise ValueError("a preset's session_key names two or more columns, exactly one of "
+                         "which its columns map to session_id")
+    return parts
 
 
 def preset_column_map(preset: Preset, columns: Iterable[str],
