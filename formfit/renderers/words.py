@@ -67,6 +67,8 @@ PLAIN: dict[str, str] = {
     "SHARED_DEALS": "Deals shared by several leads",
     "NO_FORM_FIELDS": "No form fields found",
     "NO_SESSION_MATCHES": "No sessions matched",
+    "SESSIONS_MAY_MERGE": "Sessions of different users may merge",
+    "SESSION_KEYS_DIFFER": "Submissions not linked by session",
     "DEAL_SIZE_DIFFERS": "Deal size differs",
     "JOIN_RATE_MISMATCH": "Join rates differ",
     "WON_WITHOUT_CLOSE_DATE": "Won deals without a close date",
