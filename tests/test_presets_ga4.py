@@ -159,3 +159,17 @@ def test_session_key_is_declared_with_its_source() -> None:
                                                        {"column": "b", "source": "x"}]})
     with pytest.raises(ValueError, match="cites no source"):
         _session_key({"columns": cols, "session_key": [{"column": "a"}]})
+
+
+def test_unlinkable_submissions_that_outnumber_views_say_what_to_export(tmp_path: Path) -> None:
+    """Counted from their file, the submissions can outnumber GA4's views (consent, blockers):
+    the error then also says how to link them by session instead."""
+    (tmp_path / "views.csv").write_text(VIEWS)
+    (tmp_path / "subs.csv").write_text("email,form_id,submitted_at,session_id,company_size\n"
+                                       + "".join(f"p{i}@acme.com,f1,2025-01-01 10:01,"
+                                                 "1735700000,10\n" for i in range(5)))
+    res = runner.invoke(app, ["analyze", "--preset", "ga4", "-s", str(tmp_path / "subs.csv"),
+                              "--views", str(tmp_path / "views.csv"), "--format", "json"])
+    assert res.exit_code == 2
+    assert "fewer views than" in res.stderr and "user_pseudo_id" in res.stderr
+    assert "Traceback" not in res.stderr

@@ -148,7 +148,15 @@ def _row_level(table: EngineTable | None, header: RawTable, settings: Settings,
     notices = list(got.notices)
     if not got.converted_known:
         keys = ["form_id", "date", *settings.segments]
-        counts = _from_submissions(counts, subs, keys, header, notices)
+        try:
+            counts = _from_submissions(counts, subs, keys, header, notices)
+        except InputError as err:
+            if join_sessions or "session_id" not in all_subs.columns:
+                raise
+            # the submissions have session ids, keyed unlike the views' (SESSION_KEYS_DIFFER)
+            raise InputError(err.message, f"{err.hint} Or export the views' other session "
+                             "key columns (GA4: user_pseudo_id) with the submissions, so that "
+                             "they are linked to views by session.") from None
     notices.extend(_fewer_views_than_submissions(counts, all_subs))
     return ViewsLoad(counts, "row", got.accounting, notices)
 
