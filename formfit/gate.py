@@ -17,6 +17,10 @@ after) and judges each change with a policy: one rule per kind of change, each a
 | joint_unjudged         | ... and the evidence cannot judge them as one change      | warning |
 | added_field            | a field added (with its measured conversion cost)         | warning |
 | made_required / made_optional / form_added / form_removed / experiment_changed | listed | notice |
+| form_renamed           | a form removed and a new one added in its place: the new  | notice  |
+|                        | form is judged as a change of the old (every rule above)  |         |
+| form_added_protected   | a new (or renamed) form lacks a protected field that the  | error   |
+|                        | base shows on some form                                   |         |
 | experiment_invalid     | a designed/running experiment the head adds or changes is | error   |
 |                        | unsound: traffic not summing to 1, arms differing in a    |         |
 |                        | field not designed, a protected field not in every arm    |         |
@@ -54,6 +58,7 @@ RULES: dict[str, Level] = {
     "joint_harm": "error", "joint_unsure": "warning", "joint_ok": "notice",
     "joint_unjudged": "warning", "added_field": "warning", "made_required": "notice",
     "made_optional": "notice", "form_added": "notice", "form_removed": "notice",
+    "form_renamed": "notice", "form_added_protected": "error",
     "experiment_changed": "notice", "experiment_invalid": "error",
     "experiment_planned": "notice", "policy_changed": "notice",
     "evidence_stale": "warning", "evidence_forms": "warning", "evidence_schema": "warning",
@@ -124,20 +129,22 @@ def _wins(f: FieldResult) -> dict[str, Any]:
 
 
 def _removal(j: _Judge, fid: str, name: str, ev: AnalysisResult,
-             by_field: Mapping[str, FieldResult], protected: Mapping[str, str]) -> None:
+             by_field: Mapping[str, FieldResult], protected: Mapping[str, str],
+             **renamed: str) -> None:
     line = j.head.marks.fields_list.get(fid) or j.head.marks.of_form(fid)
     f = by_field.get(name)
     if name in protected or (f is not None and (f.protected or f.verdict == "protected")):
         reason = protected.get(name) or (f.reason if f is not None else "")
-        j.add("removed_protected", fid, (name,), line, reason=reason)
+        j.add("removed_protected", fid, (name,), line, reason=reason, **renamed)
     elif f is None:
         j.add("removed_unknown", fid, (name,), line, as_of=ev.as_of,
-              known_fields=len(ev.fields))
+              known_fields=len(ev.fields), **renamed)
     elif f.verdict in ("keep", "make_optional", "drop"):
-        j.add(f"removed_{f.verdict}", fid, (name,), line, reason=f.reason, **_wins(f))
+        j.add(f"removed_{f.verdict}", fid, (name,), line, reason=f.reason, **_wins(f),
+              **renamed)
     else:
         plan = f.test_plan
-        j.add("removed_test", fid, (name,), line, reason=f.reason, **_wins(f),
+        j.add("removed_test", fid, (name,), line, reason=f.reason, **_wins(f), **renamed,
               basis=f.drop_effect.basis,
               views_per_arm=plan.views_per_arm if plan else None,
               days=plan.days if plan else None,
@@ -159,38 +166,38 @@ def _margin(settings: Mapping[str, Any], baseline: float) -> float:
 
 
 def _joint(j: _Judge, fid: str, current: tuple[str, ...], removed: list[str],
-           ev: AnalysisResult) -> None:
+           ev: AnalysisResult, was: str, **renamed: str) -> None:
     from formfit.models.joint import form_change
 
     line = j.head.marks.fields_list.get(fid) or j.head.marks.of_form(fid)
     fit = (ev.models.get("wins") or {}).get("wins_per_1k_views") or {}
-    try:
-        found = form_change(fit, fid, current, removed=removed)
+    try:  # the evidence knows the form by its base id (``was``, the old name of a rename)
+        found = form_change(fit, was, current, removed=removed)
     except (KeyError, TypeError, ValueError, IndexError):  # hand-edited model blocks
         found = None
     if found is None:
-        j.add("joint_unjudged", fid, tuple(removed), line)
+        j.add("joint_unjudged", fid, tuple(removed), line, **renamed)
         return
     est, lo, hi, base = found
     m = _margin(ev.settings, base)
     rule = "joint_harm" if hi < 0 else "joint_ok" if lo > -m else "joint_unsure"
     j.add(rule, fid, tuple(removed), line, estimate=est, ci_low=lo, ci_high=hi,
-          baseline=base, margin=m)
+          baseline=base, margin=m, **renamed)
 
 
 def _addition(j: _Judge, fid: str, current: tuple[str, ...], name: str, ev: AnalysisResult,
-              by_field: Mapping[str, FieldResult]) -> None:
+              by_field: Mapping[str, FieldResult], was: str, **renamed: str) -> None:
     from formfit.models.joint import form_change
 
     line = j.head.marks.of_field(fid, name)
     try:
-        found = form_change(ev.models.get("conversion") or {}, fid, current, added=[name])
+        found = form_change(ev.models.get("conversion") or {}, was, current, added=[name])
     except (KeyError, TypeError, ValueError, IndexError):
         found = None
     if found is not None:
         est, lo, hi, _ = found
         j.add("added_field", fid, (name,), line, measured="this_form", estimate=est,
-              ci_low=lo, ci_high=hi)
+              ci_low=lo, ci_high=hi, **renamed)
         return
     f = by_field.get(name)
     conv = f.drop_effect.conversion_pp if f is not None else None
@@ -199,34 +206,98 @@ def _addition(j: _Judge, fid: str, current: tuple[str, ...], name: str, ev: Anal
         # the drop effect's mirror: showing the field changes conversion by -(drop effect)
         j.add("added_field", fid, (name,), line, measured="other_forms",
               estimate=-conv.estimate, ci_low=-conv.ci_high, ci_high=-conv.ci_low,
-              forms=list(f.forms), evidence=f.drop_effect.evidence)
+              forms=list(f.forms), evidence=f.drop_effect.evidence, **renamed)
     else:
-        j.add("added_field", fid, (name,), line, measured=None)
+        j.add("added_field", fid, (name,), line, measured=None, **renamed)
 
 
 def _form_changes(j: _Judge, fid: str, base: FormsDocument, ev: AnalysisResult,
-                  by_field: Mapping[str, FieldResult], protected: Mapping[str, str]) -> None:
-    (b_fields, b_opt) = _latest(base.config)[fid]
+                  by_field: Mapping[str, FieldResult], protected: Mapping[str, str],
+                  was: str | None = None) -> None:
+    """The change of form ``fid`` from the base to the head; ``was`` is its base id when
+    the head renames it (the findings then carry ``renamed_from``)."""
+    was = was or fid
+    renamed = {"renamed_from": was} if was != fid else {}
+    (b_fields, b_opt) = _latest(base.config)[was]
     (a_fields, a_opt) = _latest(j.head.config)[fid]
     removed = [f for f in b_fields if f not in a_fields]
     for name in removed:
-        _removal(j, fid, name, ev, by_field, protected)
+        _removal(j, fid, name, ev, by_field, protected, **renamed)
     if len(removed) > 1:
-        _joint(j, fid, b_fields, removed, ev)
+        _joint(j, fid, b_fields, removed, ev, was, **renamed)
     for name in (f for f in a_fields if f not in b_fields):
-        _addition(j, fid, b_fields, name, ev, by_field)
+        _addition(j, fid, b_fields, name, ev, by_field, was, **renamed)
     marks = j.head.marks
     for name in (f for f in a_fields if f in b_fields):
         if name in a_opt and name not in b_opt:
             line = marks.optional_item.get((fid, name.casefold())) or marks.of_field(fid, name)
-            j.add("made_optional", fid, (name,), line)
+            j.add("made_optional", fid, (name,), line, **renamed)
         elif name in b_opt and name not in a_opt:
-            j.add("made_required", fid, (name,), marks.of_field(fid, name))
-    old, new = base.config.forms[fid], j.head.config.forms[fid]
+            j.add("made_required", fid, (name,), marks.of_field(fid, name), **renamed)
+    old, new = base.config.forms[was], j.head.config.forms[fid]
     if (old.experiment, old.traffic) != (new.experiment, new.traffic):
         j.add("experiment_changed", fid, (), marks.of_form(fid),
               old_experiment=old.experiment, new_experiment=new.experiment,
-              old_traffic=old.traffic, new_traffic=new.traffic)
+              old_traffic=old.traffic, new_traffic=new.traffic, **renamed)
+
+
+def renames(base: FormsConfig, head: FormsConfig, protected: Mapping[str, str] | None = None
+            ) -> dict[str, tuple[str, str]]:
+    """New form id -> (the removed form id it most likely renames, why).
+
+    A form that leaves the head while another appears is most often the same form renamed,
+    and judging the pair as unrelated would let a rename drop any field unchecked. Pairs,
+    each removed form with at most one new form: the only form removed with the only form
+    added (``only``); else the only removed with the only added arm of one experiment
+    (``experiment``); else, greedily, the new form sharing the most fields with a removed
+    one, when it shares at least half of that form's fields (``fields``). Protected fields
+    are left out of that count: every form shows them, so they say nothing of identity."""
+    gone = sorted(set(base.forms) - set(head.forms))
+    new = sorted(set(head.forms) - set(base.forms))
+    pairs: dict[str, tuple[str, str]] = {}
+    if len(gone) == 1 and len(new) == 1:
+        return {new[0]: (gone[0], "only")}
+    for exp in sorted({s.experiment for s in base.forms.values() if s.experiment}):
+        arms_gone = [f for f in gone if base.forms[f].experiment == exp]
+        arms_new = [f for f in new if head.forms[f].experiment == exp]
+        if len(arms_gone) == 1 and len(arms_new) == 1:
+            pairs[arms_new[0]] = (arms_gone[0], "experiment")
+    keep_out = set(protected or {})
+    old_fields = {f: set(s.versions[-1].fields) - keep_out
+                  for f, s in base.forms.items() if f in gone}
+    new_fields = {f: set(s.versions[-1].fields) - keep_out
+                  for f, s in head.forms.items() if f in new}
+    taken = {was for was, _ in pairs.values()}
+    scored = []
+    for g in gone:
+        for n in new:
+            shared = len(old_fields[g] & new_fields[n])
+            if shared and 2 * shared >= len(old_fields[g]):
+                union = len(old_fields[g] | new_fields[n])
+                scored.append((-shared / union, -shared, g, n))
+    for _, _, g, n in sorted(scored):
+        if g not in taken and n not in pairs:
+            pairs[n] = (g, "fields")
+            taken.add(g)
+    return pairs
+
+
+def _new_form_protected(j: _Judge, fid: str, base: FormsConfig, protected: Mapping[str, str],
+                        flagged: set[tuple[str, str]], was: str | None) -> None:
+    """A new form must show every protected field the base shows on some form (a field the
+    rename removes is already a removed_protected finding; an experiment arm's is
+    experiment_invalid's)."""
+    shown_in_base = {f for s in base.forms.values() for f in s.versions[-1].fields}
+    now = set(_latest(j.head.config)[fid][0])
+    before = set(_latest(base)[was][0]) if was else set()
+    missing = sorted(f for f in protected if f in shown_in_base and f not in now
+                     and f not in before and (fid, f) not in flagged)
+    if missing:
+        details: dict[str, Any] = {"reasons": {f: protected[f] for f in missing}}
+        if was:
+            details["renamed_from"] = was
+        j.add("form_added_protected", fid, tuple(missing), j.head.marks.of_form(fid),
+              **details)
 
 
 def _evidence_facts(j: _Judge, ev: AnalysisResult, base: FormsDocument, today: date,
@@ -279,17 +350,30 @@ def check(base: FormsDocument, head: FormsDocument, evidence: AnalysisResult, *,
     protected = {**{str(k): str(v) for k, v in (evidence.models.get("protected") or {}).items()},
                  **{n: s.protected for n, s in base.config.fields.items() if s.protected},
                  **{n: s.protected for n, s in head.config.fields.items() if s.protected}}
-    before, after = set(base.config.forms), set(head.config.forms)
-    for fid in sorted(before | after):
-        if fid not in after:
-            j.add("form_removed", fid, (), head.marks.forms)
-        elif fid not in before:
-            j.add("form_added", fid, (), head.marks.of_form(fid))
-        else:
-            _form_changes(j, fid, base, evidence, by_field, protected)
     from formfit.gate_experiments import experiment_findings
 
-    for ef in experiment_findings(base.config, head.config, protected):
+    found = experiment_findings(base.config, head.config, protected)
+    flagged = {(ef.arm, f) for ef in found if ef.details.get("problem") == "protected_missing"
+               for f in ef.fields if ef.arm}
+    before, after = set(base.config.forms), set(head.config.forms)
+    paired = renames(base.config, head.config, protected)
+    was_renamed = {was for was, _ in paired.values()}
+    for fid in sorted(before | after):
+        if fid not in after:
+            if fid not in was_renamed:
+                j.add("form_removed", fid, (), head.marks.forms)
+        elif fid in paired:
+            was, why = paired[fid]
+            j.add("form_renamed", fid, (), head.marks.of_form(fid), renamed_from=was,
+                  paired_by=why, experiment=head.config.forms[fid].experiment)
+            _form_changes(j, fid, base, evidence, by_field, protected, was=was)
+            _new_form_protected(j, fid, base.config, protected, flagged, was)
+        elif fid not in before:
+            j.add("form_added", fid, (), head.marks.of_form(fid))
+            _new_form_protected(j, fid, base.config, protected, flagged, None)
+        else:
+            _form_changes(j, fid, base, evidence, by_field, protected)
+    for ef in found:
         line = head.marks.of_form(ef.arm) if ef.arm else head.marks.forms
         j.add(ef.rule, ef.arm, ef.fields, line, experiment=ef.experiment, **ef.details)
     info = EvidenceInfo(source=evidence_label, as_of=evidence.as_of, age_days=age,

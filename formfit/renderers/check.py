@@ -34,6 +34,8 @@ RULE_TITLES: dict[str, str] = {
     "made_optional": "field made optional",
     "form_added": "form added",
     "form_removed": "form removed",
+    "form_renamed": "form renamed",
+    "form_added_protected": "new form lacks a protected field",
     "experiment_changed": "experiment changed",
     "experiment_invalid": "experiment is not sound",
     "experiment_planned": "experiment planned",
@@ -65,9 +67,15 @@ def _because(d: Any) -> str:
     return f" The evidence says: {reason}" if reason else ""
 
 
+def _form(f: Finding) -> str:
+    """The form's id, and the id it had in the base when the head renames it."""
+    was = f.details.get("renamed_from")
+    return f"{f.form_id or ''} (formerly {was})" if was else (f.form_id or "")
+
+
 def sentence(f: Finding) -> str:
     """One or two plain sentences saying what changed and what the evidence says of it."""
-    d, form = f.details, f.form_id or ""
+    d, form = f.details, _form(f)
     name = ", ".join(f.fields)
     rule = f.rule
     if rule == "removed_protected":
@@ -116,7 +124,7 @@ def sentence(f: Finding) -> str:
 
 
 def _joint(f: Finding) -> str:
-    d, form = f.details, f.form_id or ""
+    d, form = f.details, _form(f)
     what = f"{len(f.fields)} fields leave {form} together ({', '.join(f.fields)})"
     if f.rule == "joint_unjudged":
         return (f"{what}; the evidence cannot judge them as one change, so each was judged "
@@ -132,7 +140,7 @@ def _joint(f: Finding) -> str:
 
 
 def _added(f: Finding) -> str:
-    d, form, name = f.details, f.form_id or "", ", ".join(f.fields)
+    d, form, name = f.details, _form(f), ", ".join(f.fields)
     if d.get("measured") == "this_form":
         return (f"{name} is added to {form}: conversion changes by {_ci(d)} percentage points, "
                 "measured on this form's experiment.")
@@ -145,12 +153,14 @@ def _added(f: Finding) -> str:
 
 
 def _listed(f: Finding) -> str:
-    d, form, name = f.details, f.form_id or "", ", ".join(f.fields)
+    d, form, name = f.details, _form(f), ", ".join(f.fields)
     simple: dict[str, Callable[[], str]] = {
         "made_required": lambda: f"{name} becomes required on {form}: expect some friction.",
         "made_optional": lambda: f"{name} becomes optional on {form}.",
         "form_added": lambda: f"form {form} is new: the evidence has nothing on it yet.",
         "form_removed": lambda: f"form {form} is no longer configured.",
+        "form_renamed": lambda: _renamed(f),
+        "form_added_protected": lambda: _lacks_protected(f),
         "experiment_changed": lambda: _experiment(f),
         "experiment_invalid": lambda: _invalid(f),
         "experiment_planned": lambda: _planned(f),
@@ -184,8 +194,32 @@ def _listed(f: Finding) -> str:
     return f.rule
 
 
+_PAIRED_BY = {
+    "only": "it is the only form added and {was} the only form removed",
+    "experiment": "it is the only arm added to experiment {exp} and {was} the only arm removed",
+    "fields": "it shares the most fields with {was}, which is removed",
+}
+
+
+def _renamed(f: Finding) -> str:
+    d, form, was = f.details, f.form_id or "", f.details.get("renamed_from")
+    why = _PAIRED_BY.get(str(d.get("paired_by")), "").format(was=was, exp=d.get("experiment"))
+    return (f"form {form} is taken as {was} renamed ({why}), so its fields are judged as "
+            f"changes of {was}. If {form} is a new form and not {was} renamed, retire {was} "
+            "in a change of its own.")
+
+
+def _lacks_protected(f: Finding) -> str:
+    d, form, names = f.details, _form(f), ", ".join(f.fields)
+    reasons = d.get("reasons") or {}
+    why = "; ".join(str(v) if len(reasons) == 1 else f"{k}: {v}"
+                    for k, v in reasons.items() if v)
+    return (f"form {form} is new and does not show {names}, which the forms file protects"
+            + (f" ({why})" if why else "") + f" and other forms show. Show {names} on {form}.")
+
+
 def _experiment(f: Finding) -> str:
-    d, form = f.details, f.form_id or ""
+    d, form = f.details, _form(f)
 
     def side(exp: Any, traffic: Any) -> str:
         if exp is None:
