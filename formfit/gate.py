@@ -419,13 +419,16 @@ def run_check_files(files: list[str], evidence: Path | str, *, rev: str = "HEAD"
     """The pre-commit form of check: each forms file against its committed version.
 
     Returns the reports and the files skipped because ``rev`` does not hold them yet (a new
-    forms file has nothing to be judged against)."""
-    from formfit.io.sources import committed
+    forms file has nothing to be judged against). Each file is named as git names it in
+    ``REV:PATH``, relative to the repository's top level (git would read a bare PATH from the
+    top level, not from the current directory), so that ``sub/forms.yaml`` given as
+    ``forms.yaml`` from ``sub/``, or as an absolute path, is compared with its own history."""
+    from formfit.io.sources import committed, repository_path
 
     reports, new = [], []
     for path in files:
-        rel = path.replace("\\", "/")
-        if not committed(rev, rel):
+        rel = repository_path(path)
+        if rel is None or not committed(rev, rel):
             new.append(path)
             continue
         reports.append(run_check(f"{rev}:{rel}", path, evidence, strict=strict,

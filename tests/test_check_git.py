@@ -176,3 +176,29 @@ def test_bad_input_is_an_annotation_and_never_starts_a_command(repo: Path) -> No
                           "--evidence", "evidence.json")
     assert code == 2 and "x\\n::error::pwned.yaml" in err
     assert not [line for line in (out + err).splitlines() if line.startswith("::")]
+
+
+def test_pre_commit_form_from_a_subdirectory_and_by_absolute_path(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`formfit check FILE` compares FILE with its own committed version, whatever directory
+    it runs from: git reads HEAD:forms.yaml from the top level, so from sub/ the file must be
+    named HEAD:sub/forms.yaml (the top level's forms.yaml differs here)."""
+    sub = repo / "sub"
+    sub.mkdir()
+    shutil.copy(repo / "forms.yaml", sub / "forms.yaml")
+    _edit(repo / "forms.yaml", "fields: [email, first_name, last_name, phone, company_size, "
+          "consent]", "fields: [email, first_name, last_name, company_size, consent]")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "sub")
+    # the working copy of sub/forms.yaml now equals the top level's committed file
+    shutil.copy(repo / "forms.yaml", sub / "forms.yaml")
+    monkeypatch.chdir(sub)
+    for name in ("forms.yaml", str(sub / "forms.yaml"), "./forms.yaml"):
+        code, out, err = _run("--evidence", "../evidence.json", name, "--format", "github")
+        assert code == 1, (name, out, err)
+        assert out.startswith("::error file=sub/forms.yaml,line="), (name, out)
+        assert "phone is removed from demo-b" in out
+        assert "not committed yet" not in err
+    monkeypatch.chdir(repo)
+    code, out, _ = _run("--evidence", "evidence.json", "sub/forms.yaml")
+    assert code == 1 and "HEAD:sub/forms.yaml" in out

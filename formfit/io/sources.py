@@ -110,6 +110,21 @@ def _git_show(rev: str, path: str, option: str) -> str:
     return decode_text(shown.stdout)
 
 
+def repository_path(path: str) -> str | None:
+    """A working-tree file's path relative to the repository's top level, as ``REV:PATH``
+    needs it; None outside a repository (or for a file outside this one)."""
+    if shutil.which("git") is None:
+        return None
+    top = _git(["rev-parse", "--show-toplevel"])
+    if top.returncode != 0:
+        return None
+    root = Path(top.stdout.decode("utf-8", "replace").strip()).resolve()
+    try:
+        return (Path.cwd() / path).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return None
+
+
 def _repo_path(path: str, from_git: bool = False) -> str:
     """A path as GitHub annotations want it: relative to the repository's top level, with
     forward slashes; the path as given when there is no repository."""
