@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from formfit.cli import app
@@ -122,3 +123,29 @@ def test_escapes_hold_for_any_string() -> None:
         assert "\n" not in line and "\r" not in line and "\u2028" not in line
 
     check()
+
+
+def test_sarif_uris_are_valid_uri_references(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A forms file named 'my forms #1%.yaml' must not end up raw in artifactLocation.uri
+    (a '#' starts a fragment, '%' an escape, ' ' is not allowed): relative paths are
+    percent-encoded, absolute ones are file:// URIs."""
+    from urllib.parse import unquote, urlsplit
+
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    name = "my forms #1%.yaml"
+    (tmp_path / "base.yaml").write_text(BASE, encoding="utf-8")
+    (tmp_path / name).write_text(HEAD, encoding="utf-8")
+    for head, want in ((name, "my%20forms%20%231%25.yaml"),
+                       (str(tmp_path / name), (tmp_path / name).as_uri())):
+        res = CliRunner().invoke(app, ["check", "--base", "base.yaml", "--head", head,
+                                       "--evidence", str(DATA / "evidence.json"), "--format",
+                                       "sarif", "--as-of", "2025-09-15"])
+        assert res.exit_code == 1, res.stderr
+        uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                for r in json.loads(res.stdout)["runs"][0]["results"] if "locations" in r}
+        assert uris == {want}
+        parts = urlsplit(want)
+        assert not parts.fragment and not parts.query
+        assert unquote(parts.path).endswith(name)

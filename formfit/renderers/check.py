@@ -392,6 +392,20 @@ _SARIF_LEVEL = {"error": "error", "warning": "warning", "notice": "note"}
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
+def sarif_uri(path: str) -> str:
+    """A file path as the URI reference SARIF requires: an absolute path as a ``file://`` URI,
+    a relative one percent-encoded (spaces, ``#``, ``%``, ``?``, ``:`` ...), with ``/``
+    between its segments."""
+    from pathlib import Path, PureWindowsPath
+    from urllib.parse import quote
+
+    if Path(path).is_absolute():
+        return Path(path).as_uri()
+    if PureWindowsPath(path).is_absolute():  # C:/forms.yaml read on another system
+        return PureWindowsPath(path).as_uri()
+    return quote(path.replace("\\", "/"), safe="/")
+
+
 def render_sarif(report: CheckReport) -> str:
     """SARIF 2.1.0 (OASIS), for GitHub code scanning and other dashboards."""
     used = sorted({f.rule for f in report.findings})
@@ -406,7 +420,8 @@ def render_sarif(report: CheckReport) -> str:
                                "message": {"text": sentence(f)}}
         if f.file:  # a forms file read from stdin has no location to point at
             res["locations"] = [{"physicalLocation": {
-                "artifactLocation": {"uri": f.file}, "region": {"startLine": f.line or 1}}}]
+                "artifactLocation": {"uri": sarif_uri(f.file)},
+                "region": {"startLine": f.line or 1}}}]
         res["properties"] = {"form_id": f.form_id, "fields": list(f.fields)}
         results.append(res)
     doc = {"$schema": SARIF_SCHEMA, "version": "2.1.0",
