@@ -496,8 +496,9 @@ def check(
         "--format", help="text, json, markdown (job summary), github (annotations on the "
         "diff) or sarif (code scanning).")] = CheckFmt.text,
     strict: Annotated[bool, typer.Option(
-        "--strict", help="Stale evidence, evidence for other forms or of another schema, and "
-        "a failed sample-ratio check become errors (exit 1), not warnings.")] = False,
+        "--strict", help="Stale or future-dated evidence, evidence for other forms or of "
+        "another schema, and a failed sample-ratio check become errors (exit 1), not "
+        "warnings.")] = False,
     max_age_days: Annotated[int, typer.Option(
         "--max-age-days", metavar="DAYS",
         help="Evidence older than this (by its as_of date) is stale.")] = 90,

@@ -28,6 +28,7 @@ after) and judges each change with a policy: one rule per kind of change, each a
 |                        | whether its intervals are always-valid (started:)         |         |
 | policy_changed         | the head changes the `policy:` section                    | notice  |
 | evidence_stale         | evidence older than --max-age-days (or of unknown age)    | warning |
+| evidence_future        | evidence dated more than a day after the check's date     | warning |
 | evidence_forms         | evidence computed for a different set of forms            | warning |
 | evidence_schema        | evidence of another schema_version                        | warning |
 | evidence_srm           | the evidence's experiment failed its sample-ratio check   | warning |
@@ -61,10 +62,12 @@ RULES: dict[str, Level] = {
     "form_renamed": "notice", "form_added_protected": "error",
     "experiment_changed": "notice", "experiment_invalid": "error",
     "experiment_planned": "notice", "policy_changed": "notice",
-    "evidence_stale": "warning", "evidence_forms": "warning", "evidence_schema": "warning",
-    "evidence_srm": "warning",
+    "evidence_stale": "warning", "evidence_future": "warning", "evidence_forms": "warning",
+    "evidence_schema": "warning", "evidence_srm": "warning",
 }
-EVIDENCE_RULES = ("evidence_stale", "evidence_forms", "evidence_schema", "evidence_srm")
+EVIDENCE_RULES = ("evidence_stale", "evidence_future", "evidence_forms", "evidence_schema",
+                  "evidence_srm")
+FUTURE_GRACE_DAYS = 1  # as_of a day ahead is a time zone (analyze in UTC, check in UTC-8)
 POLICY_LEVELS = ("error", "warning", "notice", "off")
 
 
@@ -316,6 +319,9 @@ def _evidence_facts(j: _Judge, ev: AnalysisResult, base: FormsDocument, today: d
     if age is None or age > max_age_days:
         j.add("evidence_stale", None, (), None, age_days=age, as_of=ev.as_of,
               max_age_days=max_age_days)
+    elif age < -FUTURE_GRACE_DAYS:  # a wrong as_of, or a clock that is off: age unknown
+        j.add("evidence_future", None, (), None, days_ahead=-age, as_of=ev.as_of,
+              checked_on=today.isoformat())
     seen = {f.form_id: set(f.fields) for f in ev.forms}
     now = {fid: set(fields) for fid, (fields, _) in _latest(base.config).items()}
     missing, extra = sorted(set(now) - set(seen)), sorted(set(seen) - set(now))

@@ -103,3 +103,31 @@ def test_schema_version_warns(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0 and "schema_version 2" in res.stdout
     assert CliRunner().invoke(app, [*args, "--strict"]).exit_code == 1
+
+
+def test_evidence_from_the_future_warns_and_fails_when_strict(tmp_path: Path) -> None:
+    """Evidence dated 2025-08-29 judged on 2025-01-01: its age is unknown, not -240 days."""
+    import json
+
+    b, h = tmp_path / "base.yaml", tmp_path / "head.yaml"
+    b.write_text(BASE, encoding="utf-8")
+    h.write_text(DROP_HDYH, encoding="utf-8")
+
+    def run(as_of: str, *extra: str) -> tuple[int, str]:
+        res = CliRunner().invoke(app, ["check", "--base", str(b), "--head", str(h),
+                                       "--evidence", str(DATA / "evidence.json"),
+                                       "--as-of", as_of, *extra])
+        return res.exit_code, res.stdout
+
+    code, out = run("2025-01-01", "--format", "json")
+    found = [f for f in json.loads(out)["findings"] if f["rule"] == "evidence_future"]
+    assert code == 0 and len(found) == 1 and found[0]["level"] == "warning"
+    assert found[0]["details"]["days_ahead"] == 240
+    assert ("the evidence is dated 2025-08-29, 240 days after this check's date (2025-01-01), "
+            "so its age is unknown") in found[0]["message"]
+    code, out = run("2025-01-01", "--strict")
+    assert code == 1 and "ERROR" in out and "240 days after" in out
+    code, out = run("2025-01-01", "--format", "markdown")
+    assert "(dated 240 days after this check)" in out and "-240" not in out
+    code, out = run("2025-08-28", "--strict", "--format", "json")  # a day ahead: a time zone
+    assert code == 0 and '"evidence_future"' not in out.split('"findings"')[1]

@@ -41,6 +41,7 @@ RULE_TITLES: dict[str, str] = {
     "experiment_planned": "experiment planned",
     "policy_changed": "policy changed",
     "evidence_stale": "evidence out of date",
+    "evidence_future": "evidence dated in the future",
     "evidence_forms": "evidence is for other forms",
     "evidence_schema": "evidence of another schema version",
     "evidence_srm": "evidence experiment failed its sample-ratio check",
@@ -181,6 +182,13 @@ def _listed(f: Finding) -> str:
                     "analyze on current data.")
         return (f"the evidence is {d['age_days']:,} days old (as of {d.get('as_of')}; the "
                 f"limit is {d.get('max_age_days')}). Re-run formfit analyze on current data.")
+    if f.rule == "evidence_future":
+        ahead = d.get("days_ahead")
+        return (f"the evidence is dated {d.get('as_of')}, {ahead:,} day{'' if ahead == 1 else 's'}"
+                f" after this check's date ({d.get('checked_on')}), so its age is unknown: its "
+                "as_of is wrong (analyze --as-of) or a clock is off. Re-run formfit analyze on "
+                "current data without a future --as-of, or give check --as-of the date it "
+                "should be judged at.")
     if f.rule == "evidence_forms":
         parts = []
         if d.get("missing"):
@@ -357,6 +365,14 @@ def render_github(report: CheckReport) -> str:
 _ICON = {"error": "❌ error", "warning": "⚠️ warning", "notice": "ℹ️ notice"}
 
 
+def _age(days: int | None) -> str:
+    if days is None:
+        return ""
+    if days < 0:
+        return f" (dated {-days:,} day{'' if days == -1 else 's'} after this check)"
+    return f" ({days:,} day{'' if days == 1 else 's'} old)"
+
+
 def render_markdown(report: CheckReport) -> str:
     ev = report.evidence
     rows = ["## formfit check", "", f"**{md_escape(summary(report))}**", ""]
@@ -370,7 +386,7 @@ def render_markdown(report: CheckReport) -> str:
     else:
         rows.append("No form changes.")
     rows += ["", f"Evidence: {md_escape(ev.source)}, as of {md_escape(ev.as_of or 'unknown')}"
-             + (f" ({ev.age_days} days old)" if ev.age_days is not None else "")
+             + _age(ev.age_days)
              + f", schema {ev.schema_version}, margin {md_escape(ev.margin or 'unknown')}. "
              "Intervals are 95% and fixed-horizon: re-running the gate on accumulating data "
              "is peeking."]
