@@ -131,3 +131,19 @@ def test_evidence_from_the_future_warns_and_fails_when_strict(tmp_path: Path) ->
     assert "(dated 240 days after this check)" in out and "-240" not in out
     code, out = run("2025-08-28", "--strict", "--format", "json")  # a day ahead: a time zone
     assert code == 0 and '"evidence_future"' not in out.split('"findings"')[1]
+
+
+def test_removed_unknown_advice_can_be_followed(tmp_path: Path) -> None:
+    """The advice for a field the evidence does not know must not be a command that fails:
+    design refuses a field the evidence lacks, so the message says to re-run analyze first."""
+    base = (DATA / "base_fax.yaml").read_text(encoding="utf-8")
+    code, out, _ = _check(tmp_path, base, BASE)
+    import json
+
+    (msg,) = [f["message"] for f in json.loads(out)["findings"]
+              if f["rule"] == "removed_unknown"]
+    design = CliRunner().invoke(app, ["design", "--evidence", str(DATA / "evidence.json"),
+                                      "--fields", "fax", "--out", str(tmp_path / "d")])
+    assert design.exit_code == 2 and "not a field of evidence" in design.stderr
+    assert "Re-run formfit analyze with the base's forms file, which shows fax" in msg
+    assert msg.index("formfit analyze") < msg.index("formfit design --fields fax")

@@ -115,8 +115,9 @@ def sentence(f: Finding) -> str:
     if rule == "removed_unknown":
         return (f"{name} is removed from {form}, but the evidence (as of {d.get('as_of')}) "
                 f"does not know {name}: what it costs in submissions and won deals is "
-                f"unmeasured. An A/B test of {form} with and without {name} would settle it "
-                f"(formfit design --fields {name} sizes it).")
+                f"unmeasured. Re-run formfit analyze with the base's forms file, which shows "
+                f"{name}, so that the evidence knows it; then an A/B test of {form} with and "
+                f"without {name} would settle it (formfit design --fields {name} sizes it).")
     if rule.startswith("joint_"):
         return _joint(f)
     if rule == "added_field":
