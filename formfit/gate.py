@@ -20,7 +20,7 @@ after) and judges each change with a policy: one rule per kind of change, each a
 | form_renamed           | a form removed and a new one added in its place: the new  | notice  |
 |                        | form is judged as a change of the old (every rule above)  |         |
 | form_added_protected   | a new (or renamed) form lacks a protected field that the  | error   |
-|                        | base shows on some form                                   |         |
+|                        | base shows on every form                                  |         |
 | experiment_invalid     | a designed/running experiment the head adds or changes is | error   |
 |                        | unsound: traffic not summing to 1, arms differing in a    |         |
 |                        | field not designed, a protected field not in every arm    |         |
@@ -287,10 +287,12 @@ def renames(base: FormsConfig, head: FormsConfig, protected: Mapping[str, str] |
 
 def _new_form_protected(j: _Judge, fid: str, base: FormsConfig, protected: Mapping[str, str],
                         flagged: set[tuple[str, str]], was: str | None) -> None:
-    """A new form must show every protected field the base shows on some form (a field the
-    rename removes is already a removed_protected finding; an experiment arm's is
-    experiment_invalid's)."""
-    shown_in_base = {f for s in base.forms.values() for f in s.versions[-1].fields}
+    """A new form must show every protected field the base shows on every form: a rule the
+    config keeps everywhere (consent on every form) binds a new form too, while a field some
+    base form already lacks is no such rule (a field the rename removes is already a
+    removed_protected finding; an experiment arm's is experiment_invalid's)."""
+    latest = [set(s.versions[-1].fields) for s in base.forms.values()]
+    shown_in_base = set.intersection(*latest) if latest else set()
     now = set(_latest(j.head.config)[fid][0])
     before = set(_latest(base)[was][0]) if was else set()
     missing = sorted(f for f in protected if f in shown_in_base and f not in now

@@ -106,7 +106,7 @@ def test_a_new_form_must_show_protected_fields(tmp_path: Path) -> None:
                                    str(tmp_path / "head.yaml"), "--evidence",
                                    str(DATA / "evidence.json"), "--as-of", "2025-09-15"])
     assert ("form quick is new and does not show consent, which the forms file protects "
-            "(legal: marketing consent) and other forms show. Show consent on quick.") \
+            "(legal: marketing consent) and every other form shows. Show consent on quick.") \
         in res.stdout
     lowered = "policy:\n  form_added_protected: warning\n"
     (tmp_path / "base.yaml").write_text(BASE + lowered, encoding="utf-8")
@@ -115,6 +115,22 @@ def test_a_new_form_must_show_protected_fields(tmp_path: Path) -> None:
                                    str(tmp_path / "head.yaml"), "--evidence",
                                    str(DATA / "evidence.json"), "--as-of", "2025-09-15"])
     assert res.exit_code == 0
+
+
+def test_a_protected_field_some_base_form_lacks_binds_no_new_form(tmp_path: Path) -> None:
+    # the newsletter form already goes without consent: no rule to hold a new form to
+    base = BASE.replace("  newsletter:\n    fields: [email, consent]\n",
+                        "  newsletter:\n    fields: [email]\n")
+    assert base != BASE
+    head = base + "  quick:\n    fields: [email, phone]\n"
+    (tmp_path / "base.yaml").write_text(base, encoding="utf-8")
+    (tmp_path / "head.yaml").write_text(head, encoding="utf-8")
+    res = CliRunner().invoke(app, ["check", "--base", str(tmp_path / "base.yaml"), "--head",
+                                   str(tmp_path / "head.yaml"), "--evidence",
+                                   str(DATA / "evidence.json"), "--as-of", "2025-09-15",
+                                   "--format", "json"])
+    rules = {f["rule"] for f in json.loads(res.stdout)["findings"]}
+    assert "form_added_protected" not in rules and "form_added" in rules
 
 
 def test_a_form_genuinely_removed_is_still_a_notice(tmp_path: Path) -> None:

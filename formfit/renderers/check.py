@@ -224,7 +224,8 @@ def _lacks_protected(f: Finding) -> str:
     why = "; ".join(str(v) if len(reasons) == 1 else f"{k}: {v}"
                     for k, v in reasons.items() if v)
     return (f"form {form} is new and does not show {names}, which the forms file protects"
-            + (f" ({why})" if why else "") + f" and other forms show. Show {names} on {form}.")
+            + (f" ({why})" if why else "")
+            + f" and every other form shows. Show {names} on {form}.")
 
 
 def _experiment(f: Finding) -> str:
