@@ -107,19 +107,23 @@ def _unescape(text: str) -> str:
 
 def test_escapes_hold_for_any_string() -> None:
     """GitHub's toolkit decodes %0D %0A %3A %2C and then %25: escaping must be that map's
-    exact inverse, and leave no character that ends a line or a property."""
+    exact inverse, and leave no character that ends a line or a property. Other control and
+    bidi characters are shown as escapes first, by the rule every channel shares."""
     from hypothesis import given
     from hypothesis import strategies as st
 
     from formfit.renderers.check import gh_data, gh_property, plain
+    from formfit.renderers.escape import invisible, visible
 
     @given(st.text())
     def check(s: str) -> None:
         data, prop, line = gh_data(s), gh_property(s), plain(s)
         assert not set(data) & {"\r", "\n"}
         assert not set(prop) & {"\r", "\n", ":", ","}
-        assert _unescape(prop) == s
-        assert _unescape(data.replace(":", "%3A").replace(",", "%2C")) == s
+        shown = visible(s, keep="\r\n")
+        assert _unescape(prop) == shown
+        assert _unescape(data.replace(":", "%3A").replace(",", "%2C")) == shown
+        assert not [ch for ch in data + prop + line if invisible(ch)]
         assert "\n" not in line and "\r" not in line and "\u2028" not in line
 
     check()

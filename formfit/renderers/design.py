@@ -1,7 +1,8 @@
 """`formfit design` in text (terminal) and Markdown, from ``DesignResult.to_dict()``.
 
 Field and form names come from evidence files: in Markdown every one goes through
-``md_escape``; in text, control characters are dropped.
+``md_escape``; in text, control and bidi characters are shown as escapes
+(:func:`~formfit.renderers.escape.terminal`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from formfit.renderers.escape import terminal
 from formfit.renderers.text import md_escape
 from formfit.results_design import DesignResult
 
@@ -24,10 +26,6 @@ REASONS = {
     "NO_WINS_FOR_IV": "the evidence has no won deals within the maturity window, so no "
                       f"field's margin can be sized; {_FEWEST_ARMS}",
 }
-
-
-def _plain(s: Any) -> str:
-    return "".join(ch if ch.isprintable() else " " for ch in str(s))
 
 
 def _num(x: Any, digits: int = 2) -> str:
@@ -146,4 +144,4 @@ def render_design(result: DesignResult, fmt: str = "text") -> str:
         return result.to_json()
     if fmt == "markdown":
         return "\n".join(_lines(d, md_escape, True)) + "\n"
-    return "\n".join(_lines(d, _plain, False)) + "\n"
+    return "\n".join(_lines(d, terminal, False)) + "\n"

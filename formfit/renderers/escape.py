@@ -1,13 +1,22 @@
 """One escaping rule per output channel, each in one place.
 
+Which characters are never written as they are is decided once, by :func:`invisible`: C0 and
+C1 control characters (escape sequences, BEL, newlines, DEL), the Unicode line and paragraph
+separators, and the bidirectional formatting controls (U+061C, U+200E/F, U+202A-202E,
+U+2066-2069) that reorder how a line reads ("Trojan Source"). :func:`visible` shows each as its
+Python escape (``\\x1b``, ``\\u202e``); every channel below goes through it:
+
 * Terminal text (the analyze/validate tables, check's text format, messages on stderr):
-  :func:`terminal` shows control characters (newlines, escape sequences, bidi line breaks) as
-  escapes so a user string stays one inert line, and :func:`no_commands` makes sure no line of
-  the output starts with ``::``, which GitHub Actions would run as a workflow command.
-* Markdown: :func:`formfit.renderers.text.md_escape`.
+  :func:`terminal` (all of them, newlines included: one string, one line), and
+  :func:`no_commands` makes sure no line of the output starts with ``::``, which GitHub Actions
+  would run as a workflow command.
+* Markdown: :func:`formfit.renderers.text.md_escape` (newlines become spaces first).
 * GitHub workflow commands: :func:`gh_data` and :func:`gh_property`, as GitHub's toolkit
-  escapes them (summary line included).
-* HTML: Jinja2 autoescaping (:mod:`formfit.renderers.html`).
+  escapes them (summary line included); ``\\r`` and ``\\n`` are percent-encoded as GitHub
+  documents, every other such character is shown by :func:`visible`.
+* HTML: Jinja2 autoescaping, with :func:`visible` as the environment's ``finalize`` so every
+  printed value (SVG ``<title>`` and ``<text>`` included) goes through it
+  (:mod:`formfit.renderers.html`); HTML may not contain most C0 controls at all.
 """
 
 from __future__ import annotations
@@ -18,18 +27,32 @@ from typing import Any
 _COMMAND_START = re.compile(r"^(\s*)::", re.MULTILINE)
 
 
-def _control(ch: str) -> bool:
+#: bidirectional formatting controls: they reorder the characters around them on display
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                          "\u2066\u2067\u2068\u2069")
+
+
+def invisible(ch: str) -> bool:
+    """Whether a character is never written as it is: a C0 or C1 control (DEL included), a
+    line or paragraph separator, or a bidirectional formatting control."""
     o = ord(ch)
-    return o < 32 or 0x7F <= o < 0xA0 or ch in "\u2028\u2029\u0085"
+    return o < 32 or 0x7F <= o < 0xA0 or ch in "\u2028\u2029" or ch in BIDI_CONTROLS
+
+
+def visible(text: Any, keep: str = "") -> str:
+    """``text`` with every :func:`invisible` character (except those in ``keep``) shown as
+    its Python escape: ESC as ``\\x1b``, RLO as ``\\u202e``."""
+    s = str(text)
+    if not any(invisible(ch) and ch not in keep for ch in s):
+        return s
+    return "".join(ch.encode("unicode_escape").decode("ascii")
+                   if invisible(ch) and ch not in keep else ch for ch in s)
 
 
 def terminal(text: Any) -> str:
-    """Control characters (newlines included) shown as escapes: one string, one line."""
-    s = str(text)
-    if not any(_control(ch) for ch in s):
-        return s
-    return "".join(ch.encode("unicode_escape").decode("ascii") if _control(ch) else ch
-                   for ch in s)
+    """Control characters (newlines included) and bidi controls shown as escapes: one
+    string, one line, read in its own order."""
+    return visible(text)
 
 
 def terminal_block(text: Any) -> str:
@@ -44,8 +67,9 @@ def no_commands(output: str) -> str:
 
 
 def gh_data(text: Any) -> str:
-    """Escape a workflow command's message, as GitHub's toolkit does."""
-    return str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Escape a workflow command's message, as GitHub's toolkit does; other control and bidi
+    characters shown as escapes (:func:`visible`)."""
+    return visible(text, keep="\r\n").replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def gh_property(text: Any) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from formfit.renderers.charts import (
     free_to_drop_floor,
@@ -23,6 +24,7 @@ from formfit.renderers.charts import (
     predictive_chart,
     regions,
 )
+from formfit.renderers.escape import visible
 from formfit.renderers.plans import plan_rows, plan_summary
 from formfit.renderers.text import (
     EVIDENCE_MEANING,
@@ -339,12 +341,20 @@ def _field_view(f: FieldResult) -> dict[str, Any]:
     }
 
 
+def _finalize(value: Any) -> Any:
+    """Every value the template prints, before autoescaping: control and bidi characters shown
+    as escapes (:func:`~formfit.renderers.escape.visible`), SVG text and titles included."""
+    if isinstance(value, markupsafe.Markup):  # already HTML (a macro's output): keep it so
+        return markupsafe.Markup(visible(str(value)))
+    return visible(value) if isinstance(value, str) else value
+
+
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
-        lstrip_blocks=True, keep_trailing_newline=True)
+        lstrip_blocks=True, keep_trailing_newline=True, finalize=_finalize)
 
 
 def render_html(result: AnalysisResult) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from formfit.renderers.escape import no_commands as no_commands  # for table.py
 from formfit.renderers.escape import terminal as terminal
+from formfit.renderers.escape import visible
 from formfit.renderers.words import plain
 from formfit.results import VERDICT_ORDER, AnalysisResult, Estimate, FieldResult
 
@@ -359,9 +360,11 @@ def md_escape(text: Any) -> str:
     ``|`` cannot end a table cell, ``<``/``>``/``&`` cannot open tags or entities, backticks
     cannot open code, ``*``/``_``/``~`` cannot emphasise, ``[``/``]`` cannot link, newlines
     become spaces so a cell stays on its row, and a leading ``#``, ``-``, ``+``, ``=`` or
-    ``1.`` cannot make a heading, a list item or a rule.
+    ``1.`` cannot make a heading, a list item or a rule. Other control characters and bidi
+    controls are shown as escapes (:func:`~formfit.renderers.escape.visible`), their
+    backslash then escaped as Markdown's.
     """
-    s = str(text).replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+    s = visible(str(text).replace("\r\n", " ").replace("\r", " ").replace("\n", " "))
     out = "".join(_MD.get(ch, ch) for ch in s)
     # where a string starts a line, '#', '-', '+', '=' and '1.' would make a heading, a list
     # or a rule: escape the first such mark (harmless mid-line)
