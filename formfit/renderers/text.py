@@ -222,7 +222,8 @@ def header_facts(result: AnalysisResult) -> list[str]:
     h = horizon_days(result)
     share = win_share_by_horizon(result)
     if h is None:
-        horizon = "win horizon: none (no submission dates)"
+        why = _no_horizon_reason(result)
+        horizon = f"win horizon: none ({why})" if why else "win horizon: none"
     elif share is not None:
         horizon = f"wins counted to {days_text(h)} ({share:.0%} of eventual wins)"
     else:
@@ -232,6 +233,17 @@ def header_facts(result: AnalysisResult) -> list[str]:
     if result.settings.get("forms_inferred"):
         facts.append("fields per form inferred from submissions (no forms file)")
     return facts
+
+
+def _no_horizon_reason(result: AnalysisResult) -> str:
+    """Why the result has no win horizon, in words, from the basis the analysis recorded
+    (``models.horizon_basis``): no outcomes file, no submission dates, or what it says."""
+    basis = (result.horizon.basis or "").strip()
+    if basis == "no outcomes":
+        return "no outcomes file"
+    if basis.startswith("no submission dates"):
+        return "no submission dates"
+    return basis
 
 
 def warning_text(w: Mapping[str, Any]) -> tuple[str, str]:
