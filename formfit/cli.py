@@ -416,6 +416,11 @@ def design(
         names = [x.strip() for x in fields.split(",") if x.strip()] if fields else None
         result = design_from_file(evidence, names, weeks)
         if out is not None:
+            from formfit.outdir import prepare_out
+
+            # --out names a directory: a file there is the user's mix-up, said as such
+            # (not "cannot write FILE/forms.yaml: File exists")
+            prepare_out(out, "forms.yaml, design.json and design.md")
             _emit(result.forms_config, out / "forms.yaml")
             _emit(render_design(result, "json"), out / "design.json")
             _emit(render_design(result, "markdown"), out / "design.md")

@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from formfit.errors import UsageError
+from formfit.outdir import prepare_out as prepare_out
 
 TABLES = ("submissions", "views", "views_daily", "outcomes")
 FORMATS = ("csv", "parquet")
@@ -67,22 +68,6 @@ def _parquet(df: pd.DataFrame, path: Path) -> None:
             col = pc.if_else(pc.equal(col, ""), pa.scalar(None, col.type), col)
         cols.append(col)
     pq.write_table(pa.table(cols, names=table.column_names), path, compression="snappy")
-
-
-def prepare_out(out: Path) -> None:
-    """The directory ``--out`` names, created if missing; a file there, or a directory that
-    cannot be made (no permission, a read-only or virtual file system), is a usage error."""
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} is a file, not a directory.",
-                         "Give a directory (it is created if missing).")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".formfit-write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise UsageError(f"--out {out}: cannot write there ({exc.strerror or exc}).",
-                         "Give a directory you can write to.") from None
 
 
 def write_files(world: Any, out: Path, formats: Sequence[str] = ("csv",)) -> list[str]:
