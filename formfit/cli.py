@@ -424,7 +424,7 @@ def design(
             _emit(result.forms_config, out / "forms.yaml")
             _emit(render_design(result, "json"), out / "design.json")
             _emit(render_design(result, "markdown"), out / "design.md")
-        _emit(render_design(result, "text"), None)
+        _emit(render_design(result, "text", width=_width(None)), None)
         if out is None:
             _stderr().print("Pass --out DIR to write the forms config to deploy (forms.yaml), "
                             "design.json and design.md.", markup=False, soft_wrap=True)

@@ -51,3 +51,49 @@ def test_out_directory_still_written(evidence: Path, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in out.iterdir()) == ["design.json", "design.md", "forms.yaml"]
     assert json.loads((out / "design.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("width", [40, 60, 100])
+def test_text_fits_the_terminal(evidence: Path, width: int) -> None:
+    """design's text ignored COLUMNS (lines of 364 characters at 60): prose now wraps and
+    tables leave out columns, saying which, so that no line is wider than the terminal."""
+    from rich.cells import cell_len
+
+    res = CliRunner().invoke(app, ["design", "--evidence", str(evidence)],
+                             env={"COLUMNS": str(width)})
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert max(cell_len(line) for line in lines) <= width
+    assert sum(cell_len(line) > width - 10 for line in lines) > 3  # it uses the width
+    out = evidence.parent / "d"
+    assert CliRunner().invoke(app, ["design", "--evidence", str(evidence), "--out",
+                                    str(out)]).exit_code == 0
+    design = json.loads((out / "design.json").read_text(encoding="utf-8"))
+    for f in design["fields"]:  # every field keeps its row, name whole
+        assert any(line.startswith(f["field"] + " ") for line in lines), f["field"]
+    if width < 100:
+        assert "Left out at" in res.stdout
+
+
+def test_text_tables_align_wide_characters(evidence: Path, tmp_path: Path) -> None:
+    """Padding counted characters, so CJK and emoji names pushed their rows' numbers right;
+    cells are padded by terminal cell width now."""
+    from rich.cells import cell_len
+
+    text = evidence.read_text(encoding="utf-8")
+    cjk = tmp_path / "cjk.json"
+    cjk.write_text(text.replace('"message"', '"メッセージ😀"').replace('"timeline"', '"導入時期"'),
+                   encoding="utf-8")
+    res = CliRunner().invoke(app, ["design", "--evidence", str(cjk), "--fields",
+                                   "メッセージ😀,導入時期,budget"], env={"COLUMNS": "100"})
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    rows = [line for line in lines if line.split(" ")[0] in ("メッセージ😀", "導入時期", "budget")]
+    assert len(rows) == 3
+    # the margin column (third) ends at the same terminal cell on every row
+    ends = set()
+    for line in rows:
+        margin = line.split()[2]
+        ends.add(cell_len(line[:line.index(" " + margin + " ") + 1 + len(margin)]))
+    assert len(ends) == 1, rows
+    assert max(cell_len(line) for line in lines) <= 100

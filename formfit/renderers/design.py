@@ -1,4 +1,4 @@
-"""`formfit design` in text (terminal) and Markdown, from ``DesignResult.to_dict()``.
+"""`formfit design` in text (terminal, fit to its width with rich) and Markdown, from
 
 Field and form names come from evidence files: in Markdown every one goes through
 ``md_escape``; in text, control and bidi characters are shown as escapes
@@ -7,10 +7,19 @@ Field and form names come from evidence files: in Markdown every one goes throug
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from formfit.renderers.escape import terminal
+from rich import box
+from rich.cells import cell_len
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from formfit.renderers.escape import no_commands, terminal
 from formfit.renderers.text import md_escape
 from formfit.results_design import DesignResult
 
@@ -61,31 +70,36 @@ def alias_sentence(field: str, aliases: Sequence[Sequence[str]], esc: Callable[[
     return f"{esc(field)}'s effect is confounded with the {first} interaction{tail}."
 
 
-def _lines(d: Mapping[str, Any], esc: Callable[[Any], str], md: bool) -> list[str]:
+#: the report as blocks, for Markdown and the terminal alike: ("title", text), ("heading",
+#: text), ("para", text), ("item", text), ("table", head, rows) and ("blank",)
+Block = tuple[Any, ...]
+
+
+def _blocks(d: Mapping[str, Any], esc: Callable[[Any], str]) -> list[Block]:
     design = d["design"]
     names = [f["field"] for f in d["fields"]]
     h = d["horizon_days"]
-    out = []
+    out: list[Block] = []
     kind = (f"full factorial 2^{len(names)}" if design["resolution"] == "full" else
             f"{design['fraction']} fractional factorial, resolution {design['resolution']}")
     title = (f"Experiment design: {kind}, {design['runs']} runs over {len(names)} "
              f"field{'s' if len(names) != 1 else ''}")
-    out += [f"# {title}" if md else title, ""]
-    out.append(f"Fields: {', '.join(esc(n) for n in names)}. Generators: "
-               f"{', '.join(design['generators']) or 'none (full factorial)'}; defining "
-               f"relation: {', '.join(design['defining_relation']) or 'none'}.")
+    out += [("title", title), ("blank",)]
+    out.append(("para", f"Fields: {', '.join(esc(n) for n in names)}. Generators: "
+                        f"{', '.join(design['generators']) or 'none (full factorial)'}; "
+                        f"defining relation: {', '.join(design['defining_relation']) or 'none'}."))
     reason = d["resolution_reason"]
-    out.append(f"Why this resolution: {REASONS.get(reason, reason)}.")
+    out.append(("para", f"Why this resolution: {REASONS.get(reason, reason)}."))
     src = {"flag": "as asked (--weeks)", "margins": "the weeks that detect every field's margin",
            "default": "the default: at today's traffic no margin-sized test fits in a year",
            "no_wins": "the default: the evidence has no won deals to size a test with, so "
                       "set --weeks to the runtime you can afford"}
-    out.append(f"Planned runtime: {d['weeks']} weeks ({src.get(d['weeks_source'], '')}), "
-               f"then the {h}-day maturity window: readable after {7 * d['weeks'] + h} days.")
-    out.append("Main effects with one intercept per form: "
-               + ("estimable (full column rank)." if d["estimable"] else "NOT estimable."))
-    out.append("")
-    out += [("## " if md else "") + "Detectable drop in won deals per 1,000 views", ""]
+    out.append(("para", f"Planned runtime: {d['weeks']} weeks "
+                        f"({src.get(d['weeks_source'], '')}), then the {h}-day maturity window: "
+                        f"readable after {7 * d['weeks'] + h} days."))
+    out.append(("para", "Main effects with one intercept per form: "
+                + ("estimable (full column rank)." if d["estimable"] else "NOT estimable.")))
+    out += [("blank",), ("heading", "Detectable drop in won deals per 1,000 views"), ("blank",)]
     weeks = [w["weeks"] for w in d["fields"][0]["detectable_by_week"]] if d["fields"] else []
     head = ["field", "views/day", "margin"] + [f"{w} wk (+{h} d)" for w in weeks] + [
         f"{d['weeks']} wk watched", "weeks for margin"]
@@ -95,53 +109,152 @@ def _lines(d: Mapping[str, Any], esc: Callable[[Any], str], md: bool) -> list[st
             + [_detectable(f.get("detectable_watched_at_planned_weeks"),
                            f["baseline_wins_per_1k_views"])]
             + [_weeks(f["weeks_to_detect_margin"])] for f in d["fields"]]
-    out += _table(head, rows, md)
-    out.append("")
-    out.append("Each main effect compares the half of the views whose arm shows the field with "
-               "the half whose arm hides it (80% power, 5% two-sided); \"none\": no drop short "
-               "of every win is detectable yet. \"watched\": read daily with always-valid "
-               "intervals once started: is set (N* = the planned views), the planned runtime "
-               "detects this much, a wider change than one look at the end.")
+    # narrow terminals leave out columns: the early weeks first, then traffic, the watched
+    # reading and the planned weeks; the field and its margin always stay
+    n_weeks = len(weeks)
+    drop = [*range(3, 3 + max(n_weeks - 1, 0)), 1, 3 + n_weeks, 2 + n_weeks, 4 + n_weeks]
+    out += [("table", head, rows, drop), ("blank",)]
+    out.append(("para", "Each main effect compares the half of the views whose arm shows the "
+                        "field with the half whose arm hides it (80% power, 5% two-sided); "
+                        "\"none\": no drop short of every win is detectable yet. \"watched\": "
+                        "read daily with always-valid intervals once started: is set (N* = the "
+                        "planned views), the planned runtime detects this much, a wider change "
+                        "than one look at the end."))
     one = d["one_at_a_time"]
     seq, every = one["sequential_weeks"], one["design_weeks_to_detect_every_margin"]
     if seq is None or every is None:
         # no estimate of the weeks (no won deals to size the test on, or no detectable
         # margin): say so, rather than "unknown of traffic"
-        out.append("One field at a time against this design: the weeks cannot be estimated "
-                   "from this evidence (see the detectable drops above).")
+        out.append(("para", "One field at a time against this design: the weeks cannot be "
+                            "estimated from this evidence (see the detectable drops above)."))
     else:
-        out.append(f"One field at a time, one after another: {_weeks(seq)} of traffic; this "
-                   f"design: {_weeks(every)} to detect every margin, all fields at once.")
-    out += ["", ("## " if md else "") + "Aliases", ""]
+        out.append(("para", f"One field at a time, one after another: {_weeks(seq)} of "
+                            f"traffic; this design: {_weeks(every)} to detect every margin, "
+                            "all fields at once."))
+    out += [("blank",), ("heading", "Aliases"), ("blank",)]
     for f in d["fields"]:
-        out.append(("- " if md else "  ") + alias_sentence(f["field"], f["aliases"], esc))
-    out += ["", ("## " if md else "") + "Arms", ""]
+        out.append(("item", alias_sentence(f["field"], f["aliases"], esc)))
+    out += [("blank",), ("heading", "Arms"), ("blank",)]
     head = ["arm", "form", "traffic", "runs", "shows"]
     rows = [[esc(a["form_id"]), esc(a["base_form"]), f"{a['traffic']:.4g}",
              ",".join(str(r) for r in a["runs"]),
              ", ".join(esc(k) for k, v in a["shown"].items() if v) or "(none of them)"]
             for a in d["arms"]]
-    out += _table(head, rows, md)
-    out.append("")
+    out += [("table", head, rows, [3, 2, 1]), ("blank",)]
     return out
 
 
-def _table(head: list[str], rows: list[list[str]], md: bool) -> list[str]:
-    if md:
-        return (["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-                + ["| " + " | ".join(r) + " |" for r in rows])
-    widths = [max(len(x) for x in col) for col in zip(head, *rows, strict=True)]
-    def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+def _markdown(blocks: Sequence[Block]) -> str:
+    out: list[str] = []
+    for b in blocks:
+        kind = b[0]
+        if kind == "title":
+            out.append(f"# {b[1]}")
+        elif kind == "heading":
+            out.append(f"## {b[1]}")
+        elif kind == "item":
+            out.append(f"- {b[1]}")
+        elif kind == "table":
+            head, rows = b[1], b[2]
+            out += (["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+                    + ["| " + " | ".join(r) + " |" for r in rows])
+        elif kind == "para":
+            out.append(b[1])
+        else:
+            out.append("")
+    return "\n".join(out) + "\n"
 
-    return [line(head)] + [line(r) for r in rows]
+
+#: table columns that may fold onto more lines (names, lists); numbers never break
+_FOLDS = {"field", "arm", "form", "shows", "weeks for margin"}
+_FOLD_MIN = 12  # a folding column keeps at least this many cells (or its widest value)
+_GAP = 2  # cells between columns
 
 
-def render_design(result: DesignResult, fmt: str = "text") -> str:
-    """The design report: ``text``, ``markdown`` or ``json``."""
+def _fit_columns(head: Sequence[str], rows: Sequence[Sequence[str]], drop: Sequence[int],
+                 width: int) -> tuple[list[int], list[str]]:
+    """The columns that fit ``width`` (indices) and the headers left out, dropping columns in
+    ``drop`` order; a number column needs its widest value, its header may wrap at spaces."""
+    def need(i: int) -> int:
+        words = max((cell_len(w) for w in _words(head[i])), default=0)
+        data = max((cell_len(r[i]) for r in rows), default=0)
+        if head[i] in _FOLDS:
+            return max(words, min(max(data, cell_len(head[i])), _FOLD_MIN))
+        return max(words, data)
+
+    keep = list(range(len(head)))
+    for i in drop:
+        if sum(need(j) for j in keep) + _GAP * (len(keep) - 1) <= width:
+            break
+        keep.remove(i)
+    return keep, [head[i] for i in range(len(head)) if i not in keep]
+
+
+def _words(header: str) -> list[str]:
+    """A header's words, a parenthesis kept whole: ``["2", "wk", "(+84 d)"]``."""
+    return re.findall(r"\([^)]*\)|[^\s(]+", header)
+
+
+def _header(name: str, rows: Sequence[Sequence[str]], i: int) -> str:
+    """A number column's header wrapped at spaces to its values' width (``2 wk\\n(+84 d)``)."""
+    if name in _FOLDS:
+        return name
+    data = max((cell_len(r[i]) for r in rows), default=0)
+    lines: list[str] = []
+    for word in _words(name):
+        if lines and cell_len(lines[-1]) + 1 + cell_len(word) <= data:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "\n".join(lines)
+
+
+def _text(blocks: Sequence[Block], width: int) -> str:
+    """The terminal report at most ``width`` columns wide (rich measures CJK and emoji by
+    their cell width): prose wraps, tables shrink their columns and fold long names, and a
+    row keeps its cells together."""
+    console = Console(file=io.StringIO(), width=width, no_color=True, force_terminal=False,
+                      highlight=False, emoji=False, markup=False, color_system=None,
+                      legacy_windows=False, soft_wrap=False)
+    parts: list[RenderableType] = []
+    for b in blocks:
+        kind = b[0]
+        if kind == "table":
+            head, rows = b[1], b[2]
+            keep, left_out = _fit_columns(head, rows, b[3], width)
+            table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, _GAP, 0, 0),
+                          show_edge=False, header_style="", expand=False)
+            for i in keep:
+                folds = head[i] in _FOLDS
+                table.add_column(_header(head[i], rows, i), overflow="fold", no_wrap=not folds,
+                                 justify="left" if folds else "right",
+                                 min_width=None if not folds else min(
+                                     _FOLD_MIN, max((cell_len(r[i]) for r in rows),
+                                                    default=0)))
+            for row in rows:
+                table.add_row(*(Text(row[i]) for i in keep))
+            parts.append(table)
+            if left_out:
+                parts.append(Text(f"Left out at {width} columns: {'; '.join(left_out)} "
+                                  "(a wider terminal shows them; --out writes them all to "
+                                  "design.md)."))
+        elif kind == "item":
+            parts.append(Padding(Text(b[1]), (0, 0, 0, 2)))
+        elif kind == "blank":
+            parts.append(Text(""))
+        else:
+            parts.append(Text(b[1]))
+    console.print(Group(*parts))
+    text: str = console.file.getvalue()  # type: ignore[attr-defined]
+    return no_commands("\n".join(line.rstrip() for line in text.splitlines()) + "\n")
+
+
+def render_design(result: DesignResult, fmt: str = "text", width: int | None = None) -> str:
+    """The design report: ``text`` (at most ``width`` columns, default 100), ``markdown`` or
+    ``json``."""
     d = result.to_dict()
     if fmt == "json":
         return result.to_json()
     if fmt == "markdown":
-        return "\n".join(_lines(d, md_escape, True)) + "\n"
-    return "\n".join(_lines(d, terminal, False)) + "\n"
+        return _markdown(_blocks(d, md_escape))
+    return _text(_blocks(d, terminal), width or 100)
