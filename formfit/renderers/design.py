@@ -1,4 +1,5 @@
 """`formfit design` in text (terminal, fit to its width with rich) and Markdown, from
+``DesignResult.to_dict()``.
 
 Field and form names come from evidence files: in Markdown every one goes through
 ``md_escape``; in text, control and bidi characters are shown as escapes
