@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -245,3 +246,32 @@ def test_daily_counts_count_an_exact_copy_once(tmp_path: Path) -> None:
     assert vc["submissions"].tolist() == [2, 0]
     assert inputs.accounting["views"].to_dict() == {
         "rows_read": 4, "rows_used": 3, "excluded": {"duplicate_row": 1}}
+
+
+def test_daily_submissions_that_disagree_with_the_submissions_file_are_named(
+        tmp_path: Path) -> None:
+    """The views file counts conversions, the forms table lists the submissions file: when
+    they disagree (another conversion event, a filtered export), the report says so, naming
+    each form with both counts; one submission either way is tolerated."""
+    from typer.testing import CliRunner
+
+    from formfit.cli import app
+
+    subs = ["email,form_id,submitted_at,company_size"]
+    n = 0
+    for form, k in (("f1", 2), ("f2", 2), ("f3", 4), ("f4", 3)):
+        for _ in range(k):
+            n += 1
+            subs.append(f"p{n}@acme.example,{form},2025-01-01 10:00,10")
+    (tmp_path / "subs.csv").write_text("\n".join(subs) + "\n", encoding="utf-8")
+    (tmp_path / "views.csv").write_text(
+        "form_id,date,views,submissions\nf1,2025-01-01,10,5\nf2,2025-01-01,10,0\n"
+        "f3,2025-01-01,10,4\nf4,2025-01-01,10,4\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["analyze", "-s", str(tmp_path / "subs.csv"), "--views",
+                                   str(tmp_path / "views.csv"), "--format", "json", "-q"])
+    assert res.exit_code == 0, res.output
+    warnings = {w["code"]: w for w in json.loads(res.stdout)["warnings"]}
+    differ = warnings["CONVERSIONS_DIFFER"]
+    assert differ["forms"] == {"f1": {"views_file": 5, "submissions_file": 2},
+                               "f2": {"views_file": 0, "submissions_file": 2}}
+    assert "f1 (5 in the views file, 2 in the submissions file)" in differ["message"]

@@ -117,6 +117,7 @@ def load_views(table: RawTable | EngineTable, settings: Settings, forms: FormsCo
             raise _over_rows_error(table, np.flatnonzero(over), views, subs_n)
         cells["submissions"] = subs_n[keep]
         counts = _sum_cells(cells, keys)
+        notices.extend(_conversions_differ(counts, subs.all_submissions))
     else:
         counts = _sum_cells(cells, keys)
         counts = _from_submissions(counts, subs, keys, table, notices)
@@ -161,12 +162,11 @@ def _row_level(table: EngineTable | None, header: RawTable, settings: Settings,
     return ViewsLoad(counts, "row", got.accounting, notices)
 
 
-def _fewer_views_than_submissions(counts: pd.DataFrame, all_subs: pd.DataFrame
-                                  ) -> list[Notice]:
-    """A form with fewer row-level views than submissions over the days its views cover has
-    lost views (a truncated or sampled export): its conversion rates would be inflated."""
+def _subs_in_views_span(counts: pd.DataFrame, all_subs: pd.DataFrame) -> pd.Series | None:
+    """Per form, the submissions (of the submissions input, repeats included) dated within
+    the days its views cover; None when the submissions carry no dates."""
     if counts.empty or "submitted_at" not in all_subs or all_subs["submitted_at"].isna().all():
-        return []
+        return None
     span = counts.groupby("form_id", observed=True)["date"].agg(["min", "max"])
     # each submission's form as a code into its few form ids (mapping 2.3M submissions' text
     # through the spans took a second at 10M views)
@@ -178,7 +178,16 @@ def _fewer_views_than_submissions(counts: pd.DataFrame, all_subs: pd.DataFrame
     known = codes >= 0
     at = np.where(known, codes, 0)
     inside = known & (day >= lo[at]) & (day <= hi[at])  # NaT compares False
-    n_subs = pd.Series(np.bincount(codes[inside], minlength=len(ids)), index=ids)
+    return pd.Series(np.bincount(codes[inside], minlength=len(ids)), index=ids)
+
+
+def _fewer_views_than_submissions(counts: pd.DataFrame, all_subs: pd.DataFrame
+                                  ) -> list[Notice]:
+    """A form with fewer row-level views than submissions over the days its views cover has
+    lost views (a truncated or sampled export): its conversion rates would be inflated."""
+    n_subs = _subs_in_views_span(counts, all_subs)
+    if n_subs is None:
+        return []
     n_subs = n_subs[n_subs > 0]
     n_views = counts.groupby("form_id", observed=True)["views"].sum()
     short = sorted(f for f in n_subs.index if n_subs[f] > n_views.get(f, 0))
@@ -193,6 +202,37 @@ def _fewer_views_than_submissions(counts: pd.DataFrame, all_subs: pd.DataFrame
         f"{len(short)} form(s) have fewer views than submissions over the days their views "
         f"cover: {listed}. The views export is probably truncated or sampled; conversion "
         "rates from it would be too high.", {"input": "views", "forms": detail})]
+
+
+#: a form's conversions in the views file and its submissions in the submissions file differ
+#: by at least this many, and by more than this share of the larger (one submission either
+#: way is a time-zone edge or a test entry)
+DIFFER_MIN, DIFFER_SHARE = 2, 0.10
+
+
+def _conversions_differ(counts: pd.DataFrame, all_subs: pd.DataFrame) -> list[Notice]:
+    """Daily counts whose ``submissions`` disagree with the submissions file over the same
+    days: the conversion model counts the views file's, the forms table lists the file's, and
+    the two describe different events (another conversion, a filtered or partial export)."""
+    in_file = _subs_in_views_span(counts, all_subs)
+    if in_file is None:
+        return []
+    in_views = counts.groupby("form_id", observed=True)["submissions"].sum()
+    detail: dict[str, dict[str, int]] = {}
+    for form in sorted(set(in_views.index) | set(in_file.index)):
+        a, b = int(in_views.get(form, 0)), int(in_file.get(form, 0))
+        if abs(a - b) >= DIFFER_MIN and abs(a - b) > DIFFER_SHARE * max(a, b):
+            detail[str(form)] = {"views_file": a, "submissions_file": b}
+    if not detail:
+        return []
+    listed = ", ".join(f"{f} ({d['views_file']:,} in the views file, {d['submissions_file']:,} "
+                       "in the submissions file)" for f, d in list(detail.items())[:5])
+    return [Notice(
+        "CONVERSIONS_DIFFER",
+        f"{len(detail)} form(s) count different submissions in the views file than in the "
+        f"submissions file over the same days: {listed}. Conversion effects use the views "
+        "file's counts; check that both count the same event (a form submission, not another "
+        "conversion) over the same period.", {"input": "views", "forms": detail})]
 
 
 def _sum_cells(cells: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:

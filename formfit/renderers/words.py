@@ -56,6 +56,7 @@ PLAIN: dict[str, str] = {
     "SAMPLE_RATIO_MISMATCH": "Sample ratio mismatch",
     "NO_SUBMISSIONS_TRACKED": "Views without any submission",
     "VIEWS_OUTSIDE_SUBMISSIONS": "Views outside the submissions' period",
+    "CONVERSIONS_DIFFER": "Submissions differ between views and submissions files",
     "LIKELY_SEGMENT": "Probably a segment, not a field",
     "NOT_A_FORM_FIELD": "Probably not a form field",
     "FORMS_INFERRED": "Fields per form inferred",
