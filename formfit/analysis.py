@@ -124,7 +124,8 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
     outcomes = replace(outcomes, leads=pd.DataFrame({"version": versions, "won": won}))
     shown = shown_matrix(inputs, versions)
     step("Measuring what field values predict")
-    assessed = assess_fields(inputs.submissions, fields, shown, won)
+    assessed = assess_fields(inputs.submissions, fields, shown, won,
+                             outcomes_given=inputs.deals is not None)
     for assessment in assessed.values():
         notices += assessment.notices
 
@@ -154,7 +155,8 @@ def run_analysis(inputs: Inputs, settings: Settings) -> AnalysisResult:
                                null_estimate("NO_VIEWS" if cells is None else "NO_OUTCOMES",
                                              with_p=False)),
             revenue_per_1k_views=rev if isinstance(rev, Estimate) else
-            null_estimate("NO_AMOUNTS", with_p=False),
+            null_estimate("NO_VIEWS" if cells is None else "NO_OUTCOMES"
+                          if wins_effects is None else "NO_AMOUNTS", with_p=False),
         )
         a: FieldAssessment | None = assessed.get(f)
         results.append(FieldResult(

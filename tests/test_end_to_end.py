@@ -267,3 +267,22 @@ def test_views_exported_past_the_submissions_are_named(tmp_path: Path) -> None:
     assert w["side"] == "after" and w["first_day"] == "2025-05-01" and w["views"] > 20_000
     assert "after the last submission (2025-04-30)" in w["message"]
     assert not [w for w in warnings if w["code"] == "NO_SUBMISSIONS_TRACKED"]
+
+
+def test_null_codes_name_what_is_missing() -> None:
+    """Without views, revenue per 1,000 views is null for want of views, not of amounts (the
+    deals carry amounts); with deals but every lead younger than their maturity, the predictive
+    measures say no lead could be judged yet, not that outcomes are missing."""
+    res = runner.invoke(app, ["analyze", "--submissions", str(SAMPLE / "submissions.csv"),
+                              "--outcomes", str(SAMPLE / "outcomes.csv"), "--forms",
+                              str(SAMPLE / "forms.yaml"), "--format", "json", "-q"])
+    assert res.exit_code == 0, res.output
+    fields = {f["field"]: f for f in json.loads(res.stdout)["fields"]}
+    assert fields["phone"]["drop_effect"]["revenue_per_1k_views"]["code"] == "NO_VIEWS"
+    res = runner.invoke(app, ["analyze", "--submissions", str(SAMPLE / "submissions.csv"),
+                              "--outcomes", str(SAMPLE / "outcomes.csv"), "--forms",
+                              str(SAMPLE / "forms.yaml"), "--format", "json", "-q",
+                              "--as-of", "2024-06-01"])
+    assert res.exit_code == 0, res.output
+    fields = {f["field"]: f for f in json.loads(res.stdout)["fields"]}
+    assert "NO_JUDGED_LEADS" in fields["company_size"]["predictive"]["codes"]

@@ -260,6 +260,10 @@ def test_no_outcomes_and_no_variation() -> None:
     assert p.codes == ("NO_OUTCOMES",) and p.leads == 0
     assert p.information_value is None and p.lr_p_value is None and p.q_value is None
     assert res["company_size"].fill_rate is not None  # fill rates need no outcomes
+    # deals given, but no lead old enough to judge: not "needs outcomes"
+    res = assess_fields(df, fields, _all_shown(df, fields), pd.Series(np.nan, index=df.index),
+                        outcomes_given=True)
+    assert res["company_size"].predictive.codes == ("NO_JUDGED_LEADS",)
     res = assess_fields(df, fields, _all_shown(df, fields), pd.Series(0.0, index=df.index))
     p = res["role"].predictive
     assert p.leads == 300 and p.lr_p_value is None and p.information_value is None

@@ -34,12 +34,12 @@ Assumptions: leads are independent; judged leads are representative of the leads
 outcome is not yet known (maturity is handled upstream); the field's values were entered by
 the lead at submission (the leakage rule below catches the common violation).
 
-Codes in ``Predictive.codes``: NO_OUTCOMES (no judged leads), SMALL_SAMPLE (fewer than 20 wins
-or 20 losses), SEPARATION (a level with no wins or no losses, or a fit that ran off to
-infinity: the test then uses Firth-penalised likelihoods), POSSIBLE_LEAKAGE, CONSTANT (one
-level: nothing to learn), ALIASED (the field's levels are a function of the other fields' and
-the form: no test), SUBSAMPLED (a giant design: the LR test used a seeded random subsample).
-Notices name fields, never values.
+Codes in ``Predictive.codes``: NO_OUTCOMES (no outcomes input), NO_JUDGED_LEADS (outcomes, but
+no lead old enough to judge), SMALL_SAMPLE (fewer than 20 wins or 20 losses), SEPARATION (a
+level with no wins or no losses, or a fit that ran off to infinity: the test then uses Firth-
+penalised likelihoods), POSSIBLE_LEAKAGE, CONSTANT (one level: nothing to learn), ALIASED (the
+field's levels are a function of the other fields' and the form: no test), SUBSAMPLED (a giant
+design: the LR test used a seeded random subsample). Notices name fields, never values.
 
 Leakage rule (a field whose values know the outcome, e.g. a sales status): any of
 (a) the field alone has an AUC of at least 0.9 over its levels; (b) one answer level holding at
@@ -201,13 +201,15 @@ def _notice(code: str, field: str, message: str, **details: object) -> Notice:
 
 def assess_fields(submissions: pd.DataFrame, fields: Sequence[str], shown: pd.DataFrame,
                   won: pd.Series, *,
-                  kinds: Mapping[str, str] | None = None) -> dict[str, FieldAssessment]:
+                  kinds: Mapping[str, str] | None = None,
+                  outcomes_given: bool = False) -> dict[str, FieldAssessment]:
     """Fill rate, junk rate and predictive value of each field (see the module docstring).
 
     ``submissions``: one row per analysed lead, a column per field (raw str, <NA> blank) and
     optionally ``form_id``; ``shown``: bool per lead and field (a missing column means shown
     everywhere); ``won``: 1.0 / 0.0 / NaN (not judged), same index. ``kinds`` overrides the
-    detected kind of named fields.
+    detected kind of named fields; ``outcomes_given``: whether there were deals at all (a
+    field with no judged lead is then NO_JUDGED_LEADS: every lead too young, not NO_OUTCOMES).
     """
     idx = submissions.index
     n = len(idx)
@@ -247,7 +249,8 @@ def assess_fields(submissions: pd.DataFrame, fields: Sequence[str], shown: pd.Da
         encoded[f] = encode_values(fv, cls, sh, judged, kind)
         shown_masks[f] = sh
 
-    partial = {f: _describe(f, encoded[f], shown_masks[f] & judged, y) for f in fields}
+    empty = "NO_JUDGED_LEADS" if outcomes_given else "NO_OUTCOMES"
+    partial = {f: _describe(f, encoded[f], shown_masks[f] & judged, y, empty) for f in fields}
     samples = {f: part.sample for f, part in partial.items() if part.testable}
     firth_fields = {f for f, part in partial.items() if part.penalise}
     leaky = {f for f, part in partial.items() if "POSSIBLE_LEAKAGE" in part.codes}
@@ -304,7 +307,8 @@ class _Described:
     penalise: bool = False  # small sample or a zero cell: test with Firth from the start
 
 
-def _describe(f: str, enc: Encoded, sample: np.ndarray, y: np.ndarray) -> _Described:
+def _describe(f: str, enc: Encoded, sample: np.ndarray, y: np.ndarray,
+              empty: str = "NO_OUTCOMES") -> _Described:
     k = len(enc.levels)
     codes = enc.codes[sample]
     leads = np.bincount(codes, minlength=k).astype(float)
@@ -314,7 +318,7 @@ def _describe(f: str, enc: Encoded, sample: np.ndarray, y: np.ndarray) -> _Descr
     total_l = total_n - total_w
     out = _Described(sample=sample, leads=int(total_n), table=table)
     if total_n == 0:
-        out.codes.append("NO_OUTCOMES")
+        out.codes.append(empty)
         return out
     # IV, separation and leakage on the model's levels (tiny pooled levels merged)
     if enc.kind == "constant":
