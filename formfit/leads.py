@@ -321,6 +321,13 @@ def lead_outcomes(inputs: Inputs, settings: Settings) -> LeadOutcomes:
     st[won_any] = WON
     t[won_any] = first_win[won_any]
     undated_win = won_any & first_win.isna()
+    early = int((won_any & (first_win < 0)).sum())
+    if early:
+        notices.append(Notice("WON_BEFORE_SUBMISSION", (
+            f"{early:,} won leads' first won deal closed before their first submission "
+            "(existing customers filling in the form, or dates in different time zones); "
+            "they count as won on the day they submitted. Check the deals' close dates if "
+            "that is more than a few."), {"leads": early}))
     t = t.clip(lower=0.0)
     timed = in_clock & ~undated_win  # a win without a close date cannot inform the timing
     event[timed] = st[timed].to_numpy()

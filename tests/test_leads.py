@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -202,3 +203,28 @@ def test_revenue_cap_is_p999_of_won_revenue() -> None:
     assert float(out.cells.cells["rev_n"].sum()) == 5
     assert float(out.cells.cells["rev_sum"].sum()) == pytest.approx(
         sum(min(r, out.revenue_cap) for r in won_rev))
+
+
+def test_wins_closed_before_the_submission_are_named(tmp_path: Path) -> None:
+    """A lead whose won deal closed before it submitted the form (an existing customer) counts
+    as won at submission, as before, and a warning now says how many such leads there are."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from formfit.cli import app
+
+    rows = ["email,form_id,submitted_at,company_size"]
+    deals = ["email,outcome,created_at,closed_at"]
+    for i in range(40):
+        rows.append(f"p{i}@acme.example,f1,2025-03-{1 + i % 28:02d} 10:00,{10 + i % 3}")
+        closed = "2025-02-01" if i < 3 else f"2025-04-{1 + i % 28:02d}"
+        deals.append(f"p{i}@acme.example,{'won' if i % 2 == 0 else 'lost'},2025-01-15,{closed}")
+    (tmp_path / "s.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "o.csv").write_text("\n".join(deals) + "\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["analyze", "-s", str(tmp_path / "s.csv"), "--outcomes",
+                                   str(tmp_path / "o.csv"), "--format", "json", "-q"])
+    assert res.exit_code == 0, res.output
+    early = [w for w in json.loads(res.stdout)["warnings"] if w["code"] == "WON_BEFORE_SUBMISSION"]
+    assert len(early) == 1 and early[0]["leads"] == 2  # p0 and p2 won; p1 lost
+    assert early[0]["message"].startswith("2 won leads' first won deal closed before")

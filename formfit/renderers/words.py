@@ -73,6 +73,7 @@ PLAIN: dict[str, str] = {
     "DEAL_SIZE_DIFFERS": "Deal size differs",
     "JOIN_RATE_MISMATCH": "Join rates differ",
     "WON_WITHOUT_CLOSE_DATE": "Won deals without a close date",
+    "WON_BEFORE_SUBMISSION": "Won deals closed before the submission",
     "IMMATURE_VIEWS_LEFT_OUT": "Recent views left out",
 }
 
