@@ -13,7 +13,7 @@ A config file (YAML or JSON) may hold::
     constants:          # columns to add to submissions when the export lacks them
       form_id: crm
     outcomes:
-      all_closed: true  # an `is_won` export without `is_closed` holds closed deals only
+      all_closed: true  # an `is_won` export without `is_closed` or a stage map holds no open deal
     as_of: 2025-12-31
     maturity_days: 90
     margin: "2%"

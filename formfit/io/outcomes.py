@@ -194,13 +194,20 @@ def _resolve_outcome(table: RawTable, settings: Settings) -> pd.Series:
             closed = parse_bools(table, "is_closed")
         elif settings.all_closed:
             closed = pd.Series(True, index=df.index)
+        elif "stage" in df.columns and stage_map:
+            return _won_by_stage(table, won, _map_words(table, "stage", stage_map))
         else:
+            stage_hint = ("map each of its stages to won, lost or open under `stages:` in the "
+                          "config file (then the stage tells open deals from closed ones), or "
+                          if "stage" in df.columns else "")
             raise InputError(
-                f"outcomes file {table.name} has is_won but no is_closed column, so open deals "
+                f"outcomes file {table.name} has is_won but no is_closed column"
+                f"{' and no stage map' if 'stage' in df.columns else ''}, so open deals "
                 "cannot be told from lost ones.",
-                "If every deal in the export is closed (won or lost), say so with `outcomes: "
-                "{all_closed: true}` in the config file; otherwise export is_closed too "
-                "(or map a column to it with --map).")
+                f"Export is_closed too (or map a column to it with --map), {stage_hint}"
+                "only if no deal in the export is open (every one won or lost) say so with "
+                "`outcomes: {all_closed: true}` in the config file: with open deals in the "
+                "file, all_closed would count them as lost.")
         out = np.where(won.to_numpy(), "won", np.where(closed.to_numpy(), "lost", "open"))
         return pd.Series(out, index=df.index, dtype="str")
     if not stage_map:
@@ -212,6 +219,37 @@ def _resolve_outcome(table: RawTable, settings: Settings) -> pd.Series:
             "Tell formfit what each stage means in the config file (--config), e.g.\n"
             f"  stages:\n{example}")
     return _map_words(table, "stage", stage_map)
+
+
+def _won_by_stage(table: RawTable, won: pd.Series, by_stage: pd.Series) -> pd.Series:
+    """Outcomes from is_won and the stage map, for exports without is_closed (a Salesforce
+    report's Won checkbox beside its Stage, HubSpot's Is Closed Won beside its Deal Stage):
+    the stage says whether a deal is open or closed, is_won whether a closed deal is won. The
+    two must agree (a deal the stage map calls won is won, one it calls lost or open is not);
+    a row where they disagree is an error, since either the stage map or the export is wrong
+    and guessing would count a deal wrongly."""
+    stage_won = (by_stage == "won").to_numpy()
+    flag = won.to_numpy(dtype=bool)
+    bad = stage_won != flag
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        n_bad = int(bad.sum())
+        stage = table.frame["stage"].iloc[pos]
+        meaning = str(by_stage.iloc[pos])
+        raise InputError(
+            f"outcomes file {table.name}: stage and is_won disagree in {_rows(n_bad)}; the "
+            f"first is {table.unit} {table.number(pos):,} ({table.convention}), whose stage "
+            f"{quoted(masked(str(stage).strip()))} the stage map reads as {meaning} while its "
+            f"is_won is {'true' if flag[pos] else 'false'}.",
+            "Without an is_closed column formfit reads open and closed from the stage and won "
+            "from is_won, so they must agree. Correct that stage's line under `stages:` in the "
+            "config file (a won stage maps to won; a stage whose deals can still be won maps "
+            "to open), or export is_closed too (then is_won and is_closed decide).")
+    return by_stage
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} row{'' if n == 1 else 's'}"
 
 
 def _map_words(table: RawTable, column: str, mapping: Mapping[str, str]) -> pd.Series:
