@@ -284,6 +284,28 @@ def _pairs(value: Any, key: str, path: Path) -> tuple[tuple[str, str], ...]:
     return tuple((str(k).strip(), str(v).strip()) for k, v in value.items())
 
 
+def _stage_map(pairs: tuple[tuple[str, str], ...], path: Path) -> tuple[tuple[str, str], ...]:
+    """``stages:`` as (case-folded stage, case-folded outcome). Stages match ignoring case and
+    surrounding spaces, so two lines that differ only in those name one stage: the same
+    outcome twice is harmless, two different ones are an error (the last would silently win,
+    a won deal counted lost)."""
+    seen: dict[str, tuple[str, str]] = {}
+    out = []
+    for stage, outcome in pairs:
+        key = stage.strip().casefold()
+        if key in seen and seen[key][1].casefold() != outcome.casefold():
+            first, meant = seen[key]
+            raise InputError(
+                f"config file {path.name}: `stages:` names one stage twice with different "
+                f"outcomes, {first!r}: {meant} and {stage!r}: {outcome}; stages are matched "
+                "ignoring case and surrounding spaces, so formfit cannot tell which is meant.",
+                f"Keep one line for that stage under `stages:` in {path.name}, with the outcome "
+                "its deals really have (won, lost or open).")
+        seen.setdefault(key, (stage, outcome))
+        out.append((key, outcome.casefold()))
+    return tuple(dict(out).items())
+
+
 def _strings(value: Any, key: str = "", path: Path | None = None) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -340,8 +362,7 @@ def build_settings(*, config: Path | None = None, **flags: Any) -> Settings:
     if config is not None:
         data = _read_config_file(config)
         outcomes = data.get("outcomes") or {}
-        stages = tuple((k.casefold(), v.casefold())
-                       for k, v in _pairs(data.get("stages"), "stages", config))
+        stages = _stage_map(_pairs(data.get("stages"), "stages", config), config)
         bad = sorted({v for _, v in stages} - {"won", "lost", "open"})
         if bad:
             raise InputError(

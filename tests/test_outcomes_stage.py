@@ -102,3 +102,32 @@ def test_is_won_without_is_closed_or_stage_map_warns_that_all_closed_counts_open
     assert ("only if no deal in the export is open (every one won or lost) say so with "
             "`outcomes: {all_closed: true}`") in flat
     assert "all_closed would count them as lost" in flat
+
+
+def _stage_files(tmp: Path, stages: str) -> tuple[str, ...]:
+    f = _write(tmp, **{"subs.csv": "email,form_id,submitted_at\na@x.com,web,2025-01-02\n"
+                                   "b@x.com,web,2025-01-03\n",
+                       "deals.csv": "email,stage\na@x.com,Closed Won\nb@x.com,Negotiation\n",
+                       "cfg.yaml": "stages:\n" + stages})
+    return ("-s", str(f["subs.csv"]), "--outcomes", str(f["deals.csv"]), "-c", str(f["cfg.yaml"]))
+
+
+def test_stage_map_lines_differing_only_in_case_with_different_outcomes_are_refused(
+        tmp_path: Path) -> None:
+    """The bug: the last line silently won, so the won deal was counted lost."""
+    args = _stage_files(tmp_path, "  Closed Won: won\n  closed won: lost\n  Negotiation: open\n")
+    code, _, err = _run("validate", *args)
+    assert code == 2
+    assert ("config file cfg.yaml: `stages:` names one stage twice with different outcomes, "
+            "'Closed Won': won and 'closed won': lost; stages are matched ignoring case and "
+            "surrounding spaces, so formfit cannot tell which is meant.") in err
+    assert "Keep one line for that stage under `stages:` in cfg.yaml" in " ".join(err.split())
+
+
+def test_stage_map_lines_differing_only_in_case_with_one_outcome_are_accepted(
+        tmp_path: Path) -> None:
+    args = _stage_files(tmp_path, "  Closed Won: won\n  ' closed won': WON\n"
+                                  "  Negotiation: open\n")
+    code, data, err = _run("validate", *args)
+    assert code == 0, err
+    assert data["settings"]["stage_map"] == [["closed won", "won"], ["negotiation", "open"]]
