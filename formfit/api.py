@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from formfit.config import Margin, Settings, build_settings, parse_map
+from formfit.config import Margin, Settings, build_settings, mapped_twice, parse_map
 from formfit.errors import FormfitError, UsageError, in_library_words
 from formfit.safe_yaml import date_problem
 
@@ -141,7 +141,14 @@ def _text_pairs(given: object, what: str, *, values: tuple[type, ...]
         if not isinstance(k, str) or isinstance(v, bool) or not isinstance(v, values):
             raise UsageError(f"{what}: {k!r}: {v!r} is not a name and its text.",
                              f"Give every key and value of {what} as a string.")
-    return tuple((k, str(v)) for k, v in given.items())
+    pairs = tuple((k, str(v)) for k, v in given.items())
+    twice = mapped_twice(pairs) if what == "columns" else None
+    if twice is not None:
+        (old1, new1), (old2, new2) = twice
+        raise UsageError(f"columns: {old1!r}: {new1!r} and {old2!r}: {new2!r} map one column "
+                         "twice (names are matched ignoring case and surrounding spaces).",
+                         "Give one entry per export column.")
+    return pairs
 
 
 def _check_engine(engine: object) -> None:

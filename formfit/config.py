@@ -212,7 +212,31 @@ def parse_map(items: list[str] | tuple[str, ...]) -> tuple[tuple[str, str], ...]
         if not old.strip() or not new.strip():
             raise UsageError(f"--map {item!r} has an empty side.", 'Write --map "Old=new".')
         out.append((old.strip(), new.strip()))
-    return tuple(out)
+    pairs = tuple(out)
+    twice = mapped_twice(pairs)
+    if twice is not None:
+        (old1, new1), (old2, new2) = twice
+        raise UsageError(
+            f'--map "{old1}={new1}" and --map "{old2}={new2}" map one column twice (names are '
+            "matched ignoring case and surrounding spaces), so formfit cannot tell which name "
+            "is meant.",
+            "Give one --map per export column. To use one export column as two inputs, copy it "
+            "into a second column of the export.")
+    return pairs
+
+
+def mapped_twice(pairs: tuple[tuple[str, str], ...]
+                 ) -> tuple[tuple[str, str], tuple[str, str]] | None:
+    """The first two entries of a column map that rename one export column (matched ignoring
+    case and surrounding spaces) to different names; None when there are none. The same
+    rename twice is harmless."""
+    seen: dict[str, tuple[str, str]] = {}
+    for old, new in pairs:
+        key = old.strip().casefold()
+        first = seen.setdefault(key, (old, new))
+        if first[1].strip().casefold() != new.strip().casefold():
+            return first, (old, new)
+    return None
 
 
 def parse_date(text: str, what: str) -> date:
@@ -282,6 +306,21 @@ def _pairs(value: Any, key: str, path: Path) -> tuple[tuple[str, str], ...]:
                          f"{'mapping' if isinstance(value[nested], dict) else 'list'}, not a "
                          "name.", f"Write it as `{key}:` followed by `  old: new` lines.")
     return tuple((str(k).strip(), str(v).strip()) for k, v in value.items())
+
+
+def _column_map(pairs: tuple[tuple[str, str], ...], path: Path) -> tuple[tuple[str, str], ...]:
+    """``columns:``; two lines that rename one export column (as names are matched: ignoring
+    case and surrounding spaces) to different names are an error, not the last one silently
+    winning."""
+    twice = mapped_twice(pairs)
+    if twice is not None:
+        (old1, new1), (old2, new2) = twice
+        raise InputError(
+            f"config file {path.name}: `columns:` maps one column twice, {old1!r}: {new1} and "
+            f"{old2!r}: {new2}; names are matched ignoring case and surrounding spaces, so "
+            "formfit cannot tell which name is meant.",
+            f"Keep one line for that column under `columns:` in {path.name}.")
+    return pairs
 
 
 def _stage_map(pairs: tuple[tuple[str, str], ...], path: Path) -> tuple[tuple[str, str], ...]:
@@ -371,7 +410,7 @@ def build_settings(*, config: Path | None = None, **flags: Any) -> Settings:
             )
         base = replace(
             base,
-            column_map=_pairs(data.get("columns"), "columns", config),
+            column_map=_column_map(_pairs(data.get("columns"), "columns", config), config),
             stage_map=stages,
             segments=_strings(data.get("segments"), "segments", config),
             ignore_columns=_strings(data.get("ignore"), "ignore", config),

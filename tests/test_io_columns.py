@@ -42,7 +42,8 @@ def test_two_columns_on_one_name_is_an_error() -> None:
     t = _table(["Email", "E-mail"])
     with pytest.raises(InputError) as err:
         map_columns(t, (("E-mail", "email"),))
-    assert "'Email' and 'E-mail' all become 'email'" in err.value.message
+    assert ("'Email' (column 1) and 'E-mail' (column 2) all become 'email'"
+            in err.value.message)
 
 
 def test_missing_columns_reported_together_with_closest_match() -> None:
@@ -63,7 +64,8 @@ def test_repeated_key_column_is_a_clash(tmp_path: Path) -> None:
     path = tmp_path / "subs.csv"
     path.write_text("lead_id,form_id,LEAD_ID,notes,notes\nL1,a,L2,x,y\n", encoding="utf-8")
     t = read_table(path, "submissions")
-    with pytest.raises(InputError, match="'lead_id' and 'LEAD_ID' all become 'lead_id'"):
+    with pytest.raises(InputError, match=r"'lead_id' \(column 1\) and 'LEAD_ID' \(column 3\) "
+                                         "all become 'lead_id'"):
         map_columns(t, ())
 
 

@@ -62,7 +62,7 @@ def map_columns(table: RawTable, column_map: Sequence[tuple[str, str]],
     canonical = {fold(n): n for n in (*CONTRACT_NAMES, *segments)}
     used: set[str] = set()
     renamed: list[str] = []
-    origin: dict[str, list[str]] = {}
+    moved: list[bool] = []  # renamed by the map, or to a contract name's or segment's spelling
     for col in table.frame.columns:
         base = str(col).split(REPEAT_MARK)[0]  # a repeated header name is its twin's name
         name = base
@@ -72,23 +72,46 @@ def map_columns(table: RawTable, column_map: Sequence[tuple[str, str]],
             name = user[key]
         if fold(name) in canonical:
             name = canonical[fold(name)]
-            origin.setdefault(name, []).append(base)
+            moved.append(True)
         else:
             # other columns keep their own (de-duplicated) names: they are never ambiguous
+            moved.append(name != base)
             name = str(col).strip() if name == base else name.strip()
         renamed.append(name)
-    clashes = {k: v for k, v in origin.items() if len(v) > 1}
-    if clashes:
-        parts = [f"{' and '.join(repr(c) for c in cols)} all become {k!r}"
-                 for k, cols in sorted(clashes.items())]
-        raise InputError(
-            f"{table.role} file {table.name}: several columns end up with one name: "
-            f"{'; '.join(parts)}.",
-            "Map only one of them to the contract name (check --map and `columns:` in the "
-            "config), or rename or remove the others in the export.")
+    _check_clashes(table, renamed, moved)
     table.original = {new: str(old) for new, old in zip(renamed, table.frame.columns, strict=True)}
     table.frame.columns = renamed
     return used
+
+
+def _check_clashes(table: RawTable, renamed: Sequence[str], moved: Sequence[bool]) -> None:
+    """Several columns whose new names are one name once case and surrounding spaces are
+    ignored (as every name is matched), where at least one of them was renamed: an error
+    naming each by its own name and position. (Columns that clash as the export names them
+    are fields, refused by :func:`formfit.io.submissions.fold_clash`.)"""
+    groups: dict[str, list[int]] = {}
+    for pos, name in enumerate(renamed):
+        groups.setdefault(fold(name), []).append(pos)
+    clashes = [g for g in groups.values() if len(g) > 1 and any(moved[p] for p in g)]
+    if not clashes:
+        return
+    columns = list(table.frame.columns)
+
+    def shown(pos: int) -> str:
+        own = str(columns[pos]).split(REPEAT_MARK)[0]
+        return f"{quoted(own)} (column {pos + 1})"
+
+    parts = []
+    for g in clashes:
+        names = list(dict.fromkeys(renamed[p] for p in g))
+        parts.append(f"{' and '.join(shown(p) for p in g)} all become "
+                     f"{' / '.join(quoted(n) for n in names)}")
+    case = any(len({renamed[p] for p in g}) > 1 for g in clashes)
+    raise InputError(
+        f"{table.role} file {table.name}: several columns end up with one name: "
+        f"{'; '.join(parts)}{' (names are matched ignoring case)' if case else ''}.",
+        "Map only one of them to that name (check --map and `columns:` in the config), or "
+        "rename or remove the others in the export.")
 
 
 def require(table: RawTable, needed: Sequence[str | tuple[str, ...]], *,

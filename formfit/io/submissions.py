@@ -348,9 +348,11 @@ def fold_clash(table: RawTable, columns: Sequence[str]) -> None:
     `phone `) would be one field, and one of them silently lost: an error naming them."""
     groups: dict[str, list[int]] = {}
     names = [str(c) for c in table.frame.columns]
-    for col in columns:
-        pos = names.index(str(col))
-        groups.setdefault(fold(table.original.get(col, col).split(REPEAT_MARK)[0]), []).append(pos)
+    wanted = {str(c) for c in columns}
+    for pos, col in enumerate(names):  # by position: two columns may carry one name
+        if col in wanted:
+            groups.setdefault(fold(table.original.get(col, col).split(REPEAT_MARK)[0]),
+                              []).append(pos)
     clashes = [g for g in groups.values() if len(g) > 1]
     if not clashes:
         return
