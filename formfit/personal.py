@@ -68,7 +68,8 @@ _DIGIT_RUN = re.compile(r"\+?\(?\d[\d\s().\-/–]*\d\)?")
 # dates and times are no phones: taken out before runs are looked for (not when more digit
 # groups follow, as in the French "06.12.34.56.78")
 _DATE_OR_TIME = re.compile(
-    r"(?<![\d.])(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})"
+    r"(?<![\d.])(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}"
+    r"|\d{4}\.\s\d{1,2}\.\s\d{1,2}\.?)"  # the last: Korean-locale 2025. 01. 13.
     r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?![.\-/]?\d)|\d{1,2}:\d{2}(?::\d{2})?")
 _ROUND_AMOUNT = re.compile(r"[1-9]\d{0,2}(?P<sep>[ .\u00a0])\d{3}(?:(?P=sep)\d{3})*")
 _DECIMAL = re.compile(r"-?\d+\.\d+")

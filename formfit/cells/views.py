@@ -574,7 +574,7 @@ def _other_date_format(table: EngineTable, v: ir.Table, kind: str) -> pd.DataFra
     if bad.any():
         n_bad = int(bad.sum())
         more = f" ({n_bad:,} distinct values are not dates)" if n_bad > 1 else ""
-        raise fail(uniq[bad].iloc[0], f"is not a date in the format {fmt}{more}")
+        raise fail(uniq[bad].iloc[0], f"is not a date in the format '{fmt}'{more}")
     ts = parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
     return pd.DataFrame({"viewed_at": uniq, "_ts": ts})
 

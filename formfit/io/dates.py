@@ -57,7 +57,7 @@ def detect_date_format(values: Iterable[str], *, excel: bool = False) -> str:
     if all(_ISO.match(v) for v in vals):
         return ISO
     if all(_YMD_DOTS.match(v) for v in vals):
-        return "%Y. %m. %d" if " " in vals[0] else "%Y.%m.%d"
+        return _ymd_dots(vals)
     if all(_COMPACT.match(v) for v in vals):
         return "%Y%m%d"
     if excel and all(_SERIAL.match(v) and 20000 <= float(v) <= 80000 for v in vals):
@@ -77,6 +77,20 @@ SERIAL_NOTE = (" (it looks like an Excel serial day number: days counted from 18
 SERIAL_HINT = ("In Excel, format the column as a date (Format Cells > Date, e.g. yyyy-mm-dd) "
                "and save the CSV again, or give formfit the .xlsx workbook itself: it reads "
                "Excel serial dates there.")
+
+
+def _ymd_dots(vals: list[str]) -> str:
+    """``YYYY. MM. DD`` as written: spaced or not, with the trailing dot of the Korean locale
+    (``2025. 01. 13.``) or without; one way for the whole column."""
+    def shape(v: str) -> tuple[bool, bool]:
+        return " " in v, v.endswith(".")
+
+    spaced, dotted = shape(vals[0])
+    other = next((v for v in vals if shape(v) != (spaced, dotted)), None)
+    if other is not None:
+        raise DateFormatError(f"dates are written in different ways ({vals[0]!r} and "
+                              f"{other!r})", other)
+    return ("%Y. %m. %d" if spaced else "%Y.%m.%d") + ("." if dotted else "")
 
 
 def _day_month(vals: list[str]) -> str:

@@ -74,7 +74,7 @@ def parse_dates(table: RawTable, column: str) -> pd.Series:
         pos = _first_pos(np.isin(codes, bad_codes))
         n_bad = int(np.isin(codes, bad_codes).sum())
         more = f" ({n_bad:,} rows have values that are not dates)" if n_bad > 1 else ""
-        read_as = "" if fmt in (ISO, EXCEL_SERIAL) else f" in the format {fmt}"
+        read_as = "" if fmt in (ISO, EXCEL_SERIAL) else f" in the format '{fmt}'"
         serial = looks_like_serial(s.iloc[pos])
         raise InputError(
             f"{table.where(pos)}: {column} {shown(s.iloc[pos], column)} is not a date"

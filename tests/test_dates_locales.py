@@ -1,0 +1,77 @@
+"""Dates as locale exports write them: the Korean `2025. 01. 13.` with its trailing dot, date
+and date-time values mixed in one D/M/Y or M/D/Y column; and a date that fails is shown as
+itself, not as a phone number."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from formfit.cli import app
+from formfit.config import Settings
+from formfit.io import load_inputs
+from formfit.io.dates import DateFormatError, detect_date_format
+from formfit.personal import value_kind
+
+runner = CliRunner()
+
+
+def _subs(tmp: Path, dates: list[str], name: str = "subs.csv") -> Path:
+    path = tmp / name
+    path.write_text("email,form_id,submitted_at\n" + "".join(
+        f"p{i}@example.com,f1,{d}\n" for i, d in enumerate(dates)))
+    return path
+
+
+def _dates(path: Path, **settings: object) -> list[str]:
+    inputs = load_inputs(Settings(submissions=path, **settings))  # type: ignore[arg-type]
+    got = inputs.submissions.sort_values("lead_key")["submitted_at"]
+    return [str(pd.Timestamp(d)) for d in got]
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    (["2025. 01. 13.", "2025. 1. 14."], "%Y. %m. %d."),
+    (["2025. 01. 13", "2025. 1. 14"], "%Y. %m. %d"),
+    (["2025.01.13.", "2025.01.14."], "%Y.%m.%d."),
+    (["2025.01.13", "2025.01.14"], "%Y.%m.%d"),
+])
+def test_year_first_dotted_dates_keep_their_trailing_dot(values: list[str],
+                                                          expected: str) -> None:
+    assert detect_date_format(values) == expected
+
+
+def test_year_first_dotted_dates_written_two_ways_are_refused_with_the_odd_one() -> None:
+    with pytest.raises(DateFormatError) as err:
+        detect_date_format(["2025. 01. 13.", "2025. 01. 14"])
+    assert err.value.example == "2025. 01. 14"
+
+
+def test_korean_dates_with_a_trailing_dot_are_read(tmp_path: Path) -> None:
+    """The bug: detected as '%Y. %m. %d', then every value failed to parse."""
+    subs = _subs(tmp_path, ["2025. 01. 13.", "2025. 12. 31."])
+    res = runner.invoke(app, ["validate", "-s", str(subs), "--format", "json"])
+    assert res.exit_code == 0, res.stderr
+    assert _dates(subs) == ["2025-01-13 00:00:00", "2025-12-31 00:00:00"]
+
+
+def test_a_bad_korean_date_is_shown_as_a_date_not_a_phone_number(tmp_path: Path) -> None:
+    subs = _subs(tmp_path, ["2025. 01. 13.", "2025. 02. 30."])
+    res = runner.invoke(app, ["validate", "-s", str(subs)])
+    assert res.exit_code == 2
+    assert ("submissions file subs.csv row 3: submitted_at '2025. 02. 30.' is not a date in the "
+            "format '%Y. %m. %d.'.") in res.stderr
+    assert "phone" not in res.stderr
+
+
+@pytest.mark.parametrize("value", ["2025. 01. 13.", "2025. 1. 3.", "2025. 01. 13",
+                                   "2025. 01. 13. 14:30"])
+def test_korean_dates_are_no_phone_numbers(value: str) -> None:
+    assert value_kind(value) is None
+
+
+@pytest.mark.parametrize("value", ["010. 1234. 5678", "+82 2. 123. 4567", "06.12.34.56.78"])
+def test_phone_numbers_with_dots_still_are(value: str) -> None:
+    assert value_kind(value) == "a phone number"
