@@ -75,3 +75,51 @@ def test_korean_dates_are_no_phone_numbers(value: str) -> None:
 @pytest.mark.parametrize("value", ["010. 1234. 5678", "+82 2. 123. 4567", "06.12.34.56.78"])
 def test_phone_numbers_with_dots_still_are(value: str) -> None:
     assert value_kind(value) == "a phone number"
+
+
+@pytest.mark.parametrize(("dates", "fmt"), [
+    (["1/13/2025 14:30", "1/14/2025", "12/31/2025 9:05"], None),
+    (["13/01/2025 14:30", "14/01/2025"], None),
+    (["1/13/2025 2:30 PM", "1/14/2025"], None),
+    (["01/02/2025 14:30", "03/04/2025"], "%d/%m/%Y %H:%M"),
+])
+def test_date_and_date_time_values_mix_in_day_month_columns(tmp_path: Path, dates: list[str],
+                                                             fmt: str | None) -> None:
+    """The bug: refused with "is not a date", though ISO columns read the same mix."""
+    subs = _subs(tmp_path, dates)
+    extra = ["--date-format", fmt] if fmt else []
+    res = runner.invoke(app, ["validate", "-s", str(subs), *extra, "--format", "json"])
+    assert res.exit_code == 0, res.stderr
+    got = _dates(subs, **({"date_format": fmt} if fmt else {}))
+    assert got[1].endswith("00:00:00")  # a date alone is midnight, as in ISO columns
+    assert got[0][11:16] == "14:30"
+
+
+@pytest.mark.parametrize(("dates", "row", "why"), [
+    (["13/01/2025", "1/14/2025"], 3,
+     "some dates put the day first ('13/01/2025') and others the month first ('1/14/2025')"),
+    (["2025-01-01", "1/14/2025"], 3,
+     "some dates are written year first ('2025-01-01') and others not ('1/14/2025')"),
+    (["13/01/2025 14:30:15", "14/01/2025 09:00"], 3,
+     "times are written in different ways ('13/01/2025 14:30:15' and '14/01/2025 09:00')"),
+    (["13/01/2025", "14.01.2025"], 3,
+     "dates are written with different separators ('13/01/2025' and '14.01.2025')"),
+])
+def test_dates_written_two_ways_say_so_instead_of_not_a_date(tmp_path: Path, dates: list[str],
+                                                             row: int, why: str) -> None:
+    subs = _subs(tmp_path, dates)
+    res = runner.invoke(app, ["validate", "-s", str(subs)])
+    assert res.exit_code == 2
+    assert (f"submissions file subs.csv row {row}: submitted_at {dates[1]!r} is not written as "
+            f"the column's other dates: {why}.") in res.stderr
+    assert "is not a date" not in res.stderr
+
+
+def test_views_with_date_and_date_time_values_are_read(tmp_path: Path) -> None:
+    subs = _subs(tmp_path, ["2025-01-13", "2025-01-14"])
+    views = tmp_path / "views.csv"
+    views.write_text("form_id,viewed_at\n" + "".join(
+        f"f1,{d}\n" for d in ["1/13/2025 14:30", "1/13/2025", "1/14/2025 09:00", "1/14/2025"]))
+    res = runner.invoke(app, ["validate", "-s", str(subs), "--views", str(views),
+                              "--format", "json"])
+    assert res.exit_code == 0, res.stderr

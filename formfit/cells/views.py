@@ -32,6 +32,7 @@ from formfit.io.values import (
     END_DATE,
     FALSE_WORDS,
     FIRST_DATE,
+    MIXED_HINT,
     TRUE_WORDS,
     redacted,
     shown,
@@ -535,6 +536,7 @@ def _other_date_format(table: EngineTable, v: ir.Table, kind: str) -> pd.DataFra
         SERIAL_NOTE,
         AmbiguousDates,
         DateFormatError,
+        MixedDates,
         detect_date_format,
         looks_like_serial,
     )
@@ -565,6 +567,9 @@ def _other_date_format(table: EngineTable, v: ir.Table, kind: str) -> pd.DataFra
                        "column tells which", "Say which with --date-format '%d/%m/%Y' (day "
                        "first) or --date-format '%m/%d/%Y' (month first), or with "
                        "`date_format:` in the config file.") from None
+        except MixedDates as exc:
+            raise fail(exc.example, f"is not written as the column's other dates: {exc}",
+                       MIXED_HINT) from None
         except DateFormatError as exc:
             if looks_like_serial(exc.example):
                 raise fail(exc.example, "is not a date" + SERIAL_NOTE, SERIAL_HINT) from None

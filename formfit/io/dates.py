@@ -8,8 +8,9 @@ example value. Recognised:
 - ISO 8601 dates and date-times, with or without ``T``, seconds, fractions, ``Z`` or an offset
   (returned as :data:`ISO`; parse with ``pandas.to_datetime(format="ISO8601")``);
 - US ``M/D/YYYY`` and European ``D/M/YYYY``, ``D.M.YYYY`` or ``D-M-YYYY``, with an optional
-  ``H:MM[:SS]`` and ``AM/PM``, when some value tells day from month (a number above 12);
-  all-ambiguous columns raise :class:`AmbiguousDates`;
+  ``H:MM[:SS]`` and ``AM/PM`` (values with and without a time may mix: :func:`date_part`),
+  when some value tells day from month (a number above 12); all-ambiguous columns raise
+  :class:`AmbiguousDates`, columns that write dates two ways :class:`MixedDates`;
 - ``YYYY. MM. DD`` (Salesforce reports in some locales), ``YYYYMMDD`` (GA4's event_date);
 - Excel serial day numbers (:data:`EXCEL_SERIAL`) when ``excel`` is true (XLSX inputs).
 """
@@ -42,6 +43,12 @@ class DateFormatError(ValueError):
 
 class AmbiguousDates(DateFormatError):
     """Every value reads as both day/month and month/day (e.g. 03/04/2025)."""
+
+
+class MixedDates(DateFormatError):
+    """Every value is a date formfit knows, but not all in one way (day first and month
+    first, two separators, two ways of writing the time): the message says how they differ,
+    ``example`` is a value written the other way."""
 
 
 def detect_date_format(values: Iterable[str], *, excel: bool = False) -> str:
@@ -88,8 +95,8 @@ def _ymd_dots(vals: list[str]) -> str:
     spaced, dotted = shape(vals[0])
     other = next((v for v in vals if shape(v) != (spaced, dotted)), None)
     if other is not None:
-        raise DateFormatError(f"dates are written in different ways ({vals[0]!r} and "
-                              f"{other!r})", other)
+        raise MixedDates(f"dates are written in different ways ({vals[0]!r} and {other!r})",
+                         other)
     return ("%Y. %m. %d" if spaced else "%Y.%m.%d") + ("." if dotted else "")
 
 
@@ -98,35 +105,60 @@ def _day_month(vals: list[str]) -> str:
     for v in vals:
         m = _DMY.match(v)
         if m is None:
+            other = next((w for w in vals if _DMY.match(w)), None)
+            if other is not None and (_ISO.match(v) or _YMD_DOTS.match(v)):
+                raise MixedDates(f"some dates are written year first ({v!r}) and others not "
+                                 f"({other!r})", other if _ISO.match(vals[0]) else v)
             raise DateFormatError(f"{v!r} is not a date in a format formfit knows", v)
         matches.append(m)
     seps = {m.group(2) for m in matches}
     if len(seps) > 1:
-        raise DateFormatError("dates are written with different separators", vals[0])
+        odd = next(m.group(0) for m in matches if m.group(2) != matches[0].group(2))
+        raise MixedDates(f"dates are written with different separators ({vals[0]!r} and "
+                         f"{odd!r})", odd)
     sep = seps.pop()
     first_big = [m for m in matches if int(m.group(1)) > 12]
     second_big = [m for m in matches if int(m.group(3)) > 12]
     if first_big and second_big:
-        raise DateFormatError("some dates put the day first and others the month first",
-                              second_big[0].group(0))
+        raise MixedDates(f"some dates put the day first ({first_big[0].group(0)!r}) and others "
+                         f"the month first ({second_big[0].group(0)!r})", second_big[0].group(0))
     if first_big:
         order = f"%d{sep}%m{sep}%Y"
     elif second_big:
         order = f"%m{sep}%d{sep}%Y"
     else:
         raise AmbiguousDates("no value tells the day from the month", vals[0])
+    # values with a time and without may mix, as in ISO columns: the format is the timed
+    # values' one, and parse_in_format reads a date-only value by its date part
     timed = [m for m in matches if m.group(5) is not None]
     if not timed:
         return order
-    if len(timed) != len(matches):
-        raise DateFormatError("some values have a time and others do not",
-                              next(m.group(0) for m in matches if m.group(5) is None))
     ampm = {m.group(8) is not None for m in timed}
     seconds = {m.group(7) is not None for m in timed}
     if len(ampm) > 1 or len(seconds) > 1:
-        raise DateFormatError("times are written in different ways", timed[0].group(0))
+        clock = next(m.group(0) for m in timed
+                     if (m.group(8) is not None, m.group(7) is not None)
+                     != (timed[0].group(8) is not None, timed[0].group(7) is not None))
+        raise MixedDates(f"times are written in different ways ({timed[0].group(0)!r} and "
+                         f"{clock!r})", clock)
     clock = ("%I" if ampm.pop() else "%H") + ":%M" + (":%S" if seconds.pop() else "")
     if timed[0].group(8) is not None:
         clock += " %p"
     joiner = "T" if "T" in timed[0].group(0) else (", " if "," in timed[0].group(0) else " ")
     return f"{order}{joiner}{clock}"
+
+
+_CLOCK = re.compile(r"(?:T|,? )%[HI]")
+
+
+def date_part(fmt: str) -> str | None:
+    """The date part of a strptime format that also reads a time (``%m/%d/%Y %I:%M %p`` ->
+    ``%m/%d/%Y``), for the date-only values of a column that mixes both; None when the format
+    has no time after a full date."""
+    m = _CLOCK.search(fmt)
+    if m is None:
+        return None
+    head = fmt[:m.start()]
+    if not all(d in head for d in ("%d", "%m")) or not ("%Y" in head or "%y" in head):
+        return None
+    return head

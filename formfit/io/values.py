@@ -23,6 +23,8 @@ from formfit.io.dates import (
     SERIAL_NOTE,
     AmbiguousDates,
     DateFormatError,
+    MixedDates,
+    date_part,
     detect_date_format,
     looks_like_serial,
 )
@@ -37,6 +39,8 @@ DATE_HINT = ("formfit reads ISO 8601 (YYYY-MM-DD, optionally with HH:MM:SS and a
              "such as +02:00 or Z), US M/D/YYYY and European D/M/YYYY or D.M.YYYY, detected per "
              "column. For any other format give it with --date-format, e.g. "
              "--date-format '%d %b %Y' for 31 Jan 2025.")
+MIXED_HINT = ("Write the whole column one way (in the spreadsheet: format the column as one "
+              "date format). " + DATE_HINT)
 #: no form is viewed a billion times in a day: a larger count is a pasted id or a phone number
 #: (and past 2^63 it would not even fit a 64-bit integer)
 MAX_COUNT = 1e9
@@ -106,7 +110,13 @@ def parse_in_format(uniq: pd.Series, fmt: str) -> pd.Series:
     if fmt == EXCEL_SERIAL:
         return pd.to_datetime(pd.to_numeric(uniq, errors="coerce"), unit="D",
                               origin="1899-12-30", utc=True)
-    return pd.to_datetime(uniq, format=fmt, errors="coerce", utc=True)
+    parsed = pd.to_datetime(uniq, format=fmt, errors="coerce", utc=True)
+    head = date_part(fmt)  # '1/14/2025' beside '1/13/2025 14:30': midnight, as ISO reads it
+    missed = parsed.isna().to_numpy() & uniq.notna().to_numpy()
+    if head is not None and missed.any():
+        parsed = parsed.copy()
+        parsed[missed] = pd.to_datetime(uniq[missed], format=head, errors="coerce", utc=True)
+    return parsed
 
 
 def _date_format(table: RawTable, column: str, uniq: pd.Series, codes: np.ndarray) -> str:
@@ -128,6 +138,13 @@ def _date_format(table: RawTable, column: str, uniq: pd.Series, codes: np.ndarra
             f"in either place). ({table.convention}.)",
             "Say which with --date-format '%d/%m/%Y' (day first) or --date-format "
             "'%m/%d/%Y' (month first), or with `date_format:` in the config file.") from None
+    except MixedDates as exc:  # dates all, but written two ways: say so, at the odd one
+        hit = np.flatnonzero(uniq.to_numpy(dtype=object) == exc.example)
+        pos = _first_pos(np.isin(codes, hit)) if len(hit) else 0
+        raise InputError(
+            f"{table.where(pos)}: {column} {shown(exc.example, column)} is not written as the "
+            f"column's other dates: {exc}. ({table.convention}.)",
+            MIXED_HINT) from None
     except DateFormatError:
         return ISO  # the ISO reader finds the first bad value and names its row
 
