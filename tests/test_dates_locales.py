@@ -123,3 +123,56 @@ def test_views_with_date_and_date_time_values_are_read(tmp_path: Path) -> None:
     res = runner.invoke(app, ["validate", "-s", str(subs), "--views", str(views),
                               "--format", "json"])
     assert res.exit_code == 0, res.stderr
+
+
+def _no_dates(tmp: Path, config: str) -> tuple[Path, Path]:
+    subs = tmp / "nodate.csv"
+    subs.write_text("email,form_id\np1@a.com,f1\np2@a.com,f1\n")
+    cfg = tmp / "k3.yaml"
+    cfg.write_text(config)
+    return subs, cfg
+
+
+def test_a_constant_date_that_is_no_date_is_blamed_on_the_config(tmp_path: Path) -> None:
+    """The bug: blamed on "submissions file nodate.csv row 2"."""
+    subs, cfg = _no_dates(tmp_path, "constants: {submitted_at: notadate}\n")
+    res = runner.invoke(app, ["validate", "-s", str(subs), "-c", str(cfg)])
+    assert res.exit_code == 2
+    assert ("`constants:` in config file k3.yaml: submitted_at 'notadate' is not a date."
+            in res.stderr)
+    assert "nodate.csv" not in res.stderr and "row" not in res.stderr
+    assert "Write it as YYYY-MM-DD, e.g. `constants: {submitted_at: 2025-01-31}`" in " ".join(
+        res.stderr.split())
+
+
+@pytest.mark.parametrize(("value", "extra", "why"), [
+    ("9999-12-31", (), "is outside the years formfit reads (1900 to 2199)."),
+    ("03/04/2025", (), "could be day/month or month/day."),
+    ("2025-01-31", ("--date-format", "%d/%m/%Y"), "is not a date in the format '%d/%m/%Y'."),
+])
+def test_a_constant_date_is_read_as_the_column_would_be(tmp_path: Path, value: str,
+                                                         extra: tuple[str, ...],
+                                                         why: str) -> None:
+    subs, cfg = _no_dates(tmp_path, f"constants: {{submitted_at: '{value}'}}\n")
+    res = runner.invoke(app, ["validate", "-s", str(subs), "-c", str(cfg), *extra])
+    assert res.exit_code == 2
+    assert f"`constants:` in config file k3.yaml: submitted_at {value!r} {why}" in res.stderr
+
+
+@pytest.mark.parametrize(("value", "extra"), [("2025-01-31", ()), ("31/01/2025", ()),
+                                              ("03/04/2025", ("--date-format", "%d/%m/%Y"))])
+def test_a_constant_date_that_reads_is_used(tmp_path: Path, value: str,
+                                            extra: tuple[str, ...]) -> None:
+    subs, cfg = _no_dates(tmp_path, f"constants: {{submitted_at: '{value}'}}\n")
+    res = runner.invoke(app, ["validate", "-s", str(subs), "-c", str(cfg), *extra])
+    assert res.exit_code == 0, res.stderr
+
+
+def test_a_constant_filling_blank_dates_follows_the_column(tmp_path: Path) -> None:
+    """1/2/2025 alone could be either order; beside 1/31/2025 it is month first."""
+    subs = tmp_path / "subs.csv"
+    subs.write_text("email,form_id,submitted_at\np1@a.com,f1,1/31/2025\np2@a.com,f1,\n")
+    cfg = tmp_path / "k.yaml"
+    cfg.write_text("constants: {submitted_at: 1/2/2025}\n")
+    assert _dates(subs, config=cfg, constants=(("submitted_at", "1/2/2025"),)) == [
+        "2025-01-31 00:00:00", "2025-01-02 00:00:00"]

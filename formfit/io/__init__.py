@@ -207,7 +207,9 @@ def _load(settings: Settings, forms_file: FormsConfig | None, engine: Engine,
     sessions = (apply_session_key(load_preset(settings.preset), subs_raw, views_tab)
                 if settings.preset is not None else SessionKeys())
     notices.extend(sessions.notices)
-    apply_constants(subs_raw, settings.constants, settings.segments)
+    apply_constants(subs_raw, settings.constants, settings.segments,
+                    f"`constants:` in config file {settings.config.name}"
+                    if settings.config is not None else "constants")
     key = choose_key(subs_raw, out_raw, dict(load_preset(settings.preset).role("outcomes").hints)
                      if settings.preset is not None else None)
 

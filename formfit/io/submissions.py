@@ -30,13 +30,22 @@ from formfit.io.columns import (
     listing,
     require,
 )
+from formfit.io.dates import ISO, AmbiguousDates, DateFormatError, detect_date_format
 from formfit.io.forms import infer_forms
 from formfit.io.readers import REPEAT_MARK, RawTable
 from formfit.io.table import duplicated_rows
-from formfit.io.values import blank_to_na, parse_dates, redacted, value_kind
+from formfit.io.values import (
+    END_DATE,
+    FIRST_DATE,
+    blank_to_na,
+    parse_dates,
+    parse_in_format,
+    redacted,
+    value_kind,
+)
 from formfit.limits import current, how_to_raise
 from formfit.memory import release_memory
-from formfit.personal import NAME, census_backed
+from formfit.personal import NAME, census_backed, quoted
 
 MAX_NAMES = 20
 
@@ -87,17 +96,52 @@ class LeadKey:
 
 
 def apply_constants(table: RawTable, constants: Sequence[tuple[str, str]],
-                    segments: Sequence[str] = ()) -> None:
-    """Add ``constants`` as columns (or fill the blanks of an existing column with them)."""
+                    segments: Sequence[str] = (), where: str = "constants") -> None:
+    """Add ``constants`` as columns (or fill the blanks of an existing column with them).
+
+    ``where`` names where the constants were given (```constants:` in config file k.yaml``): a
+    constant ``submitted_at`` that is no date is blamed there, not on a row of the file."""
     canonical = {fold(n): n for n in (*CONTRACT_NAMES, *segments)}
     existing = {fold(c): str(c) for c in table.frame.columns}
     for name, value in constants:
         col = existing.get(fold(name)) or canonical.get(fold(name), name.strip())
+        if col == "submitted_at":
+            _check_date_constant(table, col, value, where)
         if col in table.frame.columns:
             table.frame[col] = table.frame[col].fillna(value)
         else:
             table.frame[col] = pd.Series(value, index=table.frame.index, dtype="str")
             table.original[col] = f"{col} (constant)"
+
+
+def _check_date_constant(table: RawTable, column: str, value: str, where: str) -> None:
+    """A constant date is read as the column would read it (the user's or the preset's
+    format, else detected from the value itself); one that is no date is an error naming the
+    constant."""
+    hint = (f"Write it as YYYY-MM-DD, e.g. `constants: {{{column}: 2025-01-31}}`, or leave it "
+            f"out: without {column} no maturity window is applied, and the report says so.")
+    fmt = table.date_formats.get(column) or table.date_format
+    if not fmt:
+        # filling the blanks of a date column: its values tell the format too
+        seen = (table.frame[column].dropna().astype("str").unique().tolist()
+                if column in table.frame.columns else [])
+        try:
+            fmt = detect_date_format([value, *seen])
+        except AmbiguousDates:
+            if seen:
+                return  # the column's own check asks for --date-format, naming a row
+            raise InputError(
+                f"{where}: {column} {quoted(value)} could be day/month or month/day.",
+                hint + " Or say which with --date-format '%d/%m/%Y' or '%m/%d/%Y'.") from None
+        except DateFormatError:
+            fmt = ISO
+    parsed = parse_in_format(pd.Series([value], dtype="str"), fmt).iloc[0]
+    if pd.isna(parsed):
+        read_as = "" if fmt == ISO else f" in the format '{fmt}'"
+        raise InputError(f"{where}: {column} {quoted(value)} is not a date{read_as}.", hint)
+    if not FIRST_DATE <= parsed < END_DATE:
+        raise InputError(f"{where}: {column} {quoted(value)} is outside the years formfit "
+                         f"reads ({FIRST_DATE.year} to {END_DATE.year - 1}).", hint)
 
 
 def _segment_text(s: pd.Series) -> pd.Series:
