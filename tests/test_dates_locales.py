@@ -176,3 +176,55 @@ def test_a_constant_filling_blank_dates_follows_the_column(tmp_path: Path) -> No
     cfg.write_text("constants: {submitted_at: 1/2/2025}\n")
     assert _dates(subs, config=cfg, constants=(("submitted_at", "1/2/2025"),)) == [
         "2025-01-31 00:00:00", "2025-01-02 00:00:00"]
+
+
+def _workbook(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(header)
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def test_a_serial_number_among_xlsx_date_cells_is_read(tmp_path: Path) -> None:
+    """The bug: refused, with a hint to "give formfit the .xlsx workbook itself" though it was
+    the workbook; the README says XLSX serials are read."""
+    from datetime import datetime
+
+    subs = _workbook(tmp_path / "subs.xlsx", ["email", "form_id", "submitted_at"], [
+        ["p1@a.com", "f1", datetime(2025, 1, 1, 10, 0)], ["p2@a.com", "f1", datetime(2025, 1, 2)],
+        ["p3@a.com", "f1", 45660]])
+    res = runner.invoke(app, ["validate", "-s", str(subs), "--format", "json"])
+    assert res.exit_code == 0, res.stderr
+    assert _dates(subs) == ["2025-01-01 10:00:00", "2025-01-02 00:00:00",
+                            "2025-01-03 00:00:00"]
+    views = _workbook(tmp_path / "views.xlsx", ["form_id", "viewed_at"], [
+        ["f1", datetime(2025, 1, 1, 10, 0)], ["f1", datetime(2025, 1, 2, 9, 0)], ["f1", 45660]])
+    res = runner.invoke(app, ["validate", "-s", str(subs), "--views", str(views),
+                              "--format", "json"])
+    assert res.exit_code == 0, res.stderr
+
+
+def test_xlsx_serial_hints_fit_a_workbook(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    subs = _workbook(tmp_path / "subs.xlsx", ["email", "form_id", "submitted_at"], [
+        ["p1@a.com", "f1", datetime(2025, 1, 1)], ["p2@a.com", "f1", 45660],
+        ["p3@a.com", "f1", "soon"]])
+    res = runner.invoke(app, ["validate", "-s", str(subs)])
+    assert res.exit_code == 2  # the serial is read; the word is the bad value
+    assert "subs.xlsx row 4: submitted_at 'soon' is not a date." in res.stderr
+    subs = _workbook(tmp_path / "subs.xlsx", ["email", "form_id", "submitted_at"], [
+        ["p1@a.com", "f1", "13/01/2025"], ["p2@a.com", "f1", 45660]])
+    res = runner.invoke(app, ["validate", "-s", str(subs), "--date-format", "%d/%m/%Y"])
+    assert res.exit_code == 2
+    flat = " ".join(res.stderr.split())
+    assert "looks like an Excel serial day number" in flat
+    assert ("Hint: In the workbook, format the whole column as a date (Format Cells > Date, "
+            "e.g. yyyy-mm-dd), so that every cell holds a date, and save it again.") in flat
+    assert ".xlsx workbook itself" not in flat

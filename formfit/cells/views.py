@@ -534,13 +534,14 @@ def _other_date_format(table: EngineTable, v: ir.Table, kind: str) -> pd.DataFra
     from formfit.io.dates import (
         SERIAL_HINT,
         SERIAL_NOTE,
+        XLSX_SERIAL_HINT,
         AmbiguousDates,
         DateFormatError,
         MixedDates,
         detect_date_format,
         looks_like_serial,
     )
-    from formfit.io.values import parse_in_format
+    from formfit.io.values import is_workbook, parse_in_format
 
     engine, role, ref = table.engine, table.raw.role, table.ref
     failed = v.filter(v["viewed_at"].notnull() & parse_timestamp(v["viewed_at"], kind).isnull())
@@ -561,7 +562,7 @@ def _other_date_format(table: EngineTable, v: ir.Table, kind: str) -> pd.DataFra
     fmt = table.raw.date_formats.get("viewed_at") or table.raw.date_format
     if not fmt:
         try:
-            fmt = detect_date_format(uniq.tolist())
+            fmt = detect_date_format(uniq.tolist(), excel=is_workbook(table.raw))
         except AmbiguousDates as exc:
             raise fail(exc.example, "could be day/month or month/day, and no date in the "
                        "column tells which", "Say which with --date-format '%d/%m/%Y' (day "
@@ -572,7 +573,8 @@ def _other_date_format(table: EngineTable, v: ir.Table, kind: str) -> pd.DataFra
                        MIXED_HINT) from None
         except DateFormatError as exc:
             if looks_like_serial(exc.example):
-                raise fail(exc.example, "is not a date" + SERIAL_NOTE, SERIAL_HINT) from None
+                raise fail(exc.example, "is not a date" + SERIAL_NOTE,
+                           XLSX_SERIAL_HINT if is_workbook(table.raw) else SERIAL_HINT) from None
             raise fail(exc.example, "is not a date") from None
     parsed = parse_in_format(uniq, fmt)
     bad = parsed.isna().to_numpy()

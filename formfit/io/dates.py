@@ -12,7 +12,8 @@ example value. Recognised:
   when some value tells day from month (a number above 12); all-ambiguous columns raise
   :class:`AmbiguousDates`, columns that write dates two ways :class:`MixedDates`;
 - ``YYYY. MM. DD`` (Salesforce reports in some locales), ``YYYYMMDD`` (GA4's event_date);
-- Excel serial day numbers (:data:`EXCEL_SERIAL`) when ``excel`` is true (XLSX inputs).
+- Excel serial day numbers (:data:`EXCEL_SERIAL`) when ``excel`` is true (XLSX inputs), also
+  among date cells (:data:`ISO_OR_SERIAL`: a cell formatted as a number).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from collections.abc import Iterable
 
 ISO = "ISO8601"
 EXCEL_SERIAL = "EXCEL_SERIAL"
+#: an XLSX column of date cells (read as ISO text) with some cells holding serial day numbers
+ISO_OR_SERIAL = "ISO8601_OR_EXCEL_SERIAL"
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}"
                   r"([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s?(Z|[+-]\d{2}(:?\d{2})?)?)?$")
@@ -53,7 +56,7 @@ class MixedDates(DateFormatError):
 
 def detect_date_format(values: Iterable[str], *, excel: bool = False) -> str:
     """The format of a column's distinct non-blank text ``values``: :data:`ISO`,
-    :data:`EXCEL_SERIAL` or a strptime format such as ``%m/%d/%Y %I:%M %p``.
+    :data:`EXCEL_SERIAL`, :data:`ISO_OR_SERIAL` or a strptime format such as ``%m/%d/%Y %I:%M %p``.
 
     Raises :class:`AmbiguousDates` when day and month cannot be told apart, and
     :class:`DateFormatError` for values that fit no single format (``example`` is the first).
@@ -69,6 +72,8 @@ def detect_date_format(values: Iterable[str], *, excel: bool = False) -> str:
         return "%Y%m%d"
     if excel and all(_SERIAL.match(v) and 20000 <= float(v) <= 80000 for v in vals):
         return EXCEL_SERIAL
+    if excel and all(_ISO.match(v) or looks_like_serial(v) for v in vals):
+        return ISO_OR_SERIAL  # a cell formatted as a number in a column of date cells
     return _day_month(vals)
 
 
@@ -81,6 +86,8 @@ def looks_like_serial(value: object) -> bool:
 
 SERIAL_NOTE = (" (it looks like an Excel serial day number: days counted from 1899-12-30, "
                "which is how Excel stores a date formatted as a number)")
+XLSX_SERIAL_HINT = ("In the workbook, format the whole column as a date (Format Cells > Date, "
+                    "e.g. yyyy-mm-dd), so that every cell holds a date, and save it again.")
 SERIAL_HINT = ("In Excel, format the column as a date (Format Cells > Date, e.g. yyyy-mm-dd) "
                "and save the CSV again, or give formfit the .xlsx workbook itself: it reads "
                "Excel serial dates there.")

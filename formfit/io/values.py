@@ -19,8 +19,10 @@ from formfit.errors import InputError
 from formfit.io.dates import (
     EXCEL_SERIAL,
     ISO,
+    ISO_OR_SERIAL,
     SERIAL_HINT,
     SERIAL_NOTE,
+    XLSX_SERIAL_HINT,
     AmbiguousDates,
     DateFormatError,
     MixedDates,
@@ -78,12 +80,14 @@ def parse_dates(table: RawTable, column: str) -> pd.Series:
         pos = _first_pos(np.isin(codes, bad_codes))
         n_bad = int(np.isin(codes, bad_codes).sum())
         more = f" ({n_bad:,} rows have values that are not dates)" if n_bad > 1 else ""
-        read_as = "" if fmt in (ISO, EXCEL_SERIAL) else f" in the format '{fmt}'"
+        read_as = ("" if fmt in (ISO, EXCEL_SERIAL, ISO_OR_SERIAL)
+                   else f" in the format '{fmt}'")
         serial = looks_like_serial(s.iloc[pos])
         raise InputError(
             f"{table.where(pos)}: {column} {shown(s.iloc[pos], column)} is not a date"
             f"{read_as}{SERIAL_NOTE if serial else ''}{more}. ({table.convention}.)",
-            SERIAL_HINT if serial else DATE_HINT)
+            (XLSX_SERIAL_HINT if is_workbook(table) else SERIAL_HINT) if serial
+            else DATE_HINT)
     outside = (parsed.notna() & ((parsed < FIRST_DATE) | (parsed >= END_DATE))).to_numpy()
     if outside.any():
         hit = np.isin(codes, np.flatnonzero(outside))
@@ -110,6 +114,13 @@ def parse_in_format(uniq: pd.Series, fmt: str) -> pd.Series:
     if fmt == EXCEL_SERIAL:
         return pd.to_datetime(pd.to_numeric(uniq, errors="coerce"), unit="D",
                               origin="1899-12-30", utc=True)
+    if fmt == ISO_OR_SERIAL:
+        serial = np.fromiter((looks_like_serial(v) for v in uniq), dtype=bool, count=len(uniq))
+        out = parse_in_format(uniq, ISO)
+        if serial.any():
+            out = out.copy()
+            out[serial] = parse_in_format(uniq[serial], EXCEL_SERIAL)
+        return out
     parsed = pd.to_datetime(uniq, format=fmt, errors="coerce", utc=True)
     head = date_part(fmt)  # '1/14/2025' beside '1/13/2025 14:30': midnight, as ISO reads it
     missed = parsed.isna().to_numpy() & uniq.notna().to_numpy()
@@ -126,9 +137,8 @@ def _date_format(table: RawTable, column: str, uniq: pd.Series, codes: np.ndarra
     given = table.date_formats.get(column) or table.date_format
     if given:
         return given
-    excel = table.path.suffix.lower() in (".xlsx", ".xlsm")
     try:
-        return detect_date_format(uniq.dropna().tolist(), excel=excel)
+        return detect_date_format(uniq.dropna().tolist(), excel=is_workbook(table))
     except AmbiguousDates as exc:
         hit = np.flatnonzero(uniq.to_numpy(dtype=object) == exc.example)
         pos = _first_pos(np.isin(codes, hit)) if len(hit) else 0
@@ -146,7 +156,14 @@ def _date_format(table: RawTable, column: str, uniq: pd.Series, codes: np.ndarra
             f"column's other dates: {exc}. ({table.convention}.)",
             MIXED_HINT) from None
     except DateFormatError:
-        return ISO  # the ISO reader finds the first bad value and names its row
+        # the ISO reader finds the first bad value and names its row (in a workbook, past
+        # the serial day numbers it reads)
+        return ISO_OR_SERIAL if is_workbook(table) else ISO
+
+
+def is_workbook(table: RawTable) -> bool:
+    """An XLSX input (also gzip-compressed), whose date cells may hold serial day numbers."""
+    return table.path.name.lower().removesuffix(".gz").endswith((".xlsx", ".xlsm"))
 
 
 def _arrow_dates(s: pd.Series) -> pd.Series | None:
