@@ -228,3 +228,13 @@ def test_xlsx_serial_hints_fit_a_workbook(tmp_path: Path) -> None:
     assert ("Hint: In the workbook, format the whole column as a date (Format Cells > Date, "
             "e.g. yyyy-mm-dd), so that every cell holds a date, and save it again.") in flat
     assert ".xlsx workbook itself" not in flat
+
+
+@pytest.mark.parametrize("dates", [["2025-01-01", "31/02/2025"], ["13/01/2025", "1/14/2025",
+                                                                  "31/02/2025"]])
+def test_a_date_that_is_none_is_called_so_not_written_another_way(tmp_path: Path,
+                                                                   dates: list[str]) -> None:
+    subs = _subs(tmp_path, dates)
+    res = runner.invoke(app, ["validate", "-s", str(subs)])
+    assert res.exit_code == 2
+    assert "is not a date" in res.stderr and "other dates" not in res.stderr

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import date
 
 ISO = "ISO8601"
 EXCEL_SERIAL = "EXCEL_SERIAL"
@@ -113,7 +114,8 @@ def _day_month(vals: list[str]) -> str:
         m = _DMY.match(v)
         if m is None:
             other = next((w for w in vals if _DMY.match(w)), None)
-            if other is not None and (_ISO.match(v) or _YMD_DOTS.match(v)):
+            if other is not None and (_ISO.match(v) or _YMD_DOTS.match(v)) and all(
+                    _real(m) for m in map(_DMY.match, vals) if m is not None):
                 raise MixedDates(f"some dates are written year first ({v!r}) and others not "
                                  f"({other!r})", other if _ISO.match(vals[0]) else v)
             raise DateFormatError(f"{v!r} is not a date in a format formfit knows", v)
@@ -126,9 +128,11 @@ def _day_month(vals: list[str]) -> str:
     sep = seps.pop()
     first_big = [m for m in matches if int(m.group(1)) > 12]
     second_big = [m for m in matches if int(m.group(3)) > 12]
-    if first_big and second_big:
+    if first_big and second_big and all(_real(m) for m in first_big + second_big):
         raise MixedDates(f"some dates put the day first ({first_big[0].group(0)!r}) and others "
                          f"the month first ({second_big[0].group(0)!r})", second_big[0].group(0))
+    if first_big and second_big:  # and one is no date at all (31/02/2025): say that
+        raise DateFormatError("a value is not a date", vals[0])
     if first_big:
         order = f"%d{sep}%m{sep}%Y"
     elif second_big:
@@ -153,6 +157,19 @@ def _day_month(vals: list[str]) -> str:
         clock += " %p"
     joiner = "T" if "T" in timed[0].group(0) else (", " if "," in timed[0].group(0) else " ")
     return f"{order}{joiner}{clock}"
+
+
+def _real(m: re.Match[str]) -> bool:
+    """A D/M/Y or M/D/Y match that is a date in one order or the other (31/02/2025 is none):
+    only real dates show that a column writes dates two ways."""
+    a, b, year = int(m.group(1)), int(m.group(3)), int(m.group(4))
+    for month, day in ((b, a), (a, b)):
+        try:
+            date(year, month, day)
+        except ValueError:
+            continue
+        return True
+    return False
 
 
 _CLOCK = re.compile(r"(?:T|,? )%[HI]")
