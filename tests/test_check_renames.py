@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from test_check_policy import _check as check_run
 from typer.testing import CliRunner
 
 from formfit.cli import app
@@ -24,15 +25,11 @@ DEMO_A = "fields: [email, first_name, last_name, phone, company_size, how_did_yo
 
 
 def _check(tmp_path: Path, head: str, *extra: str) -> tuple[int, list[dict[str, Any]], str]:
-    b, h = tmp_path / "base.yaml", tmp_path / "head.yaml"
-    b.write_text(BASE, encoding="utf-8")
-    h.write_text(head, encoding="utf-8")
-    res = CliRunner().invoke(app, ["check", "--base", str(b), "--head", str(h), "--evidence",
-                                   str(DATA / "evidence.json"), "--format", "json",
-                                   "--as-of", "2025-09-15", *extra])
-    if res.exit_code == 2:
-        return 2, [], res.stderr
-    return res.exit_code, json.loads(res.stdout)["findings"], res.stdout
+    """check of BASE against ``head`` (the policy tests' runner): exit code, findings, output."""
+    code, out, err = check_run(tmp_path, BASE, head, *extra)
+    if code == 2:
+        return 2, [], err
+    return code, json.loads(out)["findings"], out
 
 
 def _rules(found: list[dict[str, Any]]) -> set[tuple[str, str | None, tuple[str, ...]]]:

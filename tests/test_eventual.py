@@ -106,38 +106,26 @@ def test_fast_wins_give_young_cohorts_their_exact_completion(tmp_path) -> None: 
     so the cohorts aged 5 and 6 days count as complete (they are), and the estimates are the
     truth: -10 pp, and 30 - 24 = -6 won deals per 1,000 views. On a weekly grid F was
     interpolated to 5/7 and 6/7 there, and both came out 1.5% too large."""
-    import csv
     import datetime as dt
     import json
 
+    from daily_world import write_daily_world
     from typer.testing import CliRunner
 
     from formfit.cli import app
 
     start = dt.date(2025, 1, 1)
-    with open(tmp_path / "views.csv", "w", newline="") as v, \
-            open(tmp_path / "subs.csv", "w", newline="") as s, \
-            open(tmp_path / "deals.csv", "w", newline="") as o:
-        vw, sw, ow = csv.writer(v), csv.writer(s), csv.writer(o)
-        vw.writerow(["form_id", "date", "views", "submissions"])
-        sw.writerow(["lead_id", "form_id", "submitted_at", "phone", "company"])
-        ow.writerow(["lead_id", "outcome", "created_at", "closed_at"])
-        n = 0
-        for d in range(30):
-            day = start + dt.timedelta(days=d)
-            for form, subs, q, phone in (("ab-a", 100, 0.3, "555 0100"), ("ab-b", 120, 0.2, "")):
-                vw.writerow([form, day.isoformat(), 1000, subs])
-                for k in range(subs):
-                    n += 1
-                    sw.writerow([f"L{n}", form, f"{day} 10:00:00", phone, "Acme"])
-                    ow.writerow([f"L{n}", "won" if k < round(subs * q) else "lost",
-                                 day.isoformat(), (day + dt.timedelta(days=5)).isoformat()])
+    write_daily_world(tmp_path, [
+        (form, start + dt.timedelta(days=d), 1000, subs, q, phone)
+        for d in range(30) for form, subs, q, phone in (("ab-a", 100, 0.3, True),
+                                                        ("ab-b", 120, 0.2, False))],
+        close_after=lambda won: 5)
     (tmp_path / "forms.yaml").write_text(
-        "version: 1\nforms:\n  ab-a:\n    experiment: ab\n    fields: [phone, company]\n"
-        "  ab-b:\n    experiment: ab\n    fields: [company]\n")
+        "version: 1\nforms:\n  ab-a:\n    experiment: ab\n    fields: [phone, email]\n"
+        "  ab-b:\n    experiment: ab\n    fields: [email]\n")
     r = CliRunner().invoke(app, [
-        "analyze", "--submissions", str(tmp_path / "subs.csv"),
-        "--views", str(tmp_path / "views.csv"), "--outcomes", str(tmp_path / "deals.csv"),
+        "analyze", "--submissions", str(tmp_path / "submissions.csv"),
+        "--views", str(tmp_path / "views.csv"), "--outcomes", str(tmp_path / "outcomes.csv"),
         "--forms", str(tmp_path / "forms.yaml"), "--format", "json", "-q"])
     assert r.exit_code == 0, r.output
     phone = next(f for f in json.loads(r.stdout)["fields"] if f["field"] == "phone")

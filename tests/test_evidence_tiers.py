@@ -10,11 +10,12 @@ every deal of the experiment is still open.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
+from daily_world import Day, write_daily_world
 from typer.testing import CliRunner
 
 from formfit.cli import app
@@ -41,37 +42,16 @@ forms:
 
 
 def _world(out: Path, export: dt.date) -> None:
-    with open(out / "views.csv", "w", newline="") as v, \
-            open(out / "submissions.csv", "w", newline="") as s, \
-            open(out / "outcomes.csv", "w", newline="") as o:
-        vw, sw, ow = csv.writer(v), csv.writer(s), csv.writer(o)
-        vw.writerow(["form_id", "date", "views", "submissions"])
-        sw.writerow(["lead_id", "form_id", "submitted_at", "email", "phone"])
-        ow.writerow(["lead_id", "outcome", "amount", "created_at", "closed_at"])
-        n = 0
-
-        def emit(form: str, day: dt.date, views: int, subs: int, q: float, phone: bool) -> None:
-            nonlocal n
-            vw.writerow([form, day.isoformat(), views, subs])
-            for k in range(subs):
-                n += 1
-                sw.writerow([f"L{n}", form, f"{day} 10:00:00", f"l{n}@x.example",
-                             "555" if phone else ""])
-                won = k < round(subs * q)
-                closed = day + dt.timedelta(days=40 if won else 20)
-                if closed >= export:
-                    ow.writerow([f"L{n}", "open", "", day.isoformat(), ""])
-                else:
-                    ow.writerow([f"L{n}", "won" if won else "lost", 1000 if won else "",
-                                 day.isoformat(), closed.isoformat()])
-
+    def days() -> Iterator[Day]:
         for d in range(DAYS):
             day = START + dt.timedelta(days=d)
-            emit("c", day, 500, 50, 0.3, False)
-            emit("p", day, 500, 50 if d < 100 else 75, 0.3, d < 100)
+            yield ("c", day, 500, 50, 0.3, False)
+            yield ("p", day, 500, 50 if d < 100 else 75, 0.3, d < 100)
             if d >= DAYS - 15:
-                emit("ea", day, 1000, 100, 0.3, True)
-                emit("eb", day, 1000, 120, 0.1, False)
+                yield ("ea", day, 1000, 100, 0.3, True)
+                yield ("eb", day, 1000, 120, 0.1, False)
+
+    write_daily_world(out, days(), close_after=lambda won: 40 if won else 20, export=export)
     (out / "forms.yaml").write_text(FORMS)
 
 
