@@ -177,6 +177,16 @@ def test_revenue_interval_is_the_delta_method() -> None:
     assert rev.ci_low == pytest.approx(-1000.0 - 1.959964 * se, rel=1e-5)
     assert rev.ci_high == pytest.approx(-1000.0 + 1.959964 * se, rel=1e-5)
     assert _revenue_effect(eff, 1, 5.0, 25.0).code == "NO_AMOUNTS"
+    # a wins interval on t(5) (six day clusters): revenue takes the same quantile
+    from scipy import stats
+
+    q = float(stats.t.ppf(0.975, 5))
+    eff5 = FieldEffect("phone", "randomized", (), (),
+                       Estimate(-4.0, -4.0 - q, -4.0 + q, with_p=False, df=5.0),
+                       "basis", se=1.0, baseline=50.0, trials=1000.0)
+    rev = _revenue_effect(eff5, 4, float(x.sum()), float((x * x).sum()))
+    assert rev.ci_low == pytest.approx(-1000.0 - q * se, rel=1e-5)
+    assert rev.ci_high == pytest.approx(-1000.0 + q * se, rel=1e-5)
 
 
 def test_join_rate_mismatch_names_the_experiment_and_fields() -> None:

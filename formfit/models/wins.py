@@ -182,8 +182,12 @@ def _revenue_effect(effect: FieldEffect, n: float, s: float, ss: float) -> Estim
     m = s / n
     se_m = float(np.sqrt(max(ss - n * m * m, 0.0) / (n - 1) / n))
     se = float(np.sqrt((m * se_w) ** 2 + (est * se_m) ** 2))
-    return Estimate(estimate=est * m, ci_low=est * m - Z95 * se, ci_high=est * m + Z95 * se,
-                    code=effect.estimate.code, with_p=False)
+    # the wins interval's own quantile (t with few day clusters): revenue is wins times deal
+    # size, and its interval cannot be narrower than the wins interval scaled by the mean deal
+    df = effect.estimate.df
+    q = float(stats.t.ppf(0.975, df)) if df is not None else Z95
+    return Estimate(estimate=est * m, ci_low=est * m - q * se, ci_high=est * m + q * se,
+                    code=effect.estimate.code, with_p=False, df=df)
 
 
 def _overlap(a: Estimate, b: Estimate) -> bool:
