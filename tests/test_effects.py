@@ -378,3 +378,73 @@ def test_one_hundred_thousand_cells_fit_with_labels() -> None:
     res = fit(c, forms, ["phone", "company", "budget", "title"], segments=("device", "channel"))
     assert res.effects["phone"].evidence == "randomized"
     assert res.effects["title"].evidence == "observational"
+
+
+def _staggered(seed: int) -> tuple[pd.DataFrame, FormsConfig]:
+    """Forms p1 and p2 drop field x on days 60 and 120; c1 and c2 never change; every
+    form-day has its own logit shock (sd 0.1); removing x adds 0.25 on the logit scale."""
+    from datetime import date, timedelta
+
+    from scipy.special import expit
+
+    from formfit.io.forms import parse_forms
+
+    forms = parse_forms({"version": 1, "forms": {
+        "p1": {"versions": [{"since": "2025-01-01", "fields": ["email", "x"]},
+                            {"since": "2025-03-02", "fields": ["email"]}]},
+        "p2": {"versions": [{"since": "2025-01-01", "fields": ["email", "x"]},
+                            {"since": "2025-05-01", "fields": ["email"]}]},
+        "c1": {"fields": ["email", "y"]}, "c2": {"fields": ["email"]}}}, "forms.yaml")
+    rng = np.random.default_rng(seed)
+    base = {"p1": -1.2, "p2": -1.5, "c1": -1.0, "c2": -1.8}
+    change = {"p1": date(2025, 3, 2), "p2": date(2025, 5, 1)}
+    rows = []
+    for d in range(180):
+        day = date(2025, 1, 1) + timedelta(days=d)
+        for f, a in base.items():
+            has_x = f in change and day < change[f]
+            eta = a + rng.normal(0, 0.1) - (0.25 if has_x else 0.0)
+            n = int(rng.poisson(300))
+            rows.append((f, forms.forms[f].version_index(day), pd.Timestamp(day), n,
+                         int(rng.binomial(n, expit(eta)))))
+    cells = pd.DataFrame(rows, columns=["form_id", "version", "date", "views", "submissions"])
+    return cells, forms
+
+
+def test_observational_blocks_sharing_controls_add_their_covariance() -> None:
+    """Two forms' before/after estimates share the control forms and week effects, so their
+    errors are correlated; their combination's variance adds the covariance estimated from
+    the per-day influences (over 200 such worlds the interval covered 0.95, against 0.925
+    without it: the README's coverage section). Here: the combined variance is the variance
+    of the per-day sum of the weighted influences, as the day-clustered rule computes it."""
+    from formfit.models.design import build_block, plan_blocks, prepare
+    from formfit.models.effects import _block_parts, _cross_variance, _fit_block, _Part
+
+    cells, forms = _staggered(3)
+    prep = prepare(cells, successes="submissions", trials="views", forms=forms, segments=[])
+    specs, _ = plan_blocks(prep, time_control=True)
+    parts: list[_Part] = []
+    for spec in specs:
+        d = build_block(prep, spec)
+        fit, status = _fit_block(d)
+        assert fit is not None and fit.cluster_scores is not None
+        part = _block_parts(d, fit, status, "auto")["x"]
+        assert part.influence is not None and part.var is not None
+        codes, psi = part.influence
+        g = len(codes)
+        # the influence reproduces the cluster-robust variance the part was given
+        assert float(np.sum(psi ** 2)) * g / (g - 1) == pytest.approx(part.var, rel=1e-9)
+        parts.append(part)
+    assert len(parts) == 2 and all(p.block.spec.kind == "observational" for p in parts)
+    total = sum(p.trials for p in parts)
+    w = [p.trials / total for p in parts]
+    stacked = pd.concat([pd.Series(wi * p.influence[1], index=p.influence[0])  # type: ignore[index]
+                         for wi, p in zip(w, parts, strict=True)], axis=1).fillna(0.0).sum(axis=1)
+    g = len(stacked)
+    independent = sum(wi ** 2 * (p.var or 0.0) for wi, p in zip(w, parts, strict=True))
+    combined = independent + _cross_variance(parts, total)
+    assert combined > independent  # the shared controls make the errors move together
+    assert combined == pytest.approx(float(np.sum(stacked ** 2)) * g / (g - 1), rel=0.02)
+    effect = drop_effects(cells, successes="submissions", trials="views", forms=forms,
+                          fields=["x"]).effects["x"]
+    assert effect.se == pytest.approx(100 * np.sqrt(combined), rel=1e-9)

@@ -172,6 +172,9 @@ class _Part:
     df: float | None = None
     baseline: float | None = None
     trials: float = 0.0
+    # per day (cluster code), the estimate's influence: how blocks fitted on the same days
+    # covary (see _cross_variance)
+    influence: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def _word(trials: str) -> str:
@@ -236,8 +239,11 @@ def _block_parts(d: BlockDesign, fit: CellFit | None, status: str | None,
                 X_cf[:, d.field_index[g]] = 0.0
         a = ame(X, X_cf, d.n[rows], fit.coef)
         var, df = rule_variance(a.gradient, covariance_rule(fit, se_method, spec.kind))
+        psi = fit.influence(a.gradient)
         out[f] = _Part(d, evidence, members, estimate=a.estimate, var=var, df=df,
-                       baseline=a.baseline, trials=a.trials)
+                       baseline=a.baseline, trials=a.trials,
+                       influence=None if psi is None or fit.cluster_codes is None
+                       else (fit.cluster_codes, psi))
     return out
 
 
@@ -264,6 +270,10 @@ def _combine(f: str, parts: list[_Part], trials: str, scale: float) -> FieldEffe
     total = sum(p.trials for p in good)
     est = sum(p.trials * (p.estimate or 0.0) for p in good) / total
     var = sum((p.trials / total) ** 2 * (p.var or 0.0) for p in good)
+    if good[0].block.spec.kind == "observational":
+        joint = var + _cross_variance(good, total)
+        # three or more parts' estimated correlations need not form a valid covariance
+        var = joint if joint > 0 else var
     base = sum(p.trials * (p.baseline or 0.0) for p in good) / total
     dfs = [p.df for p in good]
     df = None if any(d is None for d in dfs) else min(d for d in dfs if d is not None)
@@ -284,6 +294,32 @@ def _combine(f: str, parts: list[_Part], trials: str, scale: float) -> FieldEffe
                        estimate=interval(est, se, df, scale, code), basis=basis,
                        se=se * scale, baseline=base * scale, trials=total,
                        experiments=experiments, tier=first.block.spec.kind)
+
+
+def _cross_variance(parts: list[_Part], total: float) -> float:
+    """The covariance terms of a trial-weighted mean of observational estimates.
+
+    Each changed form is its own block, but the blocks share the unchanged control forms and
+    the week effects they estimate, so their errors move together: two forms that dropped a
+    field months apart had estimates correlated 0.17, and treating them as independent gave
+    intervals that covered 0.92 instead of 0.95. The correlation of two parts is estimated
+    from their per-day influences (the cluster-robust cross-covariance over the days both
+    were fitted on) and applied to each part's own variance, so each part keeps the variance
+    its rule chose: ``2 w_a w_b rho_ab sqrt(v_a v_b)`` per pair."""
+    out = 0.0
+    for i, a in enumerate(parts):
+        for b in parts[i + 1:]:
+            if a.influence is None or b.influence is None or not a.var or not b.var:
+                continue
+            (ca, pa), (cb, pb) = a.influence, b.influence
+            _, ia, ib = np.intersect1d(ca, cb, assume_unique=True, return_indices=True)
+            den = float(np.sqrt(np.sum(pa * pa) * np.sum(pb * pb)))
+            if not den > 0:
+                continue
+            rho = float(np.clip(np.sum(pa[ia] * pb[ib]) / den, -1.0, 1.0))
+            out += (2.0 * (a.trials / total) * (b.trials / total) * rho
+                    * float(np.sqrt(a.var * b.var)))
+    return out
 
 
 def _not_mature(f: str, kind: str, trials: str) -> FieldEffect:

@@ -51,6 +51,19 @@ class CellFit:
     converged: bool
     iterations: int
     fitted: FloatArray  # p_c
+    # per cluster: its code and its score sum_{c in g} x_c (y_c - n_c p_c) (G x k), the
+    # pieces of cov_cluster's meat; estimates of two fits on shared clusters (days) covary
+    # through them (formfit.models.effects combines observational blocks so)
+    cluster_codes: NDArray[np.int64] | None = None
+    cluster_scores: FloatArray | None = None
+
+    def influence(self, grad: FloatArray) -> FloatArray | None:
+        """Per cluster, its part of ``grad' (beta_hat - beta)``: the influence whose sum of
+        squares, times G/(G-1), is ``grad``'s cluster-robust variance."""
+        if self.cluster_scores is None:
+            return None
+        out: FloatArray = self.cluster_scores @ (self.cov_binomial @ grad)
+        return out
 
     def suspect_separation(self) -> NDArray[np.bool_]:
         """Columns whose estimate ran off towards +-infinity (probabilities pinned at 0/1)."""
@@ -166,6 +179,8 @@ def fit_cells(X: FloatArray, y: FloatArray, n: FloatArray,
     scale = max(1.0, dispersion) if np.isfinite(dispersion) else 1.0
     cov_cluster = None
     g_count = 0
+    codes: NDArray[np.int64] | None = None
+    S: FloatArray | None = None
     if clusters is not None:
         codes, g_idx = np.unique(np.asarray(clusters), return_inverse=True)
         g_count = len(codes)
@@ -176,10 +191,14 @@ def fit_cells(X: FloatArray, y: FloatArray, n: FloatArray,
             meat = S.T @ S
             cov_cluster = bread @ meat @ bread * (g_count / (g_count - 1.0))
             cov_cluster = (cov_cluster + cov_cluster.T) / 2.0
+        else:
+            codes = None
     return CellFit(coef=beta, cov_binomial=bread, cov_quasi=bread * scale,
                    cov_cluster=cov_cluster, dispersion=dispersion, dispersion_df=df,
                    clusters=g_count,
-                   converged=converged, iterations=it, fitted=p)
+                   converged=converged, iterations=it, fitted=p,
+                   cluster_codes=codes if cov_cluster is not None else None,
+                   cluster_scores=S if cov_cluster is not None else None)
 
 
 @dataclass(frozen=True)
