@@ -275,3 +275,25 @@ def test_daily_submissions_that_disagree_with_the_submissions_file_are_named(
     assert differ["forms"] == {"f1": {"views_file": 5, "submissions_file": 2},
                                "f2": {"views_file": 0, "submissions_file": 2}}
     assert "f1 (5 in the views file, 2 in the submissions file)" in differ["message"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_views_path_with_pattern_characters_reads_that_file(tmp_path: Path, fmt: str) -> None:
+    """DuckDB reads "v[1].csv" as a pattern and matched v1.csv instead, silently: the file
+    named is read, whatever characters its name holds."""
+    from typer.testing import CliRunner
+
+    from formfit.cli import app
+
+    sample = Path(__file__).resolve().parents[1] / "formfit" / "sample_data"
+    views = pd.read_csv(sample / "views.csv", dtype=str)
+    for name, frame in ((f"v[1].{fmt}", views), (f"v1.{fmt}", views.head(99))):
+        if fmt == "csv":
+            frame.to_csv(tmp_path / name, index=False)
+        else:
+            frame.to_parquet(tmp_path / name, index=False)
+    res = CliRunner().invoke(app, ["validate", "-s", str(sample / "submissions.csv"),
+                                   "--views", str(tmp_path / f"v[1].{fmt}"),
+                                   "--forms", str(sample / "forms.yaml"), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["inputs"]["views"]["rows_read"] == len(views)

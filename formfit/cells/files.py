@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
 
 HEAD_BYTES = 1 << 20
+GLOB_CHARS = "*?[]{}"  # what DuckDB's file readers would expand as a pattern
 
 
 @dataclass
@@ -104,6 +105,9 @@ def scan_file(engine: Engine, ref: InputRef, role: str, *, scan: bool = True) ->
     kind, gz = format_of(path)
     con = engine.local()
     scanned: EngineTable | None = None
+    # DuckDB expands *, ? and [...] in a path it reads: "v[1].csv" read v1.csv instead,
+    # silently. Such a name goes to formfit's reader, which opens exactly the file named.
+    scan = scan and not any(c in str(path) for c in GLOB_CHARS)
     if scan and kind in ("csv", "tsv"):
         scanned = _scan_csv(engine, con, ref, role, tab=kind == "tsv", gz=gz)
     elif scan and kind == "parquet" and not gz:
