@@ -7,7 +7,7 @@ name this API's parameters (``columns=``, ``as_of``), not the command line's fla
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
@@ -117,8 +117,7 @@ def make_settings(
     _check_engine(engine)
     flags: dict[str, Any] = dict(
         column_map=column_map,
-        segments=(segments,) if isinstance(segments, str) else tuple(segments),
-        ignore_columns=(ignore,) if isinstance(ignore, str) else tuple(ignore),
+        segments=_names(segments, "segments"), ignore_columns=_names(ignore, "ignore"),
         constants=_text_pairs(constants or {}, "constants", values=(str, int, float)),
         margin=None if margin is None else Margin.parse(str(margin) if isinstance(
             margin, (int, float)) else margin),
@@ -128,6 +127,20 @@ def make_settings(
         **paths)
     s = build_settings(config=Path(config) if config is not None else None, **flags)
     return replace(s, frames=frames) if frames else s
+
+
+def _names(given: object, what: str) -> tuple[str, ...]:
+    """``segments`` / ``ignore``: a column name or a list of them (not 5, not [5])."""
+    if isinstance(given, str):
+        return (given,)
+    if isinstance(given, Iterable) and not isinstance(given, bytes | Mapping):
+        names = tuple(given)  # a list, a tuple, a pandas Index
+        if all(isinstance(n, str) for n in names):
+            return names
+    raise UsageError(f"{what} is {str(given)[:40]!r} (of type {type(given).__name__}), not a "
+                     "column name or a list of them.",
+                     f"Pass {what} as a string or a list of strings, e.g. "
+                     f"{what}=['device', 'channel'].")
 
 
 def _text_pairs(given: object, what: str, *, values: tuple[type, ...]
@@ -167,10 +180,21 @@ def _check_engine(engine: object) -> None:
 def _settings(settings: Settings | None, **kwargs: Any) -> Settings:
     """Settings as given, or parsed from keyword arguments (the CLI's and older callers')."""
     if settings is not None:
-        return settings
+        return _given_settings(settings)
     if "column_map" in kwargs:
         kwargs["columns"] = kwargs.pop("column_map")
     return make_settings(**kwargs)
+
+
+def _given_settings(settings: object) -> Settings:
+    """``settings=``: a :class:`~formfit.config.Settings`, or a usage error (not an
+    AttributeError from deep inside the loaders)."""
+    if not isinstance(settings, Settings):
+        raise UsageError(f"settings is of type {type(settings).__name__}, not formfit "
+                         "Settings.",
+                         "Pass the Settings that formfit.api.make_settings(...) returns, or leave "
+                         "settings out and give the options as arguments.")
+    return settings
 
 
 def load_inputs(submissions: Data | None = None, *, settings: Settings | None = None,
@@ -285,7 +309,7 @@ def analyze(
             names the input, row or column and the fix.
     """
     with _library_errors():
-        s = settings or make_settings(
+        s = _given_settings(settings) if settings is not None else make_settings(
             submissions, views, outcomes, forms, config=config, columns=columns,
             segments=segments, ignore=ignore, constants=constants, margin=margin,
             maturity_days=maturity_days, as_of=as_of, engine=engine, preset=preset,

@@ -147,3 +147,39 @@ def test_bad_library_arguments_are_usage_errors(tmp_path: Path, call: Any, words
     with pytest.raises(UsageError) as err:
         call(tmp_path)
     assert words in str(err.value)
+
+
+def test_a_dataframe_with_a_repeated_column_is_the_arrow_tables_input_error() -> None:
+    """pandas refused the repeat with a raw ValueError ("Duplicate column names found"); the
+    same data as an Arrow table already said which columns clash."""
+    frame = pd.DataFrame([["a@x.com", "f1", "b@x.com"], ["c@x.com", "f1", "d@x.com"]])
+    frame.columns = ["email", "form_id", "email"]
+    with pytest.raises(InputError) as from_pandas:
+        formfit.validate(frame)
+    with pytest.raises(InputError) as from_arrow:
+        formfit.validate(pa.Table.from_arrays([pa.array(frame.iloc[:, i]) for i in range(3)],
+                                              names=["email", "form_id", "email"]))
+    assert "several columns end up with one name" in from_pandas.value.message
+    assert from_pandas.value.message == from_arrow.value.message.replace("Arrow table",
+                                                                         "DataFrame")
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"segments": 5}, "segments is '5' (of type int), not a column name or a list of them"),
+    ({"ignore": 5}, "ignore is '5' (of type int), not a column name or a list of them"),
+    ({"ignore": ["note", 5]}, "ignore is \"['note', 5]\""),
+    ({"settings": 5}, "settings is of type int, not formfit Settings"),
+])
+@pytest.mark.parametrize("call", [formfit.validate, formfit.analyze, formfit.load_inputs])
+def test_wrong_argument_types_are_usage_errors(call: Any, kwargs: dict, words: str) -> None:
+    """These raised TypeError (tuple(5)) or AttributeError (5.submissions)."""
+    with pytest.raises(UsageError) as err:
+        call(SAMPLE_SUBS, **kwargs)
+    assert words in err.value.message
+
+
+def test_names_may_be_any_list_of_strings() -> None:
+    subs = pd.read_csv(SAMPLE_SUBS, dtype=str)
+    s = formfit.make_settings(subs, ignore=subs.columns[:0].append(pd.Index(["x"])),
+                              segments="device")
+    assert s.ignore_columns == ("x",) and s.segments == ("device",)

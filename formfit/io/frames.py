@@ -31,9 +31,13 @@ def frame_kind(obj: Any) -> str | None:
 def _arrow(df: pd.DataFrame) -> pa.Table:
     if df.index.name is not None or any(n is not None for n in df.index.names):
         df = df.reset_index()  # a named index (df.set_index("lead_id")) is a column
-    df = df.rename(columns=str)
+    names = [str(c) for c in df.columns]
+    # by position: pandas refuses repeated names ("Duplicate column names found"), which an
+    # Arrow table may hold; they get their names back below, so a repeat is reported as it is
+    # for an Arrow table or a file (several columns end up with one name)
+    df = df.set_axis([f"c{i}" for i in range(len(names))], axis=1)
     try:
-        return pa.Table.from_pandas(df, preserve_index=False)
+        tbl = pa.Table.from_pandas(df, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         # mixed Python objects in a column: their text, as a CSV export would hold
         df = df.copy()
@@ -41,7 +45,8 @@ def _arrow(df: pd.DataFrame) -> pa.Table:
             if df[c].dtype == object:
                 df[c] = pd.Series([None if _blank(v) else cell_text(v) for v in df[c].tolist()],
                                   index=df.index, dtype=object)
-        return pa.Table.from_pandas(df, preserve_index=False)
+        tbl = pa.Table.from_pandas(df, preserve_index=False)
+    return tbl.rename_columns(names)
 
 
 def _blank(v: Any) -> bool:
