@@ -41,8 +41,26 @@ def _library_errors() -> Iterator[None]:
         raise in_library_words(exc) from None
 
 
+def _not_given(value: object) -> bool:
+    """None, NaN, pandas.NaT / pandas.NA, numpy.datetime64('NaT'): a missing value, as a
+    pandas column holds one, means the option was not given."""
+    if value is None:
+        return True
+    if isinstance(value, str) or (isinstance(value, date) and not isinstance(value, datetime)):
+        return False
+    try:
+        return bool(value != value)  # NaN and NaT are the values unequal to themselves
+    except (TypeError, ValueError):  # pandas.NA has no truth value
+        return type(value).__name__ == "NAType"
+
+
 def _as_of(value: DateLike | None) -> date | None:
-    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+    """``as_of`` as a date; a missing value (None, NaT, NaN) is not given: the latest date in
+    the inputs. pandas.NaT is a datetime whose .date() is NaT again, which read as a date no
+    deal reaches ("as_of": "NaT", every win dropped)."""
+    if _not_given(value):
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
         return value
     if not isinstance(value, (str, datetime)):  # 20250101 read as a date, 3 refused
         raise UsageError(f"as_of {value!r} is of type {type(value).__name__}, not a date.",
@@ -284,8 +302,8 @@ def analyze(
             won deals per 1,000 views (the default), or an absolute number such as ``0.5``.
         maturity_days: h: leads are judged on deals won within h days; younger leads are held
             out. Default: derived from the observed days to a win.
-        as_of: the date the exports were taken (``"YYYY-MM-DD"`` or a date). Default: the
-            latest date in the inputs.
+        as_of: the date the exports were taken (``"YYYY-MM-DD"`` or a date). Default (also
+            for a missing value: ``None``, ``pd.NaT``, NaN): the latest date in the inputs.
         engine: where ``table:NAME`` / ``sql:SELECT ...`` inputs are read and grouped: an ibis
             URL (``duckdb:///marketing.db``, ``postgres://...``) or an ibis backend you hold.
         preset: a vendor export's conventions: ``"hubspot"``, ``"salesforce"``,

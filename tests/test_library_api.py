@@ -183,3 +183,16 @@ def test_names_may_be_any_list_of_strings() -> None:
     s = formfit.make_settings(subs, ignore=subs.columns[:0].append(pd.Index(["x"])),
                               segments="device")
     assert s.ignore_columns == ("x",) and s.segments == ("device",)
+
+
+@pytest.mark.parametrize("missing", [pd.NaT, float("nan"), pd.NA])
+def test_a_missing_as_of_is_not_given(missing: Any) -> None:
+    """pd.NaT passed as a datetime: the JSON said "as_of": "NaT" and every win was dropped."""
+    assert formfit.make_settings(SUBS, as_of=missing).as_of is None
+
+
+def test_as_of_nat_gives_the_default_result(result: formfit.AnalysisResult) -> None:
+    nat = formfit.analyze(SUBS, DATA / "views_rows.csv", DATA / "outcomes.csv",
+                          DATA / "forms.yaml", columns=COLS, as_of=pd.NaT).to_dict()
+    assert nat["settings"]["as_of"] != "NaT"
+    assert nat == result.to_dict()
