@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from formfit.errors import EXIT_ERROR, EXIT_OK, FormfitError
+from formfit.limits import DEFAULT_INPUT_MB
 
 app = typer.Typer(
     name="formfit",
@@ -122,7 +123,8 @@ DateFormatOpt = Annotated[str | None, typer.Option(
 MaxInputOpt = Annotated[int | None, typer.Option(
     "--max-input-mb", metavar="MB",
     help="Refuse an input that formfit must hold in memory (XLSX, JSON Lines, odd encodings, "
-    "after gzip) when larger than this. Default 4096; other caps: `limits:` in the config.")]
+    f"after gzip) when larger than this. Default {DEFAULT_INPUT_MB}; other caps: `limits:` in "
+    "the config.")]
 QuietOpt = Annotated[bool, typer.Option(
     "--quiet", "-q", help="No progress display and no notes on stderr; errors still show.")]
 OutOpt = Annotated[Path | None, typer.Option(

@@ -22,15 +22,18 @@ from typing import Any
 
 from formfit.errors import UsageError
 
+#: the input-size cap when neither the flag, the config nor FORMFIT_MAX_INPUT_MB sets one:
+#: reading a CSV takes about six times its size in memory, so 512 MB (some 7 million leads)
+#: keeps a run within 4 GB, and a gzip bomb is stopped long before that
+DEFAULT_INPUT_MB = 512
+
 
 def _env_input_mb() -> int:
     """FORMFIT_MAX_INPUT_MB, kept working from before --max-input-mb existed."""
     raw = os.environ.get("FORMFIT_MAX_INPUT_MB", "").strip()
     if raw.isdigit() and int(raw) > 0:
         return int(raw)
-    # reading a CSV takes about six times its size in memory: 512 MB (some 7 million leads)
-    # keeps a run within 4 GB, and a gzip bomb is stopped long before that
-    return 512
+    return DEFAULT_INPUT_MB
 
 
 @dataclass(frozen=True)

@@ -90,3 +90,18 @@ def test_the_library_takes_the_cap_like_the_cli() -> None:
     with pytest.raises(InputError) as exc:  # submissions.csv is 1.3 MB
         formfit.analyze(sample / "submissions.csv", max_input_mb=1)
     assert "submissions.csv" in str(exc.value) and "max_input_mb" in str(exc.value)
+
+
+@pytest.mark.parametrize("command", ["analyze", "validate"])
+def test_the_help_gives_the_real_default_cap(command: str,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The help said 4096 while the cap was 512."""
+    from formfit.limits import DEFAULT_INPUT_MB
+
+    monkeypatch.delenv("FORMFIT_MAX_INPUT_MB", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    res = CliRunner().invoke(app, [command, "-h"])
+    assert res.exit_code == 0, res.output
+    assert Limits().max_input_mb == DEFAULT_INPUT_MB == 512
+    text = " ".join(res.output.replace("│", " ").split())
+    assert f"Default {DEFAULT_INPUT_MB};" in text and "4096" not in text
