@@ -35,7 +35,7 @@ import yaml
 
 from formfit.cells.url import parse_engine, parse_input
 from formfit.errors import InputError, UsageError
-from formfit.limits import Limits, parse_limits, positive, refuse_special
+from formfit.limits import MOST, Limits, parse_limits, positive, refuse_special
 from formfit.safe_yaml import ANY, KEYS, YAMLValueError, date_problem, load_json, load_yaml
 
 # Where a config file names columns, CRM stages or cell values: YAML must keep them as written
@@ -447,7 +447,8 @@ def build_settings(*, config: Path | None = None, **flags: Any) -> Settings:
             value = parse_date_format(value)
         if key == "max_input_mb":  # a flag: raises one cap of the config's limits
             key, value = "limits", replace(base.limits or Limits(),
-                                           max_input_mb=positive(value, "--max-input-mb"))
+                                           max_input_mb=positive(value, "--max-input-mb",
+                                                                 MOST["max_input_mb"]))
         updates[key] = value
     settings = replace(base, **updates)
     if isinstance(settings.engine, str):

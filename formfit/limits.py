@@ -32,7 +32,7 @@ def _env_input_mb() -> int:
     """FORMFIT_MAX_INPUT_MB, kept working from before --max-input-mb existed."""
     raw = os.environ.get("FORMFIT_MAX_INPUT_MB", "").strip()
     if raw.isdigit() and int(raw) > 0:
-        return int(raw)
+        return positive(raw, "FORMFIT_MAX_INPUT_MB", MOST["max_input_mb"])
     return DEFAULT_INPUT_MB
 
 
@@ -56,6 +56,13 @@ class Limits:
 
 
 KEYS: tuple[str, ...] = tuple(f.name for f in fields(Limits))
+#: the largest value each cap takes. Past these a cap no longer guards anything, and the
+#: value overflows where it is used: the input cap sizes a read buffer (an index-sized
+#: integer), and a CSV block must hold two capped cells in pyarrow's int32 block_size
+#: ((2 * 1000 + 1) MB < 2 GiB)
+MOST: dict[str, int] = {"max_input_mb": 1_000_000, "max_cell_mb": 1000,
+                        "max_columns": 1_000_000, "max_xlsx_rows": 1_000_000_000,
+                        "max_forms": 1_000_000, "max_xlsx_xml_mb": 1_000_000}
 _current: ContextVar[Limits | None] = ContextVar("formfit_limits", default=None)
 
 
@@ -96,18 +103,26 @@ def parse_limits(value: Any, where: str, base: Limits | None = None) -> Limits:
         if str(key) not in KEYS:
             raise UsageError(f"{where}: `limits` has an unknown key {str(key)[:40]!r}.",
                              f"Known keys: {', '.join(KEYS)}.")
-        updates[str(key)] = positive(v, f"{where}: limits.{key}")
+        updates[str(key)] = positive(v, f"{where}: limits.{key}", MOST[str(key)])
     return replace(start, **updates)
 
 
-def positive(value: Any, what: str) -> int:
-    """A positive whole number, or a UsageError naming ``what``."""
+def positive(value: Any, what: str, most: int | None = None) -> int:
+    """A positive whole number (at most ``most``), or a UsageError naming ``what``."""
     if isinstance(value, bool) or not isinstance(value, (int, str)) \
             or not str(value).strip().isdigit() or int(str(value).strip()) <= 0:
         raise UsageError(f"{what} is {str(value)[:40]!r}, not a positive whole number.",
                          f"Write it as a whole number above 0, e.g. {what.split(':')[-1].strip()}"
                          " 8192.")
-    return int(str(value).strip())
+    number = int(str(value).strip())
+    if most is not None and number > most:
+        shown = str(number) if len(str(number)) <= 40 else f"{str(number)[:20]}... " \
+            f"({len(str(number))} digits)"
+        raise UsageError(f"{what} is {shown}, more than the largest value formfit accepts "
+                         f"({most:,}).",
+                         f"Give a whole number from 1 to {most:,}; a higher cap would guard "
+                         "nothing (no input that large fits in memory).")
+    return number
 
 
 def not_a_file(path: Path) -> str | None:

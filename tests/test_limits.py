@@ -105,3 +105,60 @@ def test_the_help_gives_the_real_default_cap(command: str,
     assert Limits().max_input_mb == DEFAULT_INPUT_MB == 512
     text = " ".join(res.output.replace("│", " ").split())
     assert f"Default {DEFAULT_INPUT_MB};" in text and "4096" not in text
+
+
+SAMPLE = Path(__file__).resolve().parent.parent / "formfit" / "sample_data" / "submissions.csv"
+HUGE = "99999999999999999999"
+
+
+@pytest.mark.parametrize("how, words", [
+    ("flag", "--max-input-mb is 99999999999999999999, more than the largest value formfit "
+             "accepts (1,000,000)"),
+    ("env", "FORMFIT_MAX_INPUT_MB is 99999999999999999999, more than"),
+    ("config input", "limits.max_input_mb is 99999999999999999999, more than"),
+    ("config cell", "limits.max_cell_mb is 5000, more than the largest value formfit accepts "
+                    "(1,000)"),
+])
+def test_an_absurd_cap_is_refused_with_its_range(
+        how: str, words: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """These gave an OverflowError traceback (exit 1): the read buffer is an index-sized
+    integer, pyarrow's block_size an int32."""
+    monkeypatch.delenv("FORMFIT_MAX_INPUT_MB", raising=False)
+    args = ["analyze", "-q", "-s", str(SAMPLE)]
+    cfg = tmp_path / "c.yaml"
+    if how == "flag":
+        args += ["--max-input-mb", HUGE]
+    elif how == "env":
+        monkeypatch.setenv("FORMFIT_MAX_INPUT_MB", HUGE)
+    else:
+        cap = f"max_input_mb: {HUGE}" if how == "config input" else "max_cell_mb: 5000"
+        cfg.write_text(f"limits: {{{cap}}}\n")
+        args += ["-c", str(cfg)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2, res.output
+    assert isinstance(res.exception, SystemExit)
+    assert words in " ".join(res.stderr.split())
+    assert "Give a whole number from 1 to" in res.stderr and "Traceback" not in res.output
+
+
+def test_the_library_refuses_an_absurd_cap_in_its_words() -> None:
+    import formfit
+
+    with pytest.raises(UsageError) as err:
+        formfit.validate(SAMPLE, max_input_mb=10**20)
+    assert "max_input_mb is 100000000000000000000, more than" in err.value.message
+    assert "--" not in err.value.message
+
+
+def test_the_largest_caps_still_read(tmp_path: Path) -> None:
+    """At the maximum the read is sized by the file, not by the cap (read(1 TB) is a
+    MemoryError), and a CSV block fits pyarrow's int32; gzip too."""
+    import gzip
+
+    gz = tmp_path / "subs.csv.gz"
+    gz.write_bytes(gzip.compress(SAMPLE.read_bytes()))
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("limits: {max_input_mb: 1000000, max_cell_mb: 1000}\n")
+    for subs in (SAMPLE, gz):
+        res = CliRunner().invoke(app, ["validate", "-s", str(subs), "-c", str(cfg)])
+        assert res.exit_code == 0, res.output

@@ -13,6 +13,7 @@ import gzip
 import io
 import re
 import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -128,29 +129,37 @@ def _read_bytes(path: Path, gz: bool) -> bytes:
     limit_mb = current().max_input_mb
     limit = limit_mb * 1024 * 1024
     try:
-        if not gz and path.stat().st_size > limit:
-            raise _too_big(path, limit_mb, compressed=False)
-        if not gz:  # one read into one buffer (chunks then b"".join held the file twice)
+        if not gz:
+            on_disk = path.stat().st_size
+            if on_disk > limit:
+                raise _too_big(path, limit_mb, compressed=False)
             with open(path, "rb") as fh:
-                data = fh.read(limit + 1)
+                # one read into one buffer (chunks then b"".join held the file twice), sized
+                # by the file: read(n) allocates n bytes first, and a high cap is not memory
+                data = fh.read(on_disk + 1)
+                if len(data) > on_disk:  # it grew since (or its size is not known: /proc)
+                    data = b"".join([data, *_chunks(fh.read, limit, len(data), path, gz=False)])
             if len(data) > limit:
                 raise _too_big(path, limit_mb, compressed=False)
             return data
-        opener = gzip.open
-        chunks: list[bytes] = []
-        size = 0
-        with opener(path, "rb") as fh:
-            while chunk := fh.read(min(1 << 24, limit + 1 - size)):
-                size += len(chunk)
-                if size > limit:
-                    raise _too_big(path, limit_mb, compressed=gz)
-                chunks.append(chunk)
-        return b"".join(chunks)
+        with gzip.open(path, "rb") as fh:
+            return b"".join(_chunks(fh.read, limit, 0, path, gz=True))
     except (OSError, EOFError, zlib.error) as exc:
         what = "a valid gzip file" if gz else "readable"
         raise InputError(f"{path.name} is not {what}: {exc.__class__.__name__}.",
                          "Check that the file is complete (not still downloading) and not "
                          "renamed from another format.") from None
+
+
+def _chunks(read: Callable[[int], bytes], limit: int, size: int, path: Path, *,
+            gz: bool) -> Iterator[bytes]:
+    """The rest of a file (its ``read``) in chunks of at most 16 MB, refused once ``size``
+    plus what it yields passes ``limit`` bytes."""
+    while chunk := read(min(1 << 24, limit + 1 - size)):
+        size += len(chunk)
+        if size > limit:
+            raise _too_big(path, limit >> 20, compressed=gz)
+        yield chunk
 
 
 def _too_big(path: Path, limit_mb: int, *, compressed: bool) -> InputError:
@@ -223,7 +232,8 @@ def _read_delimited(data: bytes, path: Path, role: str, *,
             io.BytesIO(utf8),
             read_options=pacsv.ReadOptions(column_names=internal, skip_rows=header_lines,
                                            # a row must fit in a block: room for a capped cell
-                                           block_size=max(1 << 24, (2 * cell_mb + 1) << 20),
+                                           block_size=min(max(1 << 24, (2 * cell_mb + 1) << 20),
+                                                              (1 << 31) - 1),  # an int32
                                            # threads only pay off on big files
                                            use_threads=len(utf8) > 1 << 22),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
