@@ -69,3 +69,22 @@ def test_empty_references_fail_before_reading(bad: str) -> None:
 def test_bad_engine_in_settings_fails_before_reading(tmp_path: Path) -> None:
     with pytest.raises(UsageError):
         build_settings(submissions=str(tmp_path / "missing.csv"), engine="oracle://x")
+
+
+@pytest.mark.parametrize(("url", "masked"), [
+    ("postgres://bob:p@ss@127.0.0.1:5999/db", "postgres://***@127.0.0.1:5999/db"),
+    ("postgres://bob:TOP SECRET@127.0.0.1:5999/db", "postgres://***@127.0.0.1:5999/db"),
+    ("postgres://bob:pa/ss@127.0.0.1:5999/db", "postgres://***@127.0.0.1:5999/db"),
+    ("postgres://bob:pa#ss@127.0.0.1:5999/db", "postgres://***@127.0.0.1:5999/db"),
+    ("postgres://bob:pa?ss@[::1]:5999/db", "postgres://***@[::1]:5999/db"),
+    ("bigquery://proj/ds?credentials_base64=TOPSECRET", "bigquery://proj/ds?credentials_base64=***"),
+    ("duckdb:///s.db?motherduck_token=SECRETTOK", "duckdb:///s.db?motherduck_token=***"),
+    ("duckdb://bob:SECRETPW@/tmp/x.db", "duckdb://***@/tmp/x.db"),
+    ("snowflake://u@acct/db?warehouse=W&Private_Key_File=k.p8&API_KEY=abc",
+     "snowflake://u@acct/db?warehouse=W&Private_Key_File=***&API_KEY=***"),
+])
+def test_the_whole_password_and_secret_parameters_are_masked(url: str, masked: str) -> None:
+    # a password may hold @ / ? # and spaces: the user-info runs to the last @ before the host
+    assert parse_engine(url).masked == masked
+    assert mask_secrets(f'could not connect to "{url}" (refused)') == \
+        f'could not connect to "{masked}" (refused)'

@@ -416,3 +416,26 @@ def test_plain_iso_shortcut_reads_every_value_as_the_zone_aware_cast() -> None:
     assert got["fast"].notna().sum() == 10  # all but 02-29 in 2025, minute 60 and the non-dates
     pd.testing.assert_series_equal(got["fast"], got["tz"], check_names=False)
     assert "REGEXP" in ibis.to_sql(t.select(x=parse_timestamp(t.s, "duckdb")), dialect="duckdb")
+
+
+@pytest.mark.parametrize(("url", "secret"), [
+    ("postgres://bob:p@ssw0rd9@127.0.0.1:1/db", "ssw0rd9"),
+    ("postgres://bob:TOP SECRET@127.0.0.1:1/db", "SECRET"),
+    ("postgres://bob:pa/ss@127.0.0.1:1/db", "pa/ss"),
+    ("postgres://bob:pa#ss@127.0.0.1:1/db", "pa#ss"),
+    ("postgres://bob:pa?ss@127.0.0.1:1/db", "pa?ss"),
+    ("bigquery://proj/ds?credentials_base64=TOPSECRET", "TOPSECRET"),
+    ("duckdb:///s.db?motherduck_token=SECRETTOK", "SECRETTOK"),
+    ("duckdb://bob:SECRETPW@/tmp/x.db", "SECRETPW"),
+])
+def test_no_part_of_a_secret_is_shown_and_the_error_is_one_paragraph(url: str,
+                                                                      secret: str) -> None:
+    code, out, err = run("analyze", "--engine", url, "--submissions", "table:submissions",
+                         "--format", "json")
+    assert code == 2, err
+    for part in {secret, *secret.replace("/", " ").replace("@", " ").replace("#", " ")
+                 .replace("?", " ").split()} - {"pa", "ss", "p"}:
+        assert part not in out + err, (part, err)
+    assert "***" in err and "\n\n" not in err.strip(), err
+    assert json.loads(json.dumps(Settings(engine=url).to_dict()))["engine"].count("***") == 1
+    assert secret not in json.dumps(Settings(engine=url).to_dict())

@@ -17,7 +17,14 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from formfit.cells.url import EXTRAS, EngineURL, InputRef, mask_secrets, parse_engine
+from formfit.cells.url import (
+    EXTRAS,
+    EngineURL,
+    InputRef,
+    mask_secrets,
+    parse_engine,
+    userinfo_password,
+)
 from formfit.errors import InputError, UsageError
 
 if TYPE_CHECKING:
@@ -111,21 +118,22 @@ class Engine:
             import ibis
         except ImportError as exc:  # pragma: no cover - ibis is a core dependency
             raise UsageError("ibis is not installed.", "pip install formfit") from exc
-        path = _existing_database(self.url.duckdb_path()) if kind == "duckdb" else ""
+        path = _existing_database(self.url) if kind == "duckdb" else ""
         try:
             if kind == "duckdb":
                 return _duckdb_connect(path, read_only=True)
             if kind == "pyspark":
                 con, self._spark_dir = _spark_connect(self.url)
                 return con
-            con = ibis.connect(self.url.url)
+            con = ibis.connect(_quoted_password(self.url.url))
             if kind == "postgres":
                 con.raw_sql("SET TIME ZONE 'UTC'")
             return con
         except ImportError as exc:
             extra = EXTRAS.get(kind, kind)
             raise UsageError(
-                f"{self.label} needs a driver that is not installed ({exc.name or exc}).",
+                f"{self.label} needs a driver that is not installed "
+                f"({exc.name or _describe(exc, first_line=True)}).",
                 f'Install it with: pip install "formfit[{extra}]"') from None
         except Exception as exc:  # drivers raise their own kinds; none may leak credentials
             raise InputError(
@@ -264,12 +272,15 @@ def is_backend(obj: object) -> bool:
     return isinstance(obj, BaseBackend)
 
 
-def _existing_database(path: str) -> str:
-    """The path of a DuckDB database file the user named, which must exist: connecting would
-    otherwise create an empty one there (a typo leaves a stray file and a baffling "table
-    not found")."""
+def _existing_database(url: EngineURL) -> str:
+    """The path of the DuckDB database file a ``duckdb://`` URL names, which must exist:
+    connecting would otherwise create an empty one there (a typo leaves a stray file and a
+    baffling "table not found"). The message shows the path of the masked URL: a token in its
+    query or a password in its user-info is not shown."""
+    path = url.duckdb_path()
     if path and path != ":memory:" and not Path(path).is_file():
-        raise UsageError(f"--engine duckdb: the database file {path} does not exist.",
+        shown = EngineURL(url.masked, url.kind).duckdb_path()
+        raise UsageError(f"--engine duckdb: the database file {shown} does not exist.",
                          "Check the path: duckdb:///abs/path.db is absolute, "
                          "duckdb://rel/path.db relative to the current directory.")
     return path
@@ -357,10 +368,31 @@ def _spark_connect(url: EngineURL) -> tuple[Any, Path]:
     return ibis.pyspark.connect(spark), work
 
 
-def _describe(exc: BaseException) -> str:
-    """The first line of an engine's error, credentials masked, values never quoted at length."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    text = mask_secrets(text)
+def _quoted_password(url: str) -> str:
+    """``url`` with the characters of its password that end a URL's parts (``@ / ? #``, white
+    space) percent-encoded, as the drivers' URL parsers need (ibis decodes the password): a
+    password holding them was cut, and the driver's error quoted the pieces."""
+    found = userinfo_password(url)
+    if found is None:
+        return url
+    user, password = found
+    scheme, rest = url.split("://", 1)
+    at = len(user) + 1 + len(password)
+    quoted = "".join(f"%{ord(c):02X}" if c in "@/?#" or c.isspace() else c for c in password)
+    return f"{scheme}://{user}:{quoted}{rest[at:]}"
+
+
+def _one_paragraph(text: str) -> str:
+    """``text`` on one line: drivers' messages span paragraphs (install instructions, query
+    context), and formfit's errors are one paragraph."""
+    return " ".join(text.split())
+
+
+def _describe(exc: BaseException, *, first_line: bool = False) -> str:
+    """An engine's error on one line (or only its first line), credentials masked, values
+    never quoted at length."""
+    text = mask_secrets(str(exc).strip())  # masked line by line, before the lines are joined
+    text = _one_paragraph(text.splitlines()[0] if first_line and text else text)
     if len(text) > 300:
         text = text[:297] + "..."
     return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__

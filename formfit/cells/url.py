@@ -31,16 +31,60 @@ SCHEMES: dict[str, str] = {
 EXTRAS: dict[str, str] = {"postgres": "postgres", "pyspark": "spark", "bigquery": "bigquery",
                           "snowflake": "snowflake"}
 
-_PASSWORD = re.compile(r"(?P<pre>://)[^:/?#@\s]*:[^@/?#\s]*(?P<post>@)")
-_SECRET_PARAM = re.compile(r"(?i)(?P<pre>[?&](?:password|passwd|pwd|token|secret|"
-                           r"private_key[a-z_]*|credentials[a-z_]*)=)(?P<pw>[^&#\s]*)")
+#: what may follow the ``@`` that ends a URL's user-info: a host (or IPv6 literal, or nothing,
+#: as in ``duckdb://user:pw@/x.db``), a port, then the path, query, end or a closing quote
+_AFTER_USERINFO = re.compile(r"(?:\[[0-9A-Fa-f:.]*\]|[A-Za-z0-9._~%-]*)(?::\d*)?"
+                             r"(?=$|[/?#\s\"'),;>\]])")
+#: a query parameter whose name suggests a secret (matched anywhere in the name, any case)
+_SECRET_NAME = re.compile(r"(?i)pass|pwd|token|secret|key|credential|auth|private|sig")
+_PARAM = re.compile(r"(?P<pre>[?&;](?P<name>[A-Za-z0-9_.\-]+)=)(?P<value>[^&\s\"'<>]*)")
+
+
+def _userinfo_end(rest: str) -> int:
+    """Where the user-info of a URL ends in ``rest`` (the text after ``scheme://``): the LAST
+    ``@`` that a host can follow, since a password may hold ``@ / ? #`` and spaces; -1 when
+    there is no user-info with a password (a bare user name is not a secret)."""
+    for at in range(len(rest) - 1, -1, -1):
+        if rest[at] == "@" and _AFTER_USERINFO.match(rest, at + 1):
+            return at if ":" in rest[:at] else -1
+    return -1
+
+
+def userinfo_password(url: str) -> tuple[str, str] | None:
+    """``(user, password)`` of a URL whose user-info holds a password, else None."""
+    if "://" not in url:
+        return None
+    rest = url.split("://", 1)[1]
+    at = _userinfo_end(rest)
+    if at < 0:
+        return None
+    user, _, password = rest[:at].partition(":")
+    return user, password
+
+
+def _mask_params(text: str) -> str:
+    return _PARAM.sub(lambda m: f"{m['pre']}***" if _SECRET_NAME.search(m["name"])
+                      else m[0], text)
 
 
 def mask_secrets(text: str) -> str:
-    """``text`` with every URL's user and password (when it has a password) and every secret
-    query parameter replaced by ``***``."""
-    text = _PASSWORD.sub(lambda m: f"{m['pre']}***{m['post']}", text)
-    return _SECRET_PARAM.sub(lambda m: f"{m['pre']}***", text)
+    """``text`` with every URL's user-info (when it holds a password) and every secret query
+    parameter replaced by ``***``. In free text a URL's user-info may run to the last ``@`` of
+    its line that a host can follow: more is masked rather than a password shown."""
+    lines = []
+    for line in text.split("\n"):
+        out, pos = [], 0
+        while (i := line.find("://", pos)) >= 0:
+            out.append(line[pos:i + 3])
+            rest = line[i + 3:]
+            at = _userinfo_end(rest)
+            pos = i + 3
+            if at >= 0:
+                out.append("***")
+                pos += at
+        out.append(line[pos:])
+        lines.append(_mask_params("".join(out)))
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
