@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from formfit.cells.url import InputRef, mask_secrets, parse_engine, parse_input
+from formfit.cells.url import InputRef, mask_secrets, one_query, parse_engine, parse_input
 from formfit.config import build_settings
 from formfit.errors import UsageError
 
@@ -88,3 +88,15 @@ def test_the_whole_password_and_secret_parameters_are_masked(url: str, masked: s
     assert parse_engine(url).masked == masked
     assert mask_secrets(f'could not connect to "{url}" (refused)') == \
         f'could not connect to "{masked}" (refused)'
+
+
+def test_one_query_drops_its_end_and_knows_the_engines_quoting() -> None:
+    assert one_query("SELECT 1 ;; -- done\n", "views") == "SELECT 1"
+    assert one_query("SELECT ';' /* x */ ;", "views") == "SELECT ';'"
+    dollar = "SELECT * FROM t WHERE a <> $$x;y$$"
+    assert one_query(dollar + ";", "views") == dollar
+    assert one_query(dollar, "views", "postgres") == dollar
+    with pytest.raises(UsageError, match="more than one statement"):
+        one_query(dollar, "views", "bigquery")  # no dollar quoting there: two statements
+    with pytest.raises(UsageError, match="more than one statement"):
+        one_query("SELECT $$a;b$$; DROP TABLE t", "views")

@@ -121,6 +121,22 @@ def test_sql_inputs_only_read(world: Path, tmp_path: Path, query: str, words: st
     assert code == 0, err
 
 
+@pytest.mark.parametrize("query", [
+    "SELECT * FROM submissions;;",
+    "SELECT * FROM submissions; -- done",
+    "SELECT * FROM submissions /* all */ ;\n -- done\n",
+    "SELECT * FROM submissions WHERE email <> $$a;b$$",
+])
+def test_a_query_ending_in_semicolons_or_comments_or_dollar_quoted_is_one_query(
+        world: Path, query: str) -> None:
+    """ibis could not wrap a query ending in ';;' or '; -- ...' (AttributeError: 'Block' has
+    no 'subquery'), and DuckDB's dollar-quoted string holding ';' was taken for two
+    statements."""
+    code, _, err = run("validate", "--engine", f"duckdb:///{world / 'world.db'}",
+                       "--submissions", f"sql:{query}")
+    assert code == 0, err
+
+
 def test_a_missing_duckdb_file_is_named_and_not_created(tmp_path: Path) -> None:
     db = tmp_path / "typo.db"
     code, _, err = run("validate", "--engine", f"duckdb:///{db}", "--submissions",

@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from formfit.cells.url import (
+    DIALECTS,
     EXTRAS,
     EngineURL,
     InputRef,
     mask_secrets,
+    one_query,
     parse_engine,
     userinfo_password,
 )
@@ -151,11 +153,13 @@ class Engine:
                 f"--{role} {ref.label} reads from a query engine, but no --engine was given.",
                 "Pass --engine URL (e.g. --engine postgres://user@host/db, or "
                 "--engine duckdb:///marketing.db), or give a file path.")
+        # checked again in the engine's own dialect (dollar quoting, ...), end stripped
+        query = one_query(ref.value, role, DIALECTS.get(self.kind)) if ref.kind == "sql" else ""
         con = self.remote()
         with self.errors(role, ref):
             if ref.kind == "table":
                 return _named_table(con, ref.value)
-            return con.sql(ref.value)
+            return con.sql(query)
 
     def materialize(self, expr: ir.Table, role: str, ref: InputRef | None) -> ir.Table:
         """``expr`` computed once into a temporary table of the engine that holds it (so the

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from formfit.errors import UsageError
 
@@ -177,34 +177,58 @@ def parse_input(value: str | Path | InputRef, role: str) -> InputRef:
         if not query:
             raise UsageError(f"--{role} sql: holds no query.",
                              f"Write --{role} 'sql:SELECT ... FROM ...'.")
-        _one_query(query, role)
-        return InputRef("sql", query)
+        return InputRef("sql", one_query(query, role))
     return InputRef("file", text)
 
 
 #: tokens a read-only query starts with (DuckDB also reads "FROM t SELECT ...")
 _QUERY_STARTS = frozenset({"SELECT", "WITH", "L_PAREN", "FROM", "VALUES"})
+#: sqlglot's dialect of each engine kind (also of a library caller's ibis backend, by its name)
+DIALECTS: dict[str, str] = {"duckdb": "duckdb", "postgres": "postgres", "pyspark": "spark",
+                            "bigquery": "bigquery", "snowflake": "snowflake"}
 
 
-def _one_query(query: str, role: str) -> None:
+def one_query(query: str, role: str, dialect: str | None = None) -> str:
     """``sql:`` holds one query, nothing else: formfit only reads, and a second statement
     ("SELECT ...; DROP TABLE deals") would run in the user's database. Told by sqlglot's
-    tokenizer (quotes and comments understood; no dialect's grammar needed)."""
-    import sqlglot
-    from sqlglot.errors import TokenError
+    tokenizer (quotes and comments understood; no dialect's grammar needed), in the engine's
+    ``dialect`` when it is known. Returns the query without what follows its last token
+    (semicolons, white space, comments), which ibis cannot wrap as a subquery.
 
-    try:
-        tokens = sqlglot.tokenize(query)
-    except TokenError as exc:
-        raise UsageError(f"--{role} sql: cannot be read as SQL ({exc}).",
-                         "Check its quotes and comments.") from None
+    Before the engine is known (``dialect`` None) a query the plain tokenizer splits is still
+    accepted when it holds ``$$`` and DuckDB's tokenizer (dollar quoting, as PostgreSQL's and
+    Snowflake's) sees one statement: :meth:`~formfit.cells.engine.Engine.table` checks it again
+    in the engine's own dialect before it runs."""
+    tokens = _tokens(query, role, dialect)
+    if dialect is None and "$$" in query and _statements(tokens) > 1:
+        tokens = _tokens(query, role, "duckdb")
     kinds = [t.token_type.name for t in tokens]
-    while kinds and kinds[-1] == "SEMICOLON":
-        kinds.pop()
-    if "SEMICOLON" in kinds:
+    if _statements(tokens) > 1:
         raise UsageError(f"--{role} sql: holds more than one statement.",
                          "Give one query (SELECT ... FROM ...): formfit only reads, and runs "
                          "nothing else in your database.")
     if not kinds or kinds[0] not in _QUERY_STARTS:
         raise UsageError(f"--{role} sql: is not a query.",
                          f"Write --{role} 'sql:SELECT ... FROM ...': formfit only reads.")
+    last = max(i for i, k in enumerate(kinds) if k != "SEMICOLON")
+    return query[:tokens[last].end + 1]
+
+
+def _tokens(query: str, role: str, dialect: str | None) -> list[Any]:
+    import sqlglot
+    from sqlglot.errors import TokenError
+
+    try:
+        return list(sqlglot.tokenize(query, read=dialect))
+    except TokenError as exc:
+        raise UsageError(f"--{role} sql: cannot be read as SQL ({' '.join(str(exc).split())}).",
+                         "Check its quotes and comments.") from None
+
+
+def _statements(tokens: list[Any]) -> int:
+    """How many statements the tokens hold (semicolons at the end do not start one)."""
+    kinds = [t.token_type.name for t in tokens]
+    while kinds and kinds[-1] == "SEMICOLON":
+        kinds.pop()
+    return 1 + sum(1 for i, k in enumerate(kinds) if k == "SEMICOLON"
+                   and (i == 0 or kinds[i - 1] != "SEMICOLON"))
