@@ -137,6 +137,27 @@ def test_a_query_ending_in_semicolons_or_comments_or_dollar_quoted_is_one_query(
     assert code == 0, err
 
 
+@pytest.mark.parametrize("role", ["submissions", "views", "outcomes"])
+@pytest.mark.parametrize("kind", ["table", "sql"])
+def test_an_engine_input_without_rows_is_refused_as_an_empty_file_is(
+        world: Path, tmp_path: Path, role: str, kind: str) -> None:
+    """Empty deals or views from an engine were taken (every lead never won or never viewed,
+    no warning), and empty submissions failed with 'none of its 0 rows can be analysed ()'."""
+    db = tmp_path / "empty.db"
+    with duckdb.connect(str(db)) as con:
+        for name in ("submissions", "views", "outcomes"):
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_csv("
+                        f"'{world / (name + '.csv')}', all_varchar = true)")
+        con.execute(f"CREATE TABLE empty_{role} AS SELECT * FROM {role} LIMIT 0")
+    source = f"table:empty_{role}" if kind == "table" else f"sql:SELECT * FROM {role} WHERE false"
+    inputs = {r: f"table:{r}" for r in ("submissions", "views", "outcomes")} | {role: source}
+    code, out, err = run("analyze", "--engine", f"duckdb://{db}", "--forms",
+                         str(world / "forms.yaml"), "--format", "json",
+                         *[a for r, v in inputs.items() for a in (f"--{r}", v)])
+    assert code == 2 and out == "", err
+    assert f"{role} {source} in engine duckdb://{db} has columns but no data rows" in err, err
+
+
 def test_a_missing_duckdb_file_is_named_and_not_created(tmp_path: Path) -> None:
     db = tmp_path / "typo.db"
     code, _, err = run("validate", "--engine", f"duckdb:///{db}", "--submissions",

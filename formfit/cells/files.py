@@ -23,6 +23,7 @@ import pandas as pd
 
 from formfit.cells.engine import Engine, duckdb_exec, duckdb_function
 from formfit.cells.url import InputRef
+from formfit.errors import InputError
 from formfit.io.readers import check_regular_file, format_of, read_table, sniff_delimiter
 from formfit.io.table import RawTable, looks_like_data, unique_names
 from formfit.limits import current
@@ -138,8 +139,16 @@ def _register(con: Any, name: str, arrow: Any) -> ir.Table:
 
 
 def engine_table(engine: Engine, ref: InputRef, role: str) -> EngineTable:
-    """A ``table:`` or ``sql:`` input of the user's engine, by its column names."""
+    """A ``table:`` or ``sql:`` input of the user's engine, by its column names. One that
+    holds no rows is refused, as an empty file is: deals or views with none would count every
+    lead as never won or never viewed, without a word."""
     expr = engine.table(ref, role)
+    # the first row only: one cheap query in any engine, not a count of the whole table
+    first = engine.run(lambda: expr.limit(1).count().to_pyarrow().as_py(), role, ref)
+    if not first:
+        raise InputError(f"{role} {ref.label} in {engine.label} has columns but no data rows.",
+                         "Check the table, or the query's filters (run it in the engine "
+                         "itself): formfit needs its rows.")
     return _typed_table(expr, engine, ref, role)
 
 
