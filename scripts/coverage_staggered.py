@@ -38,6 +38,15 @@ FORMS = parse_forms({"version": 1, "forms": {
 
 def world(seed: int, day_sd: float, form_day_sd: float) -> tuple[float, float, float, float]:
     """(estimate, ci_low, ci_high, truth) of x's conversion_pp in one world."""
+    cells, truth = world_cells(seed, day_sd, form_day_sd)
+    e = drop_effects(cells, successes="submissions", trials="views", forms=FORMS,
+                     fields=["x"]).effects["x"].estimate
+    assert e.estimate is not None and e.ci_low is not None and e.ci_high is not None
+    return e.estimate, e.ci_low, e.ci_high, truth
+
+
+def world_cells(seed: int, day_sd: float, form_day_sd: float) -> tuple[pd.DataFrame, float]:
+    """One world's view cells (form_id, version, date, views, submissions) and the truth."""
     rng = np.random.default_rng(seed)
     rows, gain, shown = [], 0.0, 0.0
     for d in range(180):
@@ -53,10 +62,7 @@ def world(seed: int, day_sd: float, form_day_sd: float) -> tuple[float, float, f
                 gain += n * (expit(eta + EFFECT) - expit(eta))
                 shown += n
     cells = pd.DataFrame(rows, columns=["form_id", "version", "date", "views", "submissions"])
-    e = drop_effects(cells, successes="submissions", trials="views", forms=FORMS,
-                     fields=["x"]).effects["x"].estimate
-    assert e.estimate is not None and e.ci_low is not None and e.ci_high is not None
-    return e.estimate, e.ci_low, e.ci_high, 100 * gain / shown
+    return cells, 100 * gain / shown
 
 
 def main() -> None:

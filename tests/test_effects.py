@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from script_loader import load_script
 
 from formfit.inputs import FormsConfig, FormSpec, FormVersion
 from formfit.models.effects import drop_effects, joint_contrast
@@ -380,39 +381,9 @@ def test_one_hundred_thousand_cells_fit_with_labels() -> None:
     assert res.effects["title"].evidence == "observational"
 
 
-def _staggered(seed: int) -> tuple[pd.DataFrame, FormsConfig]:
-    """Forms p1 and p2 drop field x on days 60 and 120; c1 and c2 never change; every
-    form-day has its own logit shock (sd 0.1); removing x adds 0.25 on the logit scale."""
-    from datetime import date, timedelta
-
-    from scipy.special import expit
-
-    from formfit.io.forms import parse_forms
-
-    forms = parse_forms({"version": 1, "forms": {
-        "p1": {"versions": [{"since": "2025-01-01", "fields": ["email", "x"]},
-                            {"since": "2025-03-02", "fields": ["email"]}]},
-        "p2": {"versions": [{"since": "2025-01-01", "fields": ["email", "x"]},
-                            {"since": "2025-05-01", "fields": ["email"]}]},
-        "c1": {"fields": ["email", "y"]}, "c2": {"fields": ["email"]}}}, "forms.yaml")
-    rng = np.random.default_rng(seed)
-    base = {"p1": -1.2, "p2": -1.5, "c1": -1.0, "c2": -1.8}
-    change = {"p1": date(2025, 3, 2), "p2": date(2025, 5, 1)}
-    rows = []
-    for d in range(180):
-        day = date(2025, 1, 1) + timedelta(days=d)
-        for f, a in base.items():
-            has_x = f in change and day < change[f]
-            eta = a + rng.normal(0, 0.1) - (0.25 if has_x else 0.0)
-            n = int(rng.poisson(300))
-            rows.append((f, forms.forms[f].version_index(day), pd.Timestamp(day), n,
-                         int(rng.binomial(n, expit(eta)))))
-    cells = pd.DataFrame(rows, columns=["form_id", "version", "date", "views", "submissions"])
-    return cells, forms
-
-
 def test_observational_blocks_sharing_controls_add_their_covariance() -> None:
-    """Two forms' before/after estimates share the control forms and week effects, so their
+    """Forms p1 and p2 drop field x 60 days apart beside two unchanged forms (form-day logit
+    shocks): their before/after estimates share the control forms and week effects, so their
     errors are correlated; their combination's variance adds the covariance estimated from
     the per-day influences (over 200 such worlds the interval covered 0.95, against 0.925
     without it: the README's coverage section). Here: the combined variance is the variance
@@ -420,7 +391,9 @@ def test_observational_blocks_sharing_controls_add_their_covariance() -> None:
     from formfit.models.design import build_block, plan_blocks, prepare
     from formfit.models.effects import _block_parts, _cross_variance, _fit_block, _Part
 
-    cells, forms = _staggered(3)
+    staggered = load_script("coverage_staggered")  # the script's worlds, one of them here
+    cells, _ = staggered.world_cells(3, 0.0, 0.1)
+    forms = staggered.FORMS
     prep = prepare(cells, successes="submissions", trials="views", forms=forms, segments=[])
     specs, _ = plan_blocks(prep, time_control=True)
     parts: list[_Part] = []
