@@ -290,3 +290,12 @@ def test_validate_names_views_outside_the_submissions_period(tmp_path: Path) -> 
     assert codes.count("VIEWS_OUTSIDE_SUBMISSIONS") == 1
     intact = as_json("--submissions", sample / "submissions.csv", *args)["warnings"]
     assert "VIEWS_OUTSIDE_SUBMISSIONS" not in [w["code"] for w in intact]
+
+
+def test_validate_counts_read_in_the_singular_for_one(tmp_path: Path) -> None:
+    """'1 forms; 1 leads' read as a machine's; one is singular."""
+    (tmp_path / "one.csv").write_text("email,form_id,company_size\na@acme.example,f1,10\n",
+                                      encoding="utf-8")
+    res = CliRunner().invoke(app, ["validate", "-s", str(tmp_path / "one.csv")])
+    assert res.exit_code == 0, res.output
+    assert "2 fields on 1 form; 1 lead will be analysed." in res.stdout

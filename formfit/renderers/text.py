@@ -149,12 +149,17 @@ def sort_fields(fields: Iterable[FieldResult]) -> list[FieldResult]:
     return sorted(fields, key=key)
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 field', '7 fields', '1,200 leads': a count and its noun, singular for one."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def summary_line(result: AnalysisResult) -> str:
     """'7 fields: 1 keep, 1 make optional, 2 test, 2 drop, 1 protected'."""
     counts = result.verdict_counts()
     n = len(result.fields)
     parts = [f"{counts[v]} {VERDICT_LABEL.get(v, v)}" for v in VERDICT_ORDER if counts.get(v)]
-    head = f"{n} field{'s' if n != 1 else ''}"
+    head = counted(n, "field")
     return head + (": " + ", ".join(parts) if parts else "")
 
 

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from formfit.renderers.escape import no_commands, terminal
+from formfit.renderers.text import counted
 from formfit.results import ValidationResult
 
 ROLES = ("submissions", "views", "outcomes")
@@ -37,8 +38,9 @@ def render_validation(result: ValidationResult, fmt: str, width: int | None = No
     console.print(_forms_table(result))
     console.print(_warnings_table(result.warnings))
     usable = result.inputs.get("submissions", {}).get("rows_used", 0)
-    console.print(f"{len(result.fields)} fields on {len(result.forms)} forms; "
-                  f"{usable:,} leads will be analysed.", markup=False)
+    console.print(f"{counted(len(result.fields), 'field')} on "
+                  f"{counted(len(result.forms), 'form')}; {counted(usable, 'lead')} will be "
+                  "analysed.", markup=False)
     return no_commands(buf.getvalue())
 
 
