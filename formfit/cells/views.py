@@ -35,6 +35,7 @@ from formfit.io.values import (
     MIXED_HINT,
     TRUE_WORDS,
     redacted,
+    rows_text,
     shown,
 )
 from formfit.personal import quoted
@@ -518,8 +519,8 @@ def _refuse_outside(table: EngineTable, v: ir.Table, kind: str, n_outside: int) 
         t["viewed_at"], kind)), "viewed_at")
     raise InputError(
         f"{where}: viewed_at {shown(value, 'viewed_at')} is outside the years formfit "
-        f"reads ({FIRST_DATE.year} to {END_DATE.year - 1}; {n_outside:,} "
-        f"row{'' if n_outside == 1 else 's'}). ({table.raw.convention}.)",
+        f"reads ({FIRST_DATE.year} to {END_DATE.year - 1}; {rows_text(n_outside)}). "
+        f"({table.raw.convention}.)",
         "A placeholder date such as 9999-12-31 means 'unknown': leave the cell blank "
         "instead.")
 

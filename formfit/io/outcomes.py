@@ -30,7 +30,7 @@ from formfit.io.columns import require
 from formfit.io.readers import RawTable
 from formfit.io.submissions import LeadKey, normalise_key
 from formfit.io.table import duplicated_rows
-from formfit.io.values import parse_bools, parse_dates, parse_numbers
+from formfit.io.values import parse_bools, parse_dates, parse_numbers, rows_text
 from formfit.parallel import in_threads
 from formfit.personal import PLACEHOLDERS, masked, quoted
 
@@ -237,7 +237,7 @@ def _won_by_stage(table: RawTable, won: pd.Series, by_stage: pd.Series) -> pd.Se
         stage = table.frame["stage"].iloc[pos]
         meaning = str(by_stage.iloc[pos])
         raise InputError(
-            f"outcomes file {table.name}: stage and is_won disagree in {_rows(n_bad)}; the "
+            f"outcomes file {table.name}: stage and is_won disagree in {rows_text(n_bad)}; the "
             f"first is {table.unit} {table.number(pos):,} ({table.convention}), whose stage "
             f"{quoted(masked(str(stage).strip()))} the stage map reads as {meaning} while its "
             f"is_won is {'true' if flag[pos] else 'false'}.",
@@ -246,10 +246,6 @@ def _won_by_stage(table: RawTable, won: pd.Series, by_stage: pd.Series) -> pd.Se
             "config file (a won stage maps to won; a stage whose deals can still be won maps "
             "to open), or export is_closed too (then is_won and is_closed decide).")
     return by_stage
-
-
-def _rows(n: int) -> str:
-    return f"{n:,} row{'' if n == 1 else 's'}"
 
 
 def _map_words(table: RawTable, column: str, mapping: Mapping[str, str]) -> pd.Series:

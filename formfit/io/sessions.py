@@ -51,10 +51,15 @@ class SessionKeys:
     notices: list[Notice] = field(default_factory=list)
 
 
+def _to_session(preset: Preset) -> set[str]:
+    """The export names the preset maps to session_id (folded)."""
+    return {fold(old) for old, new in preset.columns if fold(new) == "session_id"}
+
+
 def _parts(preset: Preset, table: RawTable) -> list[str] | None:
     """The mapped column names of the key's parts in ``table``, in the preset's order (the
     part the preset maps to session_id found as ``session_id``); None if one is missing."""
-    to_session = {fold(old) for old, new in preset.columns if fold(new) == "session_id"}
+    to_session = _to_session(preset)
     have = {fold(c): str(c) for c in table.frame.columns}
     out = []
     for part in preset.session_key:
@@ -72,8 +77,7 @@ def apply_session_key(preset: Preset, subs: RawTable, views: EngineTable | None
     if (not preset.session_key or views is None or "views" in views.raw.frame.columns
             or "session_id" not in views.raw.frame.columns):
         return SessionKeys()
-    users = [p for p in preset.session_key
-             if fold(p) not in {fold(o) for o, n in preset.columns if fold(n) == "session_id"}]
+    users = [p for p in preset.session_key if fold(p) not in _to_session(preset)]
     view_parts = _parts(preset, views.raw)
     if view_parts is None:
         return SessionKeys(notices=[Notice(

@@ -51,7 +51,8 @@ FIRST_DATE = pd.Timestamp("1900-01-01", tz="UTC")
 END_DATE = pd.Timestamp("2200-01-01", tz="UTC")
 
 
-def _rows(n: int) -> str:
+def rows_text(n: int) -> str:
+    """'1 row', '12,500 rows'."""
     return f"{n:,} row{'' if n == 1 else 's'}"
 
 
@@ -94,8 +95,8 @@ def parse_dates(table: RawTable, column: str) -> pd.Series:
         pos = _first_pos(hit)
         raise InputError(
             f"{table.where(pos)}: {column} {shown(s.iloc[pos], column)} is outside the years "
-            f"formfit reads ({FIRST_DATE.year} to {END_DATE.year - 1}; {_rows(int(hit.sum()))})."
-            f" ({table.convention}.)",
+            f"formfit reads ({FIRST_DATE.year} to {END_DATE.year - 1}; "
+            f"{rows_text(int(hit.sum()))}). ({table.convention}.)",
             "A placeholder date such as 9999-12-31 or 0001-01-01 means 'unknown': leave the "
             "cell blank instead.")
     values = parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")

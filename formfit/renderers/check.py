@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from formfit.renderers.plans import closing_text, weeks_text, years_text
-from formfit.renderers.text import md_escape, num
+from formfit.renderers.text import days_text, md_escape, num
 from formfit.results_check import CheckReport, Finding
 
 RULE_TITLES: dict[str, str] = {
@@ -184,9 +184,9 @@ def _listed(f: Finding) -> str:
         return (f"the evidence is {d['age_days']:,} days old (as of {d.get('as_of')}; the "
                 f"limit is {d.get('max_age_days')}). Re-run formfit analyze on current data.")
     if f.rule == "evidence_future":
-        ahead = d.get("days_ahead")
-        return (f"the evidence is dated {d.get('as_of')}, {ahead:,} day{'' if ahead == 1 else 's'}"
-                f" after this check's date ({d.get('checked_on')}), so its age is unknown: its "
+        ahead = int(d.get("days_ahead") or 0)
+        return (f"the evidence is dated {d.get('as_of')}, {days_text(ahead)} after this "
+                f"check's date ({d.get('checked_on')}), so its age is unknown: its "
                 "as_of is wrong (analyze --as-of) or a clock is off. Re-run formfit analyze on "
                 "current data without a future --as-of, or give check --as-of the date it "
                 "should be judged at.")
