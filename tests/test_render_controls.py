@@ -34,8 +34,13 @@ def test_the_rule_covers_controls_and_bidi() -> None:
     for ch in (*RAW, "\x00", "\x7f", "\u0085", "\u2028", "\u200e", "\u200f", "\u061c",
                "\u202a", "\u2069"):
         assert invisible(ch), hex(ord(ch))
-    for ch in ("a", "é", "漢", "😀", "\u200d", " ", "-"):
+    # characters that take no room: "email\u200b" would read as "email"
+    for ch in ("\u200b", "\u2060", "\ufeff", "\u00ad", "\U000e0041", "\u2064"):
+        assert invisible(ch), hex(ord(ch))
+    for ch in ("a", "é", "漢", "😀", "\u200d", "\u200c", " ", "-", "\u00a0", "\u3000"):
         assert not invisible(ch)
+    assert visible("email\u200b") == "email\\u200b"
+    assert visible("👩\u200d💻") == "👩\u200d💻"  # an emoji sequence stays one emoji
     assert visible("f\x1b[2Jx") == "f\\x1b[2Jx"
     assert visible("b\u202egnp.exe") == "b\\u202egnp.exe"
     assert visible("a\nb", keep="\n") == "a\nb"

@@ -2,9 +2,13 @@
 
 Which characters are never written as they are is decided once, by :func:`invisible`: C0 and
 C1 control characters (escape sequences, BEL, newlines, DEL), the Unicode line and paragraph
-separators, and the bidirectional formatting controls (U+061C, U+200E/F, U+202A-202E,
-U+2066-2069) that reorder how a line reads ("Trojan Source"). :func:`visible` shows each as its
-Python escape (``\\x1b``, ``\\u202e``); every channel below goes through it:
+separators, and the format characters (Unicode category Cf): the bidirectional controls
+(U+061C, U+200E/F, U+202A-202E, U+2066-2069) that reorder how a line reads ("Trojan Source"),
+and the characters that take no room, so that ``email\u200b`` looks like ``email`` (zero-width
+space, word joiner, byte-order mark, soft hyphen, the tag characters that smuggle hidden ASCII).
+The zero-width joiner and non-joiner stay: they shape emoji and Persian or Indic words.
+:func:`visible` shows each as its Python escape (``\\x1b``, ``\\u202e``); every channel below
+goes through it:
 
 * Terminal text (the analyze/validate tables, check's text format, messages on stderr):
   :func:`terminal` (all of them, newlines included: one string, one line), and
@@ -22,21 +26,24 @@ Python escape (``\\x1b``, ``\\u202e``); every channel below goes through it:
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 _COMMAND_START = re.compile(r"^(\s*)::", re.MULTILINE)
 
 
-#: bidirectional formatting controls: they reorder the characters around them on display
-BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-                          "\u2066\u2067\u2068\u2069")
+#: joiners that shape the text around them (emoji sequences, Persian and Indic words): kept
+JOINERS = frozenset("\u200c\u200d")
 
 
 def invisible(ch: str) -> bool:
     """Whether a character is never written as it is: a C0 or C1 control (DEL included), a
-    line or paragraph separator, or a bidirectional formatting control."""
+    line or paragraph separator, or a format character (bidi controls, zero-width and tag
+    characters) other than the two joiners."""
     o = ord(ch)
-    return o < 32 or 0x7F <= o < 0xA0 or ch in "\u2028\u2029" or ch in BIDI_CONTROLS
+    if o < 32 or 0x7F <= o < 0xA0 or ch in "\u2028\u2029":
+        return True
+    return o >= 0xAD and ch not in JOINERS and unicodedata.category(ch) == "Cf"
 
 
 def visible(text: Any, keep: str = "") -> str:
