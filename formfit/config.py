@@ -35,7 +35,16 @@ import yaml
 
 from formfit.cells.url import parse_engine, parse_input
 from formfit.errors import InputError, UsageError
-from formfit.limits import MOST, Limits, parse_limits, positive, refuse_special
+from formfit.limits import (
+    DEFAULT_INPUT_MB,
+    MOST,
+    Limits,
+    parse_limits,
+    positive,
+    refuse_special,
+    using,
+    with_caps,
+)
 from formfit.safe_yaml import ANY, KEYS, YAMLValueError, date_problem, load_json, load_yaml
 
 # Where a config file names columns, CRM stages or cell values: YAML must keep them as written
@@ -255,7 +264,10 @@ def parse_date(text: str, what: str) -> date:
 def _read_config_file(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise InputError(f"config file {path} does not exist.", "Check the path given to --config.")
-    refuse_special(path, "config", InputError)
+    # read before any cap is known: held to the default cap, not to FORMFIT_MAX_INPUT_MB,
+    # which the file itself may override (a config file is a few KB)
+    with using(Limits(max_input_mb=DEFAULT_INPUT_MB)):
+        refuse_special(path, "config", InputError)
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -446,9 +458,9 @@ def build_settings(*, config: Path | None = None, **flags: Any) -> Settings:
         if key == "date_format":
             value = parse_date_format(value)
         if key == "max_input_mb":  # a flag: raises one cap of the config's limits
-            key, value = "limits", replace(base.limits or Limits(),
-                                           max_input_mb=positive(value, "--max-input-mb",
-                                                                 MOST["max_input_mb"]))
+            key, value = "limits", with_caps(base.limits,
+                                             max_input_mb=positive(value, "--max-input-mb",
+                                                                   MOST["max_input_mb"]))
         updates[key] = value
     settings = replace(base, **updates)
     if isinstance(settings.engine, str):

@@ -92,9 +92,8 @@ def how_to_raise(key: str, value: int, needed: int = 0) -> str:
 
 def parse_limits(value: Any, where: str, base: Limits | None = None) -> Limits:
     """``limits:`` from a config file (a mapping of cap name -> positive whole number)."""
-    start = base or Limits()
     if value is None:
-        return start
+        return base or Limits()
     if not isinstance(value, Mapping):
         raise UsageError(f"{where}: `limits` must be a mapping, not {type(value).__name__}.",
                          "Write it as `limits: {max_input_mb: 8192}`.")
@@ -104,7 +103,14 @@ def parse_limits(value: Any, where: str, base: Limits | None = None) -> Limits:
             raise UsageError(f"{where}: `limits` has an unknown key {str(key)[:40]!r}.",
                              f"Known keys: {', '.join(KEYS)}.")
         updates[str(key)] = positive(v, f"{where}: limits.{key}", MOST[str(key)])
-    return replace(start, **updates)
+    return with_caps(base, **updates)
+
+
+def with_caps(base: Limits | None, **caps: int) -> Limits:
+    """``base`` (None: the defaults) with these caps set. A cap given here is not read from
+    the environment: a bad FORMFIT_MAX_INPUT_MB does not stop a run whose flag or config
+    sets the input cap."""
+    return replace(base, **caps) if base is not None else Limits(**caps)
 
 
 def positive(value: Any, what: str, most: int | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -139,6 +140,24 @@ def test_an_absurd_cap_is_refused_with_its_range(
     assert isinstance(res.exception, SystemExit)
     assert words in " ".join(res.stderr.split())
     assert "Give a whole number from 1 to" in res.stderr and "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("how", ["flag", "config"])
+def test_a_cap_given_outranks_a_bad_environment_cap(
+        how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The flag and the config outrank FORMFIT_MAX_INPUT_MB: a bad value there used to stop
+    the run even when the flag or config set the cap itself."""
+    monkeypatch.setenv("FORMFIT_MAX_INPUT_MB", HUGE)
+    args = ["analyze", "-q", "-s", str(SAMPLE), "--format", "json"]
+    if how == "flag":
+        args += ["--max-input-mb", "100"]
+    else:
+        cfg = tmp_path / "c.yaml"
+        cfg.write_text("limits: {max_input_mb: 100}\n")
+        args += ["-c", str(cfg)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["fields"]
 
 
 def test_the_library_refuses_an_absurd_cap_in_its_words() -> None:
