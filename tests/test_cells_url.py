@@ -21,7 +21,11 @@ from formfit.errors import UsageError
     ("duckdb:///tmp/marketing.db", "duckdb", "duckdb:///tmp/marketing.db"),
     ("duckdb", "duckdb", "duckdb://"),
     ("pyspark://", "pyspark", "pyspark://"),
-    ("POSTGRES://u@h/d", "postgres", "postgres://u@h/d"),
+    ("POSTGRES://u@h/d", "postgres", "postgres://***@h/d"),
+    # a user name is often a person's, and Snowflake's are email addresses
+    ("snowflake://jane.doe%40acme.com@acct/DB/PUBLIC", "snowflake",
+     "snowflake://***@acct/DB/PUBLIC"),
+    ("postgres://jane.doe@db:5432/crm", "postgres", "postgres://***@db:5432/crm"),
 ])
 def test_engine_urls(url: str, kind: str, masked: str) -> None:
     parsed = parse_engine(url)
@@ -40,6 +44,9 @@ def test_mask_secrets_in_free_text() -> None:
     text = 'connection to "postgres://a:b3@h/d" failed; token=abc&x=1'
     assert mask_secrets(text) == 'connection to "postgres://***@h/d" failed; token=abc&x=1'
     assert mask_secrets("https://h/?token=abc&x=1") == "https://h/?token=***&x=1"
+    # no user-info: a later address in the same line is not taken for one
+    assert (mask_secrets("see https://docs.example/x or write to a@b.com")
+            == "see https://docs.example/x or write to a@b.com")
 
 
 @pytest.mark.parametrize(("value", "ref"), [
@@ -81,7 +88,7 @@ def test_bad_engine_in_settings_fails_before_reading(tmp_path: Path) -> None:
     ("duckdb:///s.db?motherduck_token=SECRETTOK", "duckdb:///s.db?motherduck_token=***"),
     ("duckdb://bob:SECRETPW@/tmp/x.db", "duckdb://***@/tmp/x.db"),
     ("snowflake://u@acct/db?warehouse=W&Private_Key_File=k.p8&API_KEY=abc",
-     "snowflake://u@acct/db?warehouse=W&Private_Key_File=***&API_KEY=***"),
+     "snowflake://***@acct/db?warehouse=W&Private_Key_File=***&API_KEY=***"),
 ])
 def test_the_whole_password_and_secret_parameters_are_masked(url: str, masked: str) -> None:
     # a password may hold @ / ? # and spaces: the user-info runs to the last @ before the host

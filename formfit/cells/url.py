@@ -3,8 +3,10 @@
 An engine URL names where the rows live: ``duckdb://`` (in-memory, the default for files),
 ``duckdb:///path/to.db``, ``postgres://user:pass@host:5432/db`` (``postgresql://`` too),
 ``pyspark://`` (a local Spark session), ``bigquery://project/dataset``,
-``snowflake://user:pass@account/database/schema?warehouse=W``. Its password never appears in
-any output: :attr:`EngineURL.masked` replaces it with ``***``.
+``snowflake://user:pass@account/database/schema?warehouse=W``. Its user-info never appears in
+any output: :attr:`EngineURL.masked` replaces the user name and password with ``***`` (a
+password is a secret, and a user name is often a person's name or email address, as
+Snowflake's are).
 
 An input reference is a file path, or with an engine ``table:NAME`` or ``sql:SELECT ...``.
 """
@@ -37,16 +39,23 @@ _AFTER_USERINFO = re.compile(r"(?:\[[0-9A-Fa-f:.]*\]|[A-Za-z0-9._~%-]*)(?::\d*)?
                              r"(?=$|[/?#\s\"'),;>\]])")
 #: a query parameter whose name suggests a secret (matched anywhere in the name, any case)
 _SECRET_NAME = re.compile(r"(?i)pass|pwd|token|secret|key|credential|auth|private|sig")
+#: a user name without a password, up to its ``@``
+_BARE_USER = re.compile(r"[^/?#\s:@\"'<>]+@")
 _PARAM = re.compile(r"(?P<pre>[?&;](?P<name>[A-Za-z0-9_.\-]+)=)(?P<value>[^&\s\"'<>]*)")
 
 
 def _userinfo_end(rest: str) -> int:
-    """Where the user-info of a URL ends in ``rest`` (the text after ``scheme://``): the LAST
-    ``@`` that a host can follow, since a password may hold ``@ / ? #`` and spaces; -1 when
-    there is no user-info with a password (a bare user name is not a secret)."""
+    """Where the user-info of a URL ends in ``rest`` (the text after ``scheme://``), -1 when
+    there is none. With a password, the LAST ``@`` that a host can follow (a password may hold
+    ``@ / ? #`` and spaces); a bare user name holds none of them, so its ``@`` is the first."""
     for at in range(len(rest) - 1, -1, -1):
         if rest[at] == "@" and _AFTER_USERINFO.match(rest, at + 1):
-            return at if ":" in rest[:at] else -1
+            if ":" in rest[:at]:
+                return at
+            break
+    bare = _BARE_USER.match(rest)
+    if bare and _AFTER_USERINFO.match(rest, bare.end()):
+        return bare.end() - 1
     return -1
 
 
@@ -56,7 +65,7 @@ def userinfo_password(url: str) -> tuple[str, str] | None:
         return None
     rest = url.split("://", 1)[1]
     at = _userinfo_end(rest)
-    if at < 0:
+    if at < 0 or ":" not in rest[:at]:
         return None
     user, _, password = rest[:at].partition(":")
     return user, password
@@ -68,7 +77,7 @@ def _mask_params(text: str) -> str:
 
 
 def mask_secrets(text: str) -> str:
-    """``text`` with every URL's user-info (when it holds a password) and every secret query
+    """``text`` with every URL's user-info (user name and password) and every secret query
     parameter replaced by ``***``. In free text a URL's user-info may run to the last ``@`` of
     its line that a host can follow: more is masked rather than a password shown."""
     lines = []
