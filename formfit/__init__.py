@@ -16,14 +16,9 @@ subclasses (UsageError, InputError) with a message and a hint.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
-try:
-    __version__ = version("formfit")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+local"
-
-from formfit.api import (  # noqa: E402
+from formfit.api import (
     analyze,
     load_inputs,
     make_settings,
@@ -31,10 +26,23 @@ from formfit.api import (  # noqa: E402
     simulate,
     validate,
 )
-from formfit.config import Margin, Settings  # noqa: E402
-from formfit.errors import FormfitError, InputError, UnknownField, UsageError  # noqa: E402
-from formfit.results import AnalysisResult, FieldResult, ValidationResult  # noqa: E402
+from formfit.config import Margin, Settings
+from formfit.errors import FormfitError, InputError, UnknownField, UsageError
+from formfit.results import AnalysisResult, FieldResult, ValidationResult
 
 __all__ = ["AnalysisResult", "FieldResult", "FormfitError", "InputError", "Margin", "Settings",
            "UnknownField", "UsageError", "ValidationResult", "__version__", "analyze",
            "load_inputs", "make_settings", "render", "simulate", "validate"]
+
+
+def __getattr__(name: str) -> Any:
+    """``__version__``, read from the installed metadata when asked for: importlib.metadata
+    costs some 40 ms of every start (``formfit --help`` included)."""
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("formfit")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            return "0.0.0+local"
+    raise AttributeError(f"module 'formfit' has no attribute {name!r}")
