@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -386,6 +387,68 @@ def test_twenty_fields_ten_thousand_leads_finds_the_planted_one() -> None:
     fields = list(cols)
     res = assess_fields(df, fields, _all_shown(df, fields), won)
     assert res["f00"].predictive.q_value is not None and res["f00"].predictive.q_value < 0.01
+
+
+def test_many_fields_reduced_fits_reach_the_newton_maximum(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With 40 fields the reduced models are fitted by quasi-Newton steps from the full fit
+    (formfit/models/predictive_lr.py, ``_Group.fit_reduced``). Each LR statistic must be the one
+    of fits run to convergence: statsmodels' Newton fits on the leads, here with strong effects
+    that move the reduced maximum well away from the starting point."""
+    import statsmodels.api as sm
+
+    from formfit.models import predictive
+    from formfit.models.firth import LogitFit
+    from formfit.models.predictive_lr import LRTest, _Group
+    from formfit.models.threads import single_threaded_blas
+
+    rng = np.random.default_rng(3)
+    n, k = 3000, 40
+    cols = {f"f{j:02d}": rng.choice(["A", "B", "C", "D"][: 3 + j % 2], n) for j in range(k)}
+    df = pd.DataFrame(cols, dtype="str")
+    df["form_id"] = rng.choice(["x", "y", "z"], n)
+    logit = (-0.5 + 1.5 * (df["f00"] == "A") - 1.2 * (df["f01"] == "B")
+             + 0.8 * (df["f02"] == "C") + 0.3 * (df["form_id"] == "y"))
+    won = pd.Series((rng.random(n) < 1 / (1 + np.exp(-logit))).astype(float))
+    fields = list(cols)
+
+    tests: dict[str, LRTest] = {}
+    quasi_newton: list[int] = []
+    real_lr, real_qn = predictive.lr_tests, _Group._quasi_newton_fit
+
+    def spy_lr(*args: Any, **kwargs: Any) -> dict[str, LRTest]:
+        tests.update(real_lr(*args, **kwargs))
+        return tests
+
+    def spy_qn(self: _Group, *args: Any) -> LogitFit | None:
+        fit = real_qn(self, *args)
+        if fit is not None:
+            quasi_newton.append(fit.iterations)
+        return fit
+
+    monkeypatch.setattr(predictive, "lr_tests", spy_lr)
+    monkeypatch.setattr(_Group, "_quasi_newton_fit", spy_qn)
+    assess_fields(df, fields, _all_shown(df, fields), won)
+    assert len(quasi_newton) == k  # every reduced fit took the quasi-Newton path
+    assert max(quasi_newton) > 3  # and needed several steps to get there
+
+    dummies = {f: pd.get_dummies(df[f], prefix=f, drop_first=True, dtype=float)
+               for f in ["form_id", *fields]}
+    y = won.to_numpy()
+
+    def llf(names: list[str]) -> float:
+        x = sm.add_constant(pd.concat([dummies[f] for f in names], axis=1))
+        return float(sm.Logit(y, x).fit(disp=0, method="newton", maxiter=100).llf)
+
+    with single_threaded_blas():  # statsmodels' products on a busy machine: see threads.py
+        full = llf(list(dummies))
+        reference = {f: 2 * (full - llf([g for g in dummies if g != f])) for f in fields}
+    for f, stat in reference.items():
+        test = tests[f]
+        assert test.df == dummies[f].shape[1]
+        # converged fits agree to ~1e-11; stopping at steps of 1e-3 (1e-2) was off by 1e-8 (2e-6)
+        assert test.statistic == pytest.approx(stat, rel=1e-9), f
+    assert (tests["f00"].statistic or 0.0) > 100
 
 
 def _fpr_script() -> ModuleType:

@@ -51,7 +51,8 @@ class LogitFit:
         return self.penalised_loglik if self.firth else self.loglik
 
 
-def _loglik(eta: np.ndarray, y: np.ndarray, m: np.ndarray) -> float:
+def binomial_loglik(eta: np.ndarray, y: np.ndarray, m: np.ndarray) -> float:
+    """``sum(y eta - m log(1 + e^eta))``: the log-likelihood without the binomial coefficients."""
     # y*eta - m*log(1 + e^eta), written to stay finite for large |eta|
     return float(np.sum(y * eta - m * np.logaddexp(0.0, eta)))
 
@@ -85,7 +86,7 @@ def fit_logit(x: np.ndarray, successes: np.ndarray, trials: np.ndarray, *, firth
     shared = px is x
     n, p = x.shape
     if p == 0 and not (firth and px.shape[1]):
-        ll = _loglik(np.zeros(n), y, m)
+        ll = binomial_loglik(np.zeros(n), y, m)
         return LogitFit(np.zeros(0), ll, ll, True, 0, firth)
     if beta0 is None:
         beta = np.zeros(p)
@@ -104,7 +105,7 @@ def fit_logit(x: np.ndarray, successes: np.ndarray, trials: np.ndarray, *, firth
         """Log-likelihood and objective; with ``full`` (or under Firth) also the weights and
         the Cholesky factors of the information (for the step) and of the penalty."""
         eta = x @ b
-        ll = _loglik(eta, y, m)
+        ll = binomial_loglik(eta, y, m)
         if not (full or firth):
             return ll, ll, eta, eta, None, None
         prob = expit(eta)
