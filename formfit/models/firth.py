@@ -13,9 +13,10 @@ and less biased in small samples. The Newton step solves ``I d = U*`` with the m
 Likelihood-ratio tests under Firth compare penalised log-likelihoods, the restricted model
 keeping the full model's penalty (``penalty_x``; Heinze & Schemper 2002, as R's ``logistf``).
 
-Checked against R: ``brglm2::brglmFit(type = "MPL_Jeffreys")`` (tests/test_predictive_firth.py
-quotes the call and the numbers), and against the closed form for a saturated 2x2 table,
-where Firth's log odds ratio is ``log((a + 1/2)(d + 1/2) / ((b + 1/2)(c + 1/2)))``.
+Checked against R: ``brglm2::brglmFit(type = "MPL_Jeffreys")``
+(``tests/test_predictive.py::test_firth_matches_r_brglm2`` quotes the call and the numbers),
+and against the closed form for a saturated 2x2 table, where Firth's log odds ratio is
+``log((a + 1/2)(d + 1/2) / ((b + 1/2)(c + 1/2)))``.
 """
 
 from __future__ import annotations
