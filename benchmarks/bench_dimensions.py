@@ -1,6 +1,7 @@
 """Write a large synthetic world along one dimension at a time, and time analyze on it (by hand).
 
     python benchmarks/bench_dimensions.py --forms 1000 --versions 3          # many forms
+    python benchmarks/bench_dimensions.py --forms 1000 --versions 3 --versioned 0.1
     python benchmarks/bench_dimensions.py --days 1825 --versions 20          # long span
     python benchmarks/bench_dimensions.py --segment-levels 500               # many segments
     python benchmarks/bench_dimensions.py --freetext 3 --fields 40           # wide, free text
@@ -59,8 +60,9 @@ def write_world(args: argparse.Namespace, out: Path) -> dict[str, int]:
             form_versions.append([(0, ["email", *fields])])
     for i in range(args.forms):
         fid = f"form{i:05d}"
-        spans = sorted(rng.choice(np.arange(1, args.days), size=args.versions - 1,
-                                  replace=False).tolist()) if args.versions > 1 else []
+        n_versions = args.versions if i < args.versioned * args.forms else 1
+        spans = sorted(rng.choice(np.arange(1, args.days), size=n_versions - 1,
+                                  replace=False).tolist()) if n_versions > 1 else []
         versions = []
         for since in [0, *spans]:
             fields = sorted(rng.choice(pool[1:], size=per_form, replace=False).tolist())
@@ -179,6 +181,8 @@ def main() -> None:
     p.add_argument("--conversion", type=float, default=0.1)
     p.add_argument("--forms", type=int, default=5, help="plain forms (besides experiments)")
     p.add_argument("--versions", type=int, default=1, help="versions over time per plain form")
+    p.add_argument("--versioned", type=float, default=1.0,
+                   help="share of plain forms that have --versions (the rest never change)")
     p.add_argument("--days", type=int, default=365)
     p.add_argument("--segment-levels", type=int, default=4, help="levels of `country`")
     p.add_argument("--segment", action="append", default=[], help="passed to --segment")

@@ -67,7 +67,7 @@ def long_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     args = argparse.Namespace(
         views=30_000, conversion=0.1, forms=3, versions=3, days=3 * 365, segment_levels=1,
         fields=8, fields_per_form=4, freetext=0, deals_per_lead=2, subs_per_email=1,
-        experiments=1, seed=3)
+        experiments=1, versioned=1.0, seed=3)
     _bench().write_world(args, out)
     return out
 
